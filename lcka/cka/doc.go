@@ -1,0 +1,57 @@
+// Package cka computes centered kernel alignment (CKA) between representations:
+// matrices X (n×d₁) and Y (n×d₂) whose rows are the same n inputs (prompts) seen
+// by two layers, two models or two languages.
+//
+// # Measures
+//
+// With H = I − 11ᵀ/n the centering matrix, K = XXᵀ and L = YYᵀ,
+//
+//	HSIC(K, L) = tr(KHLH)                    (the 1/(n−1)² factor cancels)
+//	CKA(K, L)  = HSIC(K, L) / √(HSIC(K, K)·HSIC(L, L))
+//
+// Linear computes linear CKA (Kornblith et al., "Similarity of Neural Network
+// Representations Revisited", ICML 2019). For centered features it has two equal
+// forms: the Gram route ⟨HKH, HLH⟩_F / (‖HKH‖_F‖HLH‖_F), costing O(n²d), and the
+// feature route ‖XᵀY‖²_F / (‖XᵀX‖_F‖YᵀY‖_F), costing O(nd²). Linear picks the
+// cheaper one; LinearRoute forces one.
+//
+// Standardized is the measure of the study layersim replaces and the default for
+// layer maps: every column is standardized to mean 0 and standard deviation 1
+// (constant columns carry no information and are set to zero), then linear CKA is
+// taken. Its Signature is the double-centered Gram matrix of the standardized
+// features, flattened and scaled to unit L2 norm; the dot product of two
+// signatures is their standardized CKA.
+//
+// Debiased replaces HSIC with the unbiased estimator of Song et al. ("Feature
+// Selection via Dependence Maximization", JMLR 2012), as Kornblith et al. do:
+// with K̃ and L̃ the Grams with zeroed diagonals,
+//
+//	HSIC₁(K, L) = [tr(K̃L̃) + 1ᵀK̃1·1ᵀL̃1/((n−1)(n−2)) − 2/(n−2)·1ᵀK̃L̃1] / (n(n−3))
+//
+// which needs n ≥ 4. Its expectation is zero for independent X and Y, where
+// biased CKA stays positive.
+//
+// RBF uses the Gaussian kernel k(x, x') = exp(−‖x−x'‖²/(2σ²)) with
+// σ² = t²·median(‖xᵢ−xⱼ‖²) over all n² pairs (diagonal included), as in
+// Kornblith et al.'s reference code, for a threshold t.
+//
+// Minibatch accumulates HSIC₁ over minibatches and divides the means (Nguyen,
+// Raghu & Kornblith, "Do Wide and Deep Networks Learn the Same Things?", ICLR
+// 2021), for n too large to hold an n×n Gram.
+//
+// # All pairs at scale
+//
+// AllPairs computes the CKA matrix over any list of layers in one call. It
+// preprocesses each layer once (centering or standardizing), then sweeps the
+// n×n Gram matrices tile by tile, so the L×n² signature matrix is never formed
+// when it does not fit: every tile computes Kᵢ[r, c] for all layers with GoMLX
+// and adds the L×L inner products of the tiles into a float64 accumulator. Only
+// tiles on or above the diagonal are computed. Layers that do not fit the memory
+// budget are kept in a scratch file, read one row block at a time.
+//
+// # Bad input
+//
+// NaN or Inf anywhere is an error naming the layer. A representation with no
+// variance (all columns constant) has no CKA with anything and is an error.
+// Different n between inputs is an error: callers decide how to trim.
+package cka

@@ -1,0 +1,275 @@
+package cka
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+type refCase struct {
+	Name           string      `json:"name"`
+	X, Y           [][]float64 `json:"-"`
+	RawX           [][]float64 `json:"x"`
+	RawY           [][]float64 `json:"y"`
+	Linear         float64     `json:"linear"`
+	LinearFeature  float64     `json:"linear_feature"`
+	Standardized   float64     `json:"standardized"`
+	Debiased       float64     `json:"debiased"`
+	RBFHalf        float64     `json:"rbf_0.5"`
+	RBF1           float64     `json:"rbf_1"`
+	RBF2           float64     `json:"rbf_2"`
+	MinibatchSize  int         `json:"minibatch_size"`
+	Minibatch      float64     `json:"minibatch"`
+	SignatureXHead []float64   `json:"signature_x_head"`
+}
+
+// loadRef reads the values computed by testdata/gen_ref.py with numpy.
+func loadRef(t *testing.T) []refCase {
+	t.Helper()
+	data, err := os.ReadFile("testdata/ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Cases []refCase `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	return ref.Cases
+}
+
+func dense(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
+}
+
+func randn(rng *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return m
+}
+
+func randomOrthogonal(rng *rand.Rand, d int) *mat.Dense {
+	var qr mat.QR
+	qr.Factorize(randn(rng, d, d))
+	var q mat.Dense
+	qr.QTo(&q)
+	return &q
+}
+
+func close(got, want, tol float64) bool {
+	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
+}
+
+func TestAgainstNumpy(t *testing.T) {
+	const tol = 1e-10 // float64 on both sides; observed differences are ~1e-15
+	for _, c := range loadRef(t) {
+		x, y := dense(c.RawX), dense(c.RawY)
+		check := func(what string, got float64, err error, want float64) {
+			t.Helper()
+			if err != nil {
+				t.Errorf("%s %s: %v", c.Name, what, err)
+				return
+			}
+			if !close(got, want, tol) {
+				t.Errorf("%s %s = %.15g, numpy %.15g", c.Name, what, got, want)
+			}
+		}
+		v, err := LinearRoute(x, y, Gram)
+		check("linear gram", v, err, c.Linear)
+		v, err = LinearRoute(x, y, Feature)
+		check("linear feature", v, err, c.LinearFeature)
+		v, err = Standardized(x, y)
+		check("standardized", v, err, c.Standardized)
+		v, err = Debiased(x, y)
+		check("debiased", v, err, c.Debiased)
+		for _, rc := range []struct {
+			t    float64
+			want float64
+		}{{0.5, c.RBFHalf}, {1, c.RBF1}, {2, c.RBF2}} {
+			v, err = RBF(x, y, rc.t)
+			check("rbf", v, err, rc.want)
+		}
+		var mb Minibatch
+		n, _ := x.Dims()
+		for s := 0; s < n; s += c.MinibatchSize {
+			e := min(s+c.MinibatchSize, n)
+			if err := mb.Add(x.Slice(s, e, 0, x.RawMatrix().Cols), y.Slice(s, e, 0, y.RawMatrix().Cols)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err = mb.CKA()
+		check("minibatch", v, err, c.Minibatch)
+		sig, err := Signature(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range c.SignatureXHead {
+			if !close(sig[i], want, tol) {
+				t.Errorf("%s signature[%d] = %g, numpy %g", c.Name, i, sig[i], want)
+			}
+		}
+	}
+}
+
+func TestInvariances(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n, dx, dy = 40, 12, 9
+	x := randn(rng, n, dx)
+	var y mat.Dense
+	y.Mul(x, randn(rng, dx, dy))
+	y.Add(&y, randn(rng, n, dy))
+
+	var rotated, scaled, shifted mat.Dense
+	rotated.Mul(x, randomOrthogonal(rng, dx))
+	scaled.Scale(7.5, x)
+	shifted.Apply(func(_, j int, v float64) float64 { return v + float64(j)*3 - 11 }, x)
+
+	measures := []struct {
+		name string
+		fn   func(a, b mat.Matrix) (float64, error)
+		// which transformations of x leave the measure unchanged
+		rotation, scaling, translation bool
+	}{
+		{"linear", Linear, true, true, true},
+		{"debiased", Debiased, true, true, true},
+		{"rbf", func(a, b mat.Matrix) (float64, error) { return RBF(a, b, 1) }, true, true, true},
+		// Standardization is per column: invariant to scaling and translation,
+		// not to rotations.
+		{"standardized", Standardized, false, true, true},
+	}
+	for _, m := range measures {
+		base, err := m.fn(x, &y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range []struct {
+			name string
+			x    *mat.Dense
+			inv  bool
+		}{{"rotation", &rotated, m.rotation}, {"isotropic scaling", &scaled, m.scaling}, {"translation", &shifted, m.translation}} {
+			if !tr.inv {
+				continue
+			}
+			got, err := m.fn(tr.x, &y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !close(got, base, 1e-10) {
+				t.Errorf("%s changed under %s: %g → %g", m.name, tr.name, base, got)
+			}
+		}
+		self, err := m.fn(x, x)
+		if err != nil || !close(self, 1, 1e-12) {
+			t.Errorf("%s(x, x) = %g, %v; want 1", m.name, self, err)
+		}
+		sym, _ := m.fn(&y, x)
+		if !close(sym, base, 1e-12) {
+			t.Errorf("%s not symmetric: %g vs %g", m.name, base, sym)
+		}
+	}
+}
+
+func TestSignatureDotIsStandardizedCKA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := randn(rng, 25, 30), randn(rng, 25, 7)
+	sx, err := Signature(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sy, _ := Signature(y)
+	dot := 0.0
+	for i := range sx {
+		dot += sx[i] * sy[i]
+	}
+	want, _ := Standardized(x, y)
+	if !close(dot, want, 1e-12) {
+		t.Errorf("signature dot %g, standardized CKA %g", dot, want)
+	}
+}
+
+func TestDebiasedNearZeroOnIndependentData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	// With d ≫ n·something, biased CKA of independent data is far from zero
+	// (its expectation grows with d/n); the debiased estimate is centered on 0.
+	x, y := randn(rng, 200, 400), randn(rng, 200, 400)
+	biased, _ := Linear(x, y)
+	debiased, err := Debiased(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if biased < 0.5 {
+		t.Errorf("biased CKA of independent wide data = %g, expected well above 0", biased)
+	}
+	if math.Abs(debiased) > 0.02 {
+		t.Errorf("debiased CKA of independent data = %g, expected ≈ 0", debiased)
+	}
+}
+
+func TestRoutesAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, dims := range [][3]int{{10, 50, 40}, {60, 5, 8}, {30, 30, 1}} {
+		x, y := randn(rng, dims[0], dims[1]), randn(rng, dims[0], dims[2])
+		g, _ := LinearRoute(x, y, Gram)
+		f, _ := LinearRoute(x, y, Feature)
+		a, _ := Linear(x, y)
+		if !close(g, f, 1e-12) || !close(a, g, 1e-12) {
+			t.Errorf("dims %v: gram %g feature %g auto %g", dims, g, f, a)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	good := randn(rng, 10, 3)
+	nan := mat.DenseCopyOf(good)
+	nan.Set(4, 1, math.NaN())
+	inf := mat.DenseCopyOf(good)
+	inf.Set(2, 2, math.Inf(-1))
+	constant := mat.NewDense(10, 3, nil)
+	constant.Apply(func(_, j int, _ float64) float64 { return float64(j) + 1e6 }, constant)
+	tests := []struct {
+		name string
+		err  error
+		msg  string
+	}{
+		{"nan", firstErr(Linear(nan, good)), "non-finite value NaN at row 4, column 1"},
+		{"inf in y", firstErr(Standardized(good, inf)), "y has a non-finite value -Inf"},
+		{"rows differ", firstErr(Linear(good, randn(rng, 9, 3))), "x has 10 rows and y has 9"},
+		{"constant", firstErr(Standardized(constant, good)), "constant"},
+		{"constant linear", firstErr(Linear(good, constant)), "constant"},
+		{"constant rbf", firstErr(RBF(constant, good, 1)), "constant"},
+		{"debiased n<4", firstErr(Debiased(randn(rng, 3, 2), randn(rng, 3, 2))), "n ≥ 4"},
+		{"one row", firstErr(Linear(randn(rng, 1, 2), randn(rng, 1, 2))), "at least 2"},
+		{"bad threshold", firstErr(RBF(good, good, -1)), "threshold"},
+		{"empty minibatch", firstErr((&Minibatch{}).CKA()), "no batches"},
+	}
+	for _, tt := range tests {
+		if tt.err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		if !strings.Contains(tt.err.Error(), tt.msg) {
+			t.Errorf("%s: error %q does not mention %q", tt.name, tt.err, tt.msg)
+		}
+	}
+	if _, err := Linear(constant, good); !errors.Is(err, ErrConstant) {
+		t.Errorf("constant input: error %v is not ErrConstant", err)
+	}
+}
+
+func firstErr(_ float64, err error) error { return err }
