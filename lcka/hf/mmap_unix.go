@@ -1,0 +1,37 @@
+//go:build unix
+
+package hf
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// mapFile maps a file read-only into memory. It falls back to reading the
+// file when mapping is not possible (empty file, special files).
+func mapFile(path string) ([]byte, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	size := st.Size()
+	if size <= 0 || !st.Mode().IsRegular() || int64(int(size)) != size {
+		data, err := readWhole(path)
+		return data, nil, err
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		data, rerr := readWhole(path)
+		if rerr != nil {
+			return nil, nil, fmt.Errorf("mmap %s: %v; read: %v", path, err, rerr)
+		}
+		return data, nil, nil
+	}
+	return data, func() error { return syscall.Munmap(data) }, nil
+}
