@@ -23,16 +23,16 @@ func loadTestConfig(t *testing.T, name string) *Config {
 
 func TestParseConfigFamilies(t *testing.T) {
 	type want struct {
-		typ                                 string
+		typ                                  string
 		hidden, inter, layers, heads, kv, hd int
-		vocab                               int
-		eps, theta                          float64
-		tie                                 bool
-		bos, eos, pad                       []int
-		qkvBias, oBias, qkNorm              bool
-		window                              int
-		useWindow                           bool
-		rope                                *RopeScaling
+		vocab                                int
+		eps, theta                           float64
+		tie                                  bool
+		bos, eos, pad                        []int
+		qkvBias, oBias, qkNorm               bool
+		window                               int
+		useWindow                            bool
+		rope                                 *RopeScaling
 	}
 	f := false
 	for _, tc := range []struct {
