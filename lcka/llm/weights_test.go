@@ -1,0 +1,109 @@
+package llm
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strings"
+)
+
+// randomWeights generates deterministic weights for a Config, lazily, by
+// name. Value i (0-based, row-major) of tensor `name` is
+//
+//	z = splitmix64(fnv1a64(name) ^ seed, i+1)   (the (i+1)-th output of splitmix64)
+//	u = (z >> 40) / 2^24                        (24 random bits, in [0, 1))
+//	w = float32(offset + scale·(2u − 1))        (in float64, then rounded)
+//
+// with (offset, scale) from weightScale. The transformers fixtures were made
+// by a Python copy of this generator, so any change here breaks them.
+type randomWeights struct {
+	cfg    Config
+	seed   uint64
+	untied bool // also provide lm_head.weight (never read by the model)
+}
+
+func (r randomWeights) Tensor(name string) ([]float32, []int, error) {
+	names, shapes := WeightShapes(r.cfg)
+	if r.untied {
+		names = append(names, "lm_head.weight")
+		shapes = append(shapes, []int{r.cfg.VocabSize, r.cfg.HiddenSize})
+	}
+	for i, n := range names {
+		if n == name {
+			return generate(name, shapes[i], r.seed), shapes[i], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("no tensor %q", name)
+}
+
+func generate(name string, shape []int, seed uint64) []float32 {
+	size := 1
+	for _, d := range shape {
+		size *= d
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	state := h.Sum64() ^ seed
+	offset, scale := weightScale(name, shape)
+	out := make([]float32, size)
+	for i := range out {
+		z := state + uint64(i+1)*0x9E3779B97F4A7C15
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		z ^= z >> 31
+		u := float64(z>>40) / (1 << 24)
+		out[i] = float32(offset + scale*(2*u-1))
+	}
+	return out
+}
+
+// weightScale gives the (offset, half-width) of the uniform distribution of
+// each tensor: norms near 1, projections with unit output variance for unit
+// inputs (q and k 1.5 times larger, so that attention is not uniform),
+// sizeable biases.
+func weightScale(name string, shape []int) (offset, scale float64) {
+	switch {
+	case strings.HasSuffix(name, "norm.weight"):
+		return 1, 0.2
+	case strings.HasSuffix(name, ".bias"):
+		return 0, 0.5
+	case name == "model.embed_tokens.weight":
+		return 0, 1
+	case name == "lm_head.weight":
+		return 0, 0.1
+	case strings.Contains(name, "q_proj") || strings.Contains(name, "k_proj"):
+		return 0, 1.5 * math.Sqrt(3/float64(shape[1]))
+	default:
+		return 0, math.Sqrt(3 / float64(shape[1]))
+	}
+}
+
+// mapWeights serves fixed tensors, for the error tests.
+type mapWeights map[string]struct {
+	data  []float32
+	shape []int
+}
+
+func (m mapWeights) Tensor(name string) ([]float32, []int, error) {
+	t, ok := m[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("no tensor %q", name)
+	}
+	return t.data, t.shape, nil
+}
+
+func materialize(w Weights, cfg Config) mapWeights {
+	m := mapWeights{}
+	names, _ := WeightShapes(cfg)
+	for _, n := range names {
+		d, s, err := w.Tensor(n)
+		if err != nil {
+			panic(err)
+		}
+		m[n] = struct {
+			data  []float32
+			shape []int
+		}{d, s}
+	}
+	return m
+}
