@@ -404,7 +404,7 @@ func (c *Config) Validate() error {
 		if !given && c.HiddenSize%c.NumAttentionHeads != 0 {
 			bad("num_attention_heads (%d) does not divide hidden_size (%d) and head_dim is not given", c.NumAttentionHeads, c.HiddenSize)
 		}
-		if c.HeadDim%2 != 0 {
+		if (given || c.HiddenSize%c.NumAttentionHeads == 0) && c.HeadDim%2 != 0 {
 			bad("head_dim (%d) must be even for rotary embeddings", c.HeadDim)
 		}
 	}
