@@ -391,7 +391,9 @@ func TestConfigValidate(t *testing.T) {
 		{"hidden not multiple", func(c *Config) { c.HiddenSize = 66; c.NumHeads = 4 }, "not a multiple"},
 		{"eps", func(c *Config) { c.RMSNormEps = 0 }, "rms_norm_eps"},
 		{"theta", func(c *Config) { c.RopeTheta = math.NaN() }, "rope_theta"},
-		{"llama3 factors", func(c *Config) { c.RopeScaling = &RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 4, HighFreqFactor: 1, OriginalMaxPositionEmbeddings: 8192} }, "llama3"},
+		{"llama3 factors", func(c *Config) {
+			c.RopeScaling = &RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 4, HighFreqFactor: 1, OriginalMaxPositionEmbeddings: 8192}
+		}, "llama3"},
 		{"linear factor", func(c *Config) { c.RopeScaling = &RopeScaling{Type: "linear"} }, "linear"},
 	}
 	for _, c := range cases {

@@ -15,7 +15,8 @@ import (
 //	w = float32(offset + scale·(2u − 1))        (in float64, then rounded)
 //
 // with (offset, scale) from weightScale. The transformers fixtures were made
-// by a Python copy of this generator, so any change here breaks them.
+// by a Python copy of this generator (outside the repository, see
+// testdata/README.md), so any change here breaks them.
 type randomWeights struct {
 	cfg    Config
 	seed   uint64
