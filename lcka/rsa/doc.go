@@ -24,7 +24,8 @@
 //	KendallTauA: τ_a = (n_c − n_d) / (m(m−1)/2)
 //
 // where n_c and n_d count the concordant and discordant pairs of positions;
-// pairs tied in u or v count as neither. For Spearman and Pearson each
+// pairs tied in u or v count as neither, so τ_a of an RDM that has ties with
+// itself is below 1. For Spearman and Pearson each
 // triangle is ranked (Spearman), centred and scaled to unit norm once, so a
 // comparison is a dot product and AllPairs is one L×m by m×L product. τ_a is
 // computed in O(m log m) time with Knight's algorithm (W. R. Knight, "A
