@@ -407,3 +407,44 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCalls runs the same model from several goroutines, on two
+// shapes, and expects the results of serial calls.
+func TestConcurrentCalls(t *testing.T) {
+	cfg := smallConfigs()["qwen2"]
+	m := newTestModel(t, cfg, randomWeights{cfg: cfg, seed: 6})
+	tokens, mask := paddedBatch()
+	inputs := [][2][][]int32{{tokens, mask}, {tokens[:2], mask[:2]}}
+	want := make([][][]float32, len(inputs))
+	for i, in := range inputs {
+		var err error
+		if want[i], err = m.HiddenStates(in[0], in[1], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			i := g % len(inputs)
+			got, err := m.HiddenStates(inputs[i][0], inputs[i][1], nil)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			for l := range got {
+				for j := range got[l] {
+					if got[l][j] != want[i][l][j] {
+						errs <- "concurrent result differs from the serial one"
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

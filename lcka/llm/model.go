@@ -14,8 +14,8 @@ import (
 )
 
 // Model is a decoder-only transformer whose weights live on one backend.
-// Its methods are safe for concurrent use. Executables are compiled once
-// per (batch, sequence length) shape and cached.
+// Its methods other than Close are safe for concurrent use. Executables are
+// compiled once per (batch, sequence length) shape and cached.
 type Model struct {
 	cfg     Config
 	backend compute.Backend
@@ -104,6 +104,13 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 			m.Close()
 			return nil, fmt.Errorf("llm: weight %s: %w", name, err)
 		}
+		if !backend.HasSharedBuffers() {
+			// Move to the device now and free the host copy.
+			if err := t.ToDevice(backend, 0); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+			}
+		}
 		m.params[i] = t
 	}
 	var err error
@@ -129,7 +136,8 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 // Config returns the model's configuration.
 func (m *Model) Config() Config { return m.cfg }
 
-// Close frees the weights and the compiled executables.
+// Close frees the weights and the compiled executables. The model must not
+// be used afterwards, nor while Close runs.
 func (m *Model) Close() {
 	for _, t := range m.params {
 		if t != nil {
