@@ -19,7 +19,6 @@ import (
 type Model struct {
 	cfg     Config
 	backend compute.Backend
-	dtype   dtypes.DType
 
 	names   []string
 	index   map[string]int
@@ -68,7 +67,6 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	m := &Model{
 		cfg:     cfg,
 		backend: backend,
-		dtype:   o.dtype,
 		names:   names,
 		index:   make(map[string]int, len(names)),
 		params:  make([]*tensors.Tensor, len(names)),
