@@ -599,7 +599,10 @@ func parseTruncation(m json.RawMessage) (*Truncation, error) {
 	if *tj.MaxLength < 0 || *tj.MaxLength > math.MaxInt32 || *tj.Stride < 0 {
 		return nil, errors.New("max_length or stride out of range")
 	}
-	t := &Truncation{MaxLength: int(*tj.MaxLength)}
+	if *tj.Stride > math.MaxInt32 {
+		return nil, errors.New("stride out of range")
+	}
+	t := &Truncation{MaxLength: int(*tj.MaxLength), Stride: int(*tj.Stride)}
 	if tj.Direction != nil {
 		switch *tj.Direction {
 		case "Left":

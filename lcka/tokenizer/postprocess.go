@@ -65,6 +65,9 @@ func (t *templateProcessor) process(ids []int32, addSpecial bool) []int32 {
 type Truncation struct {
 	MaxLength int
 	Left      bool // drop tokens from the start instead of the end
+	// Stride only matters for Hugging Face's overflowing encodings, which are
+	// not produced; as there, it must be below the length kept.
+	Stride int
 	// OnlySecond reproduces strategy "only_second", which fails on a single
 	// sequence; the other strategies behave alike for one sequence.
 	OnlySecond bool
@@ -88,6 +91,9 @@ func truncate(ids []int32, t *Truncation, nAdded int, addSpecial bool) ([]int32,
 	}
 	if t.OnlySecond {
 		return nil, fmt.Errorf("tokenizer: truncation strategy only_second needs a second sequence")
+	}
+	if t.Stride >= maxLen {
+		return nil, fmt.Errorf("tokenizer: truncation stride %d is not below the length %d kept", t.Stride, maxLen)
 	}
 	if t.Left {
 		return ids[len(ids)-maxLen:], nil

@@ -67,6 +67,9 @@ func compileRegex(pattern string) (*regex, error) {
 	if err := checkNode(n); err != nil {
 		return nil, fmt.Errorf("tokenizer: regex %q: %w", pattern, err)
 	}
+	if progSize(n) > maxProgram {
+		return nil, fmt.Errorf("tokenizer: regex %q: %w", pattern, unsupported("pattern compiles to more than %d instructions", maxProgram))
+	}
 	c := &compiler{}
 	if err := c.compile(n); err != nil {
 		return nil, fmt.Errorf("tokenizer: regex %q: %w", pattern, err)
@@ -708,6 +711,26 @@ func checkNode(n *node) error {
 	return nil
 }
 
+// progSize bounds the number of instructions n compiles to, saturating above
+// maxProgram.
+func progSize(n *node) int {
+	size := 0
+	switch n.kind {
+	case nodeRune:
+		size = 1
+	case nodeConcat, nodeAlt:
+		for _, s := range n.subs {
+			size += progSize(s) + 2
+		}
+	case nodeLook, nodeAtomic:
+		size = progSize(n.subs[0]) + 2
+	case nodeRepeat:
+		copies := max(n.min, n.max, 1) + 1
+		size = copies*(progSize(n.subs[0])+2) + 2
+	}
+	return min(size, maxProgram+1)
+}
+
 func nullable(n *node) bool {
 	switch n.kind {
 	case nodeRune:
@@ -876,12 +899,7 @@ func (c *compiler) gen(n *node) {
 	}
 }
 
-// split emits a split preferring the body (greedy) or the exit (lazy); the
-// caller patches the returned index with the exit target.
-func (c *compiler) split(lazy bool) int {
-	return c.emit(inst{op: opSplit})
-}
-
+// patchSplit sets a split to prefer the body (greedy) or the exit (lazy).
 func (c *compiler) patchSplit(at, body, exit int, lazy bool) {
 	if lazy {
 		c.prog[at].x, c.prog[at].y = exit, body
@@ -897,7 +915,7 @@ func (c *compiler) genRepeat(n *node) {
 	}
 	if n.max < 0 {
 		// L: split(body, exit); body; jmp L
-		loop := c.split(n.lazy)
+		loop := c.emit(inst{op: opSplit})
 		body := len(c.prog)
 		c.gen(sub)
 		c.emit(inst{op: opJmp, x: loop})
@@ -907,9 +925,8 @@ func (c *compiler) genRepeat(n *node) {
 	// Optional copies, nested: (sub (sub (...)?)?)?
 	var splits []int
 	for i := n.min; i < n.max; i++ {
-		at := c.split(n.lazy)
+		at := c.emit(inst{op: opSplit})
 		splits = append(splits, at)
-		c.prog[at].x = len(c.prog) // body start, patched below
 		c.gen(sub)
 	}
 	exit := len(c.prog)

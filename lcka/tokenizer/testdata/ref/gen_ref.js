@@ -537,6 +537,34 @@ function normalizeReference() {
   writeGz("normalize.ref.json.gz", { reference: "Hugging Face tokenizers 0.22.2 normalizers (unicode-normalization-alignments 0.1.12)", inputs, out });
 }
 
+// The "truncation" field of tokenizer.json, on tiny-llama3 (BOS template) and
+// tiny-qwen3 (no template).
+async function truncationReference() {
+  const cases = [];
+  const texts = [hard[12], hard[20], en[0], hi[0], "", "x"];
+  const opts = [
+    { direction: "Left", max_length: 5, strategy: "LongestFirst", stride: 0 },
+    { direction: "Right", max_length: 5, strategy: "LongestFirst", stride: 0 },
+    { direction: "Right", max_length: 1, strategy: "LongestFirst", stride: 0 },
+    { direction: "Left", max_length: 4, strategy: "OnlyFirst", stride: 2 },
+  ];
+  for (const name of ["tiny-llama3", "tiny-qwen3"]) {
+    const obj = JSON.parse(fs.readFileSync(path.join(TINY, `${name}.json`), "utf8"));
+    for (const o of opts) {
+      obj.truncation = o;
+      const json = JSON.stringify(obj);
+      const tok = Tokenizer.fromString(json);
+      for (const text of texts) {
+        for (const sp of [true, false]) {
+          const ids = Array.from((await tok.encode(text, null, { addSpecialTokens: sp })).getIds());
+          cases.push({ tokenizer: name, truncation: o, text, add_special: sp, ids });
+        }
+      }
+    }
+  }
+  writeGz("truncation.ref.json.gz", { reference: "Hugging Face tokenizers 0.22.2 via @anush008/tokenizers 0.6.0", cases });
+}
+
 async function main() {
   fs.mkdirSync(TINY, { recursive: true });
   const tiny = tinyTokenizers();
@@ -547,6 +575,7 @@ async function main() {
   }
   regexReference();
   normalizeReference();
+  await truncationReference();
 
   const small = { en: en.slice(0, 100), hi: hi.slice(0, 100), hard };
   for (const name of Object.keys(tiny)) {
