@@ -17,10 +17,8 @@ import (
 // Its methods other than Close are safe for concurrent use. Executables are
 // compiled once per (batch, sequence length) shape and cached.
 type Model struct {
-	cfg     Config
-	backend compute.Backend
+	cfg Config
 
-	names   []string
 	index   map[string]int
 	params  []*tensors.Tensor
 	invFreq []float32
@@ -66,8 +64,6 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	names, wantShapes := WeightShapes(cfg)
 	m := &Model{
 		cfg:     cfg,
-		backend: backend,
-		names:   names,
 		index:   make(map[string]int, len(names)),
 		params:  make([]*tensors.Tensor, len(names)),
 		invFreq: invFreq32(cfg),
