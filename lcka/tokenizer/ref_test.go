@@ -196,11 +196,11 @@ func TestTinyAgainstHF(t *testing.T) {
 	}
 }
 
-// TestRealAgainstHF runs the real Llama-3, Llama-3.1, Qwen3 and GPT-OSS
+// TestRealAgainstHF runs the real Llama-3, Llama-3.1, Llama-3.2, Qwen3 and GPT-OSS
 // tokenizer.json files, when `npm ci` has been run in testdata/ref.
 func TestRealAgainstHF(t *testing.T) {
 	texts := loadTexts(t)
-	for _, name := range []string{"llama3", "llama3_1", "qwen3", "gptoss"} {
+	for _, name := range []string{"llama3", "llama3_1", "llama3_2", "qwen3", "gptoss"} {
 		t.Run(name, func(t *testing.T) {
 			path := realTokenizerPath(name)
 			data, err := os.ReadFile(path)

