@@ -2,9 +2,13 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 )
+
+// errNoConfigToken reports a special token name absent from the vocabulary.
+var errNoConfigToken = errors.New("tokenizer: special token not in the vocabulary")
 
 // Config holds the special-token names that a Hugging Face
 // tokenizer_config.json declares; empty when not declared.

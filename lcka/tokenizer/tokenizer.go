@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -248,6 +247,3 @@ func (t *Tokenizer) BOS() (int, bool) {
 	}
 	return find(t.post)
 }
-
-// errNoConfigToken reports a special token name absent from the vocabulary.
-var errNoConfigToken = errors.New("tokenizer: special token not in the vocabulary")
