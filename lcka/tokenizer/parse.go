@@ -580,7 +580,7 @@ func parseDecoder(m json.RawMessage) (bool, error) {
 	return true, nil
 }
 
-func parseTruncation(m json.RawMessage) (*Truncation, error) {
+func parseTruncation(m json.RawMessage) (*truncParams, error) {
 	if isNull(m) {
 		return nil, nil
 	}
@@ -602,7 +602,7 @@ func parseTruncation(m json.RawMessage) (*Truncation, error) {
 	if *tj.Stride > math.MaxInt32 {
 		return nil, errors.New("stride out of range")
 	}
-	t := &Truncation{MaxLength: int(*tj.MaxLength), Stride: int(*tj.Stride)}
+	t := &truncParams{MaxLength: int(*tj.MaxLength), Stride: int(*tj.Stride)}
 	if tj.Direction != nil {
 		switch *tj.Direction {
 		case "Left":

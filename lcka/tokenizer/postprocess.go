@@ -61,8 +61,8 @@ func (t *templateProcessor) process(ids []int32, addSpecial bool) []int32 {
 	return out
 }
 
-// Truncation is Hugging Face's TruncationParams for a single sequence.
-type Truncation struct {
+// truncParams is Hugging Face's TruncationParams for a single sequence.
+type truncParams struct {
 	MaxLength int
 	Left      bool // drop tokens from the start instead of the end
 	// Stride only matters for Hugging Face's overflowing encodings, which are
@@ -75,7 +75,7 @@ type Truncation struct {
 
 // truncate cuts ids to fit t, accounting for the ids the post-processor adds
 // when addSpecial is set, as TokenizerImpl::post_process does.
-func truncate(ids []int32, t *Truncation, nAdded int, addSpecial bool) ([]int32, error) {
+func truncate(ids []int32, t *truncParams, nAdded int, addSpecial bool) ([]int32, error) {
 	maxLen := t.MaxLength
 	if addSpecial && nAdded > 0 {
 		maxLen -= nAdded

@@ -19,7 +19,7 @@ type Tokenizer struct {
 	pre              preTokenizer
 	post             postProcessor
 	byteLevelDecoder bool
-	trunc            *Truncation // from tokenizer.json, or nil
+	trunc            *truncParams // from tokenizer.json, or nil
 }
 
 // Load reads and parses a tokenizer.json file.
@@ -52,7 +52,7 @@ func (t *Tokenizer) EncodeTruncated(text string, addSpecial bool, maxLength int)
 	if maxLength < 0 {
 		return nil, fmt.Errorf("tokenizer: negative max length %d", maxLength)
 	}
-	return t.encode(text, addSpecial, &Truncation{MaxLength: maxLength})
+	return t.encode(text, addSpecial, &truncParams{MaxLength: maxLength})
 }
 
 // EncodeBatch encodes texts in parallel; see Encode.
@@ -65,10 +65,10 @@ func (t *Tokenizer) EncodeBatchTruncated(texts []string, addSpecial bool, maxLen
 	if maxLength < 0 {
 		return nil, fmt.Errorf("tokenizer: negative max length %d", maxLength)
 	}
-	return t.encodeBatch(texts, addSpecial, &Truncation{MaxLength: maxLength})
+	return t.encodeBatch(texts, addSpecial, &truncParams{MaxLength: maxLength})
 }
 
-func (t *Tokenizer) encodeBatch(texts []string, addSpecial bool, tr *Truncation) ([][]int, error) {
+func (t *Tokenizer) encodeBatch(texts []string, addSpecial bool, tr *truncParams) ([][]int, error) {
 	out := make([][]int, len(texts))
 	errs := make([]error, len(texts))
 	workers := min(runtime.GOMAXPROCS(0), len(texts))
@@ -100,7 +100,7 @@ func (t *Tokenizer) encodeBatch(texts []string, addSpecial bool, tr *Truncation)
 	return out, nil
 }
 
-func (t *Tokenizer) encode(text string, addSpecial bool, tr *Truncation) ([]int, error) {
+func (t *Tokenizer) encode(text string, addSpecial bool, tr *truncParams) ([]int, error) {
 	if !utf8.ValidString(text) {
 		text = toValidUTF8([]byte(text))
 	}
