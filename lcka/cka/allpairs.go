@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -79,7 +78,8 @@ type Options struct {
 	// batch, averaged. Columns are still centered or standardized over all n.
 	// A last batch of fewer than 4 inputs is left out (Result.Dropped).
 	Minibatch int
-	// Backend runs the tile products; nil means GoMLX's pure-Go backend.
+	// Backend runs the tile products; nil means GoMLX's pure-Go backend
+	// with its ops run sequentially ("ops_sequential").
 	Backend compute.Backend
 	// MemoryBudget bounds the bytes held by layers and tiles; 0 means 60% of
 	// the memory available. Layers that do not fit in half of it go to a
@@ -124,7 +124,10 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 	backend := opt.Backend
 	if backend == nil {
 		var err error
-		if backend, err = gobackend.New(""); err != nil {
+		// Ops run one after the other, each matrix product using all cores:
+		// with the default scheduling, many independent large products in
+		// one graph can exhaust the Go backend's worker pool and deadlock.
+		if backend, err = gobackend.New("ops_sequential"); err != nil {
 			return nil, fmt.Errorf("cka: starting the Go backend: %w", err)
 		}
 	}
@@ -133,7 +136,7 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		budget = defaultBudget()
 	}
 
-	st, res, err := preprocess(src, opt, budget)
+	st, res, err := preprocess(src, opt, budget, backend)
 	if err != nil {
 		return nil, err
 	}
@@ -143,45 +146,30 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 	if opt.Measure == MeasureDebiased && n < 4 {
 		return nil, fmt.Errorf("cka: debiased CKA needs n ≥ 4 inputs, got %d", n)
 	}
-
-	b := opt.TileSize
-	if opt.Minibatch > 0 {
-		b = opt.Minibatch
-		if b < 4 {
-			return nil, fmt.Errorf("cka: minibatch size must be ≥ 4, got %d", b)
+	starts := st.starts
+	nb := len(starts) - 1
+	if opt.Minibatch > 0 && starts[nb]-starts[nb-1] < 4 {
+		// A last minibatch of fewer than 4 inputs has no unbiased HSIC.
+		res.Dropped = starts[nb] - starts[nb-1]
+		nb--
+		if nb == 0 {
+			return nil, fmt.Errorf("cka: minibatch CKA needs at least 4 inputs, got %d", n)
 		}
-	} else if b <= 0 {
-		b = chooseTile(n, L, st.sumCols(), budget)
 	}
-	b = min(b, n)
-	res.TileSize = b
 
-	eng, err := newTileEngine(backend, st, debiased)
+	eng, err := newTileEngine(backend, L, debiased)
 	if err != nil {
 		return nil, err
 	}
 	defer eng.finalize()
 
-	// Blocks of rows: [starts[k], starts[k+1]).
-	var starts []int
-	for s := 0; s < n; s += b {
-		starts = append(starts, s)
-	}
-	if opt.Minibatch > 0 && n-starts[len(starts)-1] < 4 {
-		res.Dropped = n - starts[len(starts)-1]
-		starts = starts[:len(starts)-1]
-		if len(starts) == 0 {
-			return nil, fmt.Errorf("cka: minibatch CKA needs at least 4 inputs, got %d", n)
-		}
-		n = starts[len(starts)-1] + b
-	}
-	starts = append(starts, n)
-	nb := len(starts) - 1
-
 	acc := make([]float64, L*L)
-	rowSums := make([][]float64, L)
-	for i := range rowSums {
-		rowSums[i] = make([]float64, n)
+	var rowSums [][]float64
+	if debiased && opt.Minibatch <= 0 {
+		rowSums = make([][]float64, L)
+		for i := range rowSums {
+			rowSums[i] = make([]float64, n)
+		}
 	}
 	total := nb
 	if opt.Minibatch <= 0 {
@@ -189,7 +177,7 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 	}
 	done := 0
 	for r := 0; r < nb; r++ {
-		rowsR, err := st.block(starts[r], starts[r+1])
+		rowsR, err := st.block(r)
 		if err != nil {
 			return nil, err
 		}
@@ -198,19 +186,23 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 			lastC = r // only the diagonal tiles: one per minibatch
 		}
 		for c := r; c <= lastC; c++ {
-			var rowsC [][]float32
+			var rowsC []*tensors.Tensor
 			if c != r {
-				if rowsC, err = st.block(starts[c], starts[c+1]); err != nil {
+				if rowsC, err = st.block(c); err != nil {
+					st.release(rowsR)
 					return nil, err
 				}
 			}
 			t, err := eng.tile(rowsR, rowsC, starts[r+1]-starts[r], starts[c+1]-starts[c])
+			st.release(rowsC)
 			if err != nil {
+				st.release(rowsR)
 				return nil, err
 			}
-			if opt.Minibatch > 0 {
+			switch {
+			case opt.Minibatch > 0:
 				addMinibatchHSIC(acc, t, starts[r+1]-starts[r])
-			} else {
+			default:
 				w := 2.0 // tiles (r, c) and (c, r) are transposes with the same inner products
 				if c == r {
 					w = 1
@@ -218,14 +210,12 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 				for k := range acc {
 					acc[k] += w * t.p[k]
 				}
-				if debiased {
-					for i := 0; i < L; i++ {
-						for k, v := range t.rowSum[i] {
-							rowSums[i][starts[r]+k] += v
-						}
-						for k, v := range t.colSum[i] {
-							rowSums[i][starts[c]+k] += v
-						}
+				for i := range rowSums {
+					for k, v := range t.rowSum[i] {
+						rowSums[i][starts[r]+k] += v
+					}
+					for k, v := range t.colSum[i] {
+						rowSums[i][starts[c]+k] += v
 					}
 				}
 			}
@@ -234,6 +224,7 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 				opt.Progress(done, total)
 			}
 		}
+		st.release(rowsR)
 	}
 
 	hsic := mat.NewSymDense(L, nil)
@@ -360,11 +351,10 @@ func splitLines(s string) []string {
 	return out
 }
 
-// tileEngine runs the tile products with GoMLX, layers grouped by width so
-// that each group is one batched product.
+// tileEngine runs the tile products with GoMLX: one graph for diagonal tiles
+// and one for off-diagonal ones, each taking one [rows, d] tensor per layer.
 type tileEngine struct {
-	st       *store
-	groups   [][]int // layer indices per distinct width
+	L        int
 	diag     *graph.Exec
 	offDiag  *graph.Exec
 	debiased bool
@@ -375,58 +365,40 @@ type tileResult struct {
 	rowSum, colSum [][]float64 // per layer, sums of the tile's rows and columns
 }
 
-func newTileEngine(backend compute.Backend, st *store, debiased bool) (*tileEngine, error) {
-	byWidth := map[int][]int{}
-	for i, d := range st.cols {
-		byWidth[d] = append(byWidth[d], i)
-	}
-	widths := make([]int, 0, len(byWidth))
-	for d := range byWidth {
-		widths = append(widths, d)
-	}
-	sort.Ints(widths)
-	e := &tileEngine{st: st, debiased: debiased}
-	for _, d := range widths {
-		e.groups = append(e.groups, byWidth[d])
-	}
-	ng := len(e.groups)
-	// Inputs: one [Lg, rows, d] tensor per group for the row block, and for
-	// off-diagonal tiles one more per group for the column block.
+func newTileEngine(backend compute.Backend, L int, debiased bool) (*tileEngine, error) {
+	e := &tileEngine{L: L, debiased: debiased}
 	build := func(diagonal bool) func([]*graph.Node) []*graph.Node {
 		return func(in []*graph.Node) []*graph.Node {
-			var flat []*graph.Node
-			var grams []*graph.Node
-			for g := 0; g < ng; g++ {
-				r := in[g]
-				c := r
+			flat := make([]*graph.Node, L)
+			grams := make([]*graph.Node, L)
+			for i := 0; i < L; i++ {
+				r, c := in[i], in[i]
 				if !diagonal {
-					c = in[ng+g]
+					c = in[L+i]
 				}
-				t := graph.Einsum("lrd,lcd->lrc", r, c)
-				t = graph.ConvertDType(t, dtypes.Float64)
+				t := graph.ConvertDType(graph.Einsum("rd,cd->rc", r, c), dtypes.Float64)
+				dims := t.Shape().Dimensions
 				if diagonal && debiased {
-					dims := t.Shape().Dimensions
-					sq := shapes.Make(dtypes.Int32, dims[1], dims[2])
+					sq := shapes.Make(dtypes.Int32, dims...)
 					eye := graph.Equal(graph.Iota(t.Graph(), sq, 0), graph.Iota(t.Graph(), sq, 1))
-					eye = graph.BroadcastToDims(graph.InsertAxes(eye, 0), dims...)
 					t = graph.Where(eye, graph.ZerosLike(t), t)
 				}
-				grams = append(grams, t)
-				dims := t.Shape().Dimensions
-				flat = append(flat, graph.Reshape(t, dims[0], dims[1]*dims[2]))
+				grams[i] = t
+				flat[i] = graph.Reshape(t, 1, dims[0]*dims[1])
 			}
 			f := flat[0]
-			if ng > 1 {
+			if L > 1 {
 				f = graph.Concatenate(flat, 0)
 			}
 			outs := []*graph.Node{graph.Einsum("lk,mk->lm", f, f)}
 			if debiased {
-				var rs, cs []*graph.Node
-				for _, t := range grams {
-					rs = append(rs, graph.ReduceSum(t, 2))
-					cs = append(cs, graph.ReduceSum(t, 1))
+				rs := make([]*graph.Node, L)
+				cs := make([]*graph.Node, L)
+				for i, t := range grams {
+					rs[i] = graph.InsertAxes(graph.ReduceSum(t, 1), 0)
+					cs[i] = graph.InsertAxes(graph.ReduceSum(t, 0), 0)
 				}
-				if ng > 1 {
+				if L > 1 {
 					outs = append(outs, graph.Concatenate(rs, 0), graph.Concatenate(cs, 0))
 				} else {
 					outs = append(outs, rs[0], cs[0])
@@ -452,31 +424,21 @@ func (e *tileEngine) finalize() {
 	e.offDiag.Finalize()
 }
 
-// tile computes one tile from the rows of a row block (and of a column block,
-// nil on the diagonal), each given per layer.
-func (e *tileEngine) tile(rowsR, rowsC [][]float32, br, bc int) (*tileResult, error) {
-	pack := func(rows [][]float32, nr int) []any {
-		var args []any
-		for _, grp := range e.groups {
-			d := e.st.cols[grp[0]]
-			buf := make([]float32, 0, len(grp)*nr*d)
-			for _, i := range grp {
-				buf = append(buf, rows[i]...)
-			}
-			args = append(args, tensors.FromFlatDataAndDimensions(buf, len(grp), nr, d))
-		}
-		return args
+// tile computes one tile from the row blocks of every layer (rowsC is nil on
+// the diagonal).
+func (e *tileEngine) tile(rowsR, rowsC []*tensors.Tensor, br, bc int) (*tileResult, error) {
+	args := make([]any, 0, 2*e.L)
+	for _, t := range rowsR {
+		args = append(args, t)
 	}
-	args := pack(rowsR, br)
 	exec := e.diag
 	if rowsC != nil {
-		args = append(args, pack(rowsC, bc)...)
+		for _, t := range rowsC {
+			args = append(args, t)
+		}
 		exec = e.offDiag
 	}
 	outs, err := exec.Exec(args...)
-	for _, a := range args {
-		a.(*tensors.Tensor).FinalizeAll()
-	}
 	if err != nil {
 		return nil, fmt.Errorf("cka: tile product: %w", err)
 	}
@@ -485,42 +447,31 @@ func (e *tileEngine) tile(rowsR, rowsC [][]float32, br, bc int) (*tileResult, er
 			o.FinalizeAll()
 		}
 	}()
-	// Outputs follow the group order; map back to layer order.
-	order := make([]int, 0, len(e.st.cols))
-	for _, grp := range e.groups {
-		order = append(order, grp...)
-	}
-	L := len(order)
-	p, err := tensors.CopyFlatData[float64](outs[0])
-	if err != nil {
+	L := e.L
+	t := &tileResult{}
+	if t.p, err = tensors.CopyFlatData[float64](outs[0]); err != nil {
 		return nil, err
 	}
-	t := &tileResult{p: make([]float64, L*L)}
-	for a := 0; a < L; a++ {
-		for b := 0; b < L; b++ {
-			t.p[order[a]*L+order[b]] = p[a*L+b]
-		}
-	}
 	if e.debiased {
-		unpack := func(o *tensors.Tensor, w int) ([][]float64, error) {
+		split := func(o *tensors.Tensor, w int) ([][]float64, error) {
 			flat, err := tensors.CopyFlatData[float64](o)
 			if err != nil {
 				return nil, err
 			}
 			out := make([][]float64, L)
-			for a := 0; a < L; a++ {
-				out[order[a]] = flat[a*w : (a+1)*w]
+			for i := range out {
+				out[i] = flat[i*w : (i+1)*w]
 			}
 			return out, nil
 		}
-		if t.rowSum, err = unpack(outs[1], br); err != nil {
+		if t.rowSum, err = split(outs[1], br); err != nil {
 			return nil, err
 		}
 		if rowsC == nil {
 			// Diagonal tile: symmetric, its column sums are its row sums and
 			// they are already counted once.
 			t.colSum = make([][]float64, L)
-		} else if t.colSum, err = unpack(outs[2], bc); err != nil {
+		} else if t.colSum, err = split(outs[2], bc); err != nil {
 			return nil, err
 		}
 	}

@@ -4,51 +4,81 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
+	"sync"
 	"unsafe"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// store holds the preprocessed layers (float32, row-major), in memory or in a
-// scratch file laid out layer by layer so that a block of rows of one layer is
-// one contiguous read.
+// store holds the preprocessed layers as float32 row blocks: in memory as
+// GoMLX tensors (one per layer and block, shared with the backend so tiles
+// are computed without copies), or in a scratch file laid out layer by layer
+// so that a block of rows of one layer is one contiguous read.
 type store struct {
-	n      int
-	cols   []int
-	mem    [][]float32 // in memory, or nil
-	file   *os.File    // scratch file, or nil
-	offset []int64     // byte offset of each layer in file
+	n       int
+	cols    []int
+	starts  []int               // row blocks [starts[k], starts[k+1])
+	mem     [][]*tensors.Tensor // [layer][block], or nil once spilled
+	file    *os.File            // scratch file, or nil
+	offset  []int64             // byte offset of each layer in file
+	backend compute.Backend
 }
 
-func (s *store) sumCols() int {
-	t := 0
-	for _, c := range s.cols {
-		t += c
+func (s *store) newTensor(rows, cols int) (*tensors.Tensor, error) {
+	return tensors.FromShapeForBackend(s.backend, 0, shapes.Make(dtypes.Float32, rows, cols))
+}
+
+// block returns row block k of every layer.
+func (s *store) block(k int) ([]*tensors.Tensor, error) {
+	if s.file == nil {
+		out := make([]*tensors.Tensor, len(s.mem))
+		for i := range s.mem {
+			out[i] = s.mem[i][k]
+		}
+		return out, nil
 	}
-	return t
-}
-
-// block returns rows [r0, r1) of every layer.
-func (s *store) block(r0, r1 int) ([][]float32, error) {
-	out := make([][]float32, len(s.cols))
+	r0, r1 := s.starts[k], s.starts[k+1]
+	out := make([]*tensors.Tensor, len(s.cols))
 	for i, d := range s.cols {
-		if s.mem != nil {
-			out[i] = s.mem[i][r0*d : r1*d]
-			continue
+		t, err := s.newTensor(r1-r0, d)
+		if err == nil {
+			err = tensors.MutableFlatData(t, func(flat []float32) {
+				raw := unsafe.Slice((*byte)(unsafe.Pointer(&flat[0])), len(flat)*4)
+				_, err = s.file.ReadAt(raw, s.offset[i]+int64(r0*d*4))
+			})
 		}
-		buf := make([]float32, (r1-r0)*d)
-		if len(buf) == 0 {
-			out[i] = buf
-			continue
-		}
-		raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*4)
-		if _, err := s.file.ReadAt(raw, s.offset[i]+int64(r0*d*4)); err != nil {
+		if err != nil {
+			s.release(out)
 			return nil, fmt.Errorf("cka: reading the scratch file: %w", err)
 		}
-		out[i] = buf
+		out[i] = t
 	}
 	return out, nil
 }
 
+// release frees a block returned by block, when it was read from the file.
+func (s *store) release(ts []*tensors.Tensor) {
+	if s.file == nil {
+		return
+	}
+	for _, t := range ts {
+		if t != nil {
+			t.FinalizeAll()
+		}
+	}
+}
+
 func (s *store) close() {
+	for _, blocks := range s.mem {
+		for _, t := range blocks {
+			t.FinalizeAll()
+		}
+	}
+	s.mem = nil
 	if s.file != nil {
 		name := s.file.Name()
 		s.file.Close()
@@ -56,125 +86,204 @@ func (s *store) close() {
 	}
 }
 
+// add stores one layer, transformed column by column as (x − mean)·factor.
+func (s *store) add(m Matrix, mean, factor []float64) error {
+	d := m.Cols
+	s.cols = append(s.cols, d)
+	if s.file != nil {
+		data := make([]float32, m.Rows*d)
+		transformRows(m, mean, factor, 0, m.Rows, data)
+		return s.write(data)
+	}
+	blocks := make([]*tensors.Tensor, len(s.starts)-1)
+	for k := range blocks {
+		r0, r1 := s.starts[k], s.starts[k+1]
+		t, err := s.newTensor(r1-r0, d)
+		if err != nil {
+			return fmt.Errorf("cka: allocating a row block: %w", err)
+		}
+		tensors.MutableFlatData(t, func(flat []float32) { transformRows(m, mean, factor, r0, r1, flat) })
+		blocks[k] = t
+	}
+	s.mem = append(s.mem, blocks)
+	return nil
+}
+
+// transformRows writes rows [r0, r1) of m, transformed, into dst.
+func transformRows(m Matrix, mean, factor []float64, r0, r1 int, dst []float32) {
+	d := m.Cols
+	parallelRows(r1-r0, min(runtime.GOMAXPROCS(0), max(1, (r1-r0)/16)), func(i int) {
+		row := m.Data[(r0+i)*d : (r0+i+1)*d]
+		o := dst[i*d : (i+1)*d]
+		for j, v := range row {
+			o[j] = float32((float64(v) - mean[j]) * factor[j])
+		}
+	})
+}
+
+// spill moves the layers held in memory to a scratch file.
+func (s *store) spill(dir string) error {
+	f, err := os.CreateTemp(dir, "layersim-cka-*.f32")
+	if err != nil {
+		return fmt.Errorf("cka: the layers exceed the memory budget and the scratch file cannot be created: %w", err)
+	}
+	s.file = f
+	mem := s.mem
+	s.mem = nil
+	s.offset = nil
+	for i, blocks := range mem {
+		data := make([]float32, 0, s.n*s.cols[i])
+		for _, t := range blocks {
+			tensors.ConstFlatData(t, func(flat []float32) { data = append(data, flat...) })
+			t.FinalizeAll()
+		}
+		if err := s.write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write appends one layer to the scratch file.
+func (s *store) write(data []float32) error {
+	var off int64
+	if k := len(s.offset); k > 0 {
+		off = s.offset[k-1] + int64(s.n*s.cols[k-1])*4
+	}
+	s.offset = append(s.offset, off)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), len(data)*4)
+	if _, err := s.file.WriteAt(raw, off); err != nil {
+		return fmt.Errorf("cka: writing the scratch file: %w", err)
+	}
+	return nil
+}
+
 // preprocess loads every layer once, checks it, centers or standardizes its
-// columns into float32 and keeps it in memory or in a scratch file when the
-// layers exceed half the budget.
-func preprocess(src Source, opt Options, budget int64) (*store, *Result, error) {
+// columns into float32 and stores it in row blocks of the tile size, in
+// memory or, once the layers exceed half the budget, in a scratch file.
+func preprocess(src Source, opt Options, budget int64, backend compute.Backend) (*store, *Result, error) {
 	L := src.Len()
-	st := &store{cols: make([]int, L)}
+	st := &store{backend: backend}
 	res := &Result{ConstantColumns: make([]int, L)}
 	var total int64
+	fail := func(err error) (*store, *Result, error) {
+		st.close()
+		return nil, nil, err
+	}
 	for i := 0; i < L; i++ {
 		m, err := src.Layer(i)
 		if err != nil {
-			st.close()
-			return nil, nil, fmt.Errorf("cka: loading %s: %w", src.Name(i), err)
+			return fail(fmt.Errorf("cka: loading %s: %w", src.Name(i), err))
 		}
 		if m.Rows*m.Cols != len(m.Data) || m.Rows <= 0 || m.Cols <= 0 {
-			st.close()
-			return nil, nil, fmt.Errorf("cka: %s: shape %d×%d does not match %d values", src.Name(i), m.Rows, m.Cols, len(m.Data))
+			return fail(fmt.Errorf("cka: %s: shape %d×%d does not match %d values", src.Name(i), m.Rows, m.Cols, len(m.Data)))
 		}
 		if i == 0 {
 			st.n = m.Rows
 			if st.n < 2 {
-				return nil, nil, fmt.Errorf("cka: %s: need at least 2 inputs, got %d", src.Name(i), st.n)
+				return fail(fmt.Errorf("cka: %s: need at least 2 inputs, got %d", src.Name(i), st.n))
 			}
-		} else if m.Rows != st.n {
-			st.close()
-			return nil, nil, fmt.Errorf("cka: %s has %d inputs but %s has %d: all layers must hold the same inputs", src.Name(i), m.Rows, src.Name(0), st.n)
-		}
-		data, constant, err := prepareColumns(m, opt.Measure == MeasureStandardized)
-		if err != nil {
-			st.close()
-			return nil, nil, fmt.Errorf("cka: %s: %w", src.Name(i), err)
-		}
-		st.cols[i] = m.Cols
-		res.ConstantColumns[i] = constant
-		total += int64(len(data)) * 4
-		if st.file == nil && total > budget/2 {
-			// Move what is in memory to a scratch file and go on there.
-			f, err := os.CreateTemp(opt.TempDir, "layersim-cka-*.f32")
-			if err != nil {
-				st.close()
-				return nil, nil, fmt.Errorf("cka: layers exceed the memory budget and the scratch file cannot be created: %w", err)
-			}
-			st.file = f
-			var off int64
-			for _, d := range st.mem {
-				st.offset = append(st.offset, off)
-				if err := writeFloats(f, d, off); err != nil {
-					st.close()
-					return nil, nil, err
+			b := opt.TileSize
+			switch {
+			case opt.Minibatch > 0:
+				if b = opt.Minibatch; b < 4 {
+					return fail(fmt.Errorf("cka: minibatch size must be ≥ 4, got %d", b))
 				}
-				off += int64(len(d)) * 4
+			case b <= 0:
+				b = chooseTile(st.n, L, L*m.Cols, budget)
 			}
-			st.mem = nil
+			b = min(b, st.n)
+			res.TileSize = b
+			for s := 0; s < st.n; s += b {
+				st.starts = append(st.starts, s)
+			}
+			st.starts = append(st.starts, st.n)
+		} else if m.Rows != st.n {
+			return fail(fmt.Errorf("cka: %s has %d inputs but %s has %d: all layers must hold the same inputs", src.Name(i), m.Rows, src.Name(0), st.n))
+		}
+		mean, factor, constant, err := columnTransform(m, opt.Measure == MeasureStandardized)
+		if err != nil {
+			return fail(fmt.Errorf("cka: %s: %w", src.Name(i), err))
+		}
+		res.ConstantColumns[i] = constant
+		total += int64(len(m.Data)) * 4
+		if st.file == nil && total > budget/2 {
+			if err := st.spill(opt.TempDir); err != nil {
+				return fail(err)
+			}
 			res.Spilled = true
 		}
-		if st.file != nil {
-			var off int64
-			if len(st.offset) > 0 {
-				last := len(st.offset) - 1
-				off = st.offset[last] + int64(st.n*st.cols[last])*4
-			}
-			st.offset = append(st.offset, off)
-			if err := writeFloats(st.file, data, off); err != nil {
-				st.close()
-				return nil, nil, err
-			}
-		} else {
-			st.mem = append(st.mem, data)
+		if err := st.add(m, mean, factor); err != nil {
+			return fail(err)
 		}
 	}
 	res.N = st.n
 	return st, res, nil
 }
 
-func writeFloats(f *os.File, d []float32, off int64) error {
-	if len(d) == 0 {
-		return nil
-	}
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(&d[0])), len(d)*4)
-	if _, err := f.WriteAt(raw, off); err != nil {
-		return fmt.Errorf("cka: writing the scratch file: %w", err)
-	}
-	return nil
-}
-
-// prepareColumns returns the column-centered (and, if scale, standardized)
-// copy of m in float32, with statistics in float64. Constant columns become
-// zero and are counted. Non-finite values and constant layers are errors.
-func prepareColumns(m Matrix, scale bool) ([]float32, int, error) {
+// columnTransform returns, for each column of m, the mean and the factor
+// that center it (factor 1) or standardize it (factor 1/sd, if scale), with
+// statistics accumulated in float64. Constant columns get factor 0 and are
+// counted. Non-finite values and constant layers are errors.
+func columnTransform(m Matrix, scale bool) (mean, factor []float64, constant int, err error) {
 	n, d := m.Rows, m.Cols
-	mean := make([]float64, d)
-	for i := 0; i < n; i++ {
-		row := m.Data[i*d : (i+1)*d]
-		for j, v := range row {
-			f := float64(v)
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, 0, fmt.Errorf("non-finite value %v at input %d, feature %d", v, i, j)
+	// Sums and sums of squares around a provisional mean (the first row),
+	// four rows at a time, over row ranges in parallel.
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	sums := make([][]float64, workers)
+	sqs := make([][]float64, workers)
+	first := m.Data[:d]
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s, q := make([]float64, d), make([]float64, d)
+			i, end := w*n/workers, (w+1)*n/workers
+			for ; i+4 <= end; i += 4 {
+				r0, r1 := m.Data[i*d:(i+1)*d], m.Data[(i+1)*d:(i+2)*d]
+				r2, r3 := m.Data[(i+2)*d:(i+3)*d], m.Data[(i+3)*d:(i+4)*d]
+				for j := range d {
+					f := float64(first[j])
+					a, b, c, e := float64(r0[j])-f, float64(r1[j])-f, float64(r2[j])-f, float64(r3[j])-f
+					s[j] += (a + b) + (c + e)
+					q[j] += (a*a + b*b) + (c*c + e*e)
+				}
 			}
-			mean[j] += f
+			for ; i < end; i++ {
+				row := m.Data[i*d : (i+1)*d]
+				for j := range d {
+					a := float64(row[j]) - float64(first[j])
+					s[j] += a
+					q[j] += a * a
+				}
+			}
+			sums[w], sqs[w] = s, q
+		}(w)
+	}
+	wg.Wait()
+	mean = make([]float64, d)
+	factor = make([]float64, d)
+	for j := 0; j < d; j++ {
+		var s, q float64
+		for w := range sums {
+			s += sums[w][j]
+			q += sqs[w][j]
 		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	ss := make([]float64, d)
-	for i := 0; i < n; i++ {
-		row := m.Data[i*d : (i+1)*d]
-		for j, v := range row {
-			dv := float64(v) - mean[j]
-			ss[j] += dv * dv
+		if math.IsNaN(q) || math.IsInf(q, 0) {
+			// Any NaN or Inf in the column ends up here: find it.
+			for i := 0; i < n; i++ {
+				if v := float64(m.Data[i*d+j]); math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, nil, 0, fmt.Errorf("non-finite value %v at input %d, feature %d", v, i, j)
+				}
+			}
+			return nil, nil, 0, fmt.Errorf("feature %d overflows float64 sums", j)
 		}
-	}
-	factor := make([]float64, d)
-	constant := 0
-	for j := range factor {
-		sd := math.Sqrt(ss[j] / float64(n))
+		shift := s / float64(n)
+		mean[j] = float64(first[j]) + shift
+		sd := math.Sqrt(max(0, q/float64(n)-shift*shift))
 		switch {
 		case constantColumn(sd, mean[j]) || sd < 1e-30:
-			factor[j] = 0
 			constant++
 		case scale:
 			factor[j] = 1 / sd
@@ -183,15 +292,21 @@ func prepareColumns(m Matrix, scale bool) ([]float32, int, error) {
 		}
 	}
 	if constant == d {
-		return nil, constant, ErrConstant
+		return nil, nil, constant, ErrConstant
 	}
-	out := make([]float32, n*d)
-	for i := 0; i < n; i++ {
-		row := m.Data[i*d : (i+1)*d]
-		o := out[i*d : (i+1)*d]
-		for j, v := range row {
-			o[j] = float32((float64(v) - mean[j]) * factor[j])
-		}
+	return mean, factor, constant, nil
+}
+
+func parallelRows(n, workers int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				fn(i)
+			}
+		}(w)
 	}
-	return out, constant, nil
+	wg.Wait()
 }
