@@ -299,19 +299,18 @@ func addMinibatchHSIC(acc []float64, t *tileResult, nb int) {
 
 // chooseTile picks the tile side: tiles small enough that the tile buffers
 // (inputs, L Gram tiles in float32 and float64) fit a quarter of the budget,
-// large enough for efficient matrix products, and a split of n that lets the
-// symmetric sweep skip the tiles below the diagonal.
+// and a split of n into blocks of equal size.
 func chooseTile(n, L, sumCols int, budget int64) int {
-	b := 512
-	if n <= b {
-		// Two blocks compute 3 of the 4 quarter tiles; below 128 rows the
-		// products get too small for that to pay.
-		if n >= 256 {
-			b = (n + 1) / 2
-		} else {
-			b = n
-		}
+	// Measured on n = 400, d = 2048, 200 layers (docs/benchmarks.md): tiles
+	// of about 100 rows beat one 400-row tile by 2×, mostly by skipping the
+	// tiles below the diagonal; large n uses larger tiles to cut per-tile
+	// overhead.
+	target := 128
+	if n > 2048 {
+		target = 512
 	}
+	blocks := (n + target - 1) / target
+	b := (n + blocks - 1) / blocks
 	for b > 16 {
 		need := int64(L)*int64(b)*int64(b)*12 + int64(b)*int64(sumCols)*4*2
 		if need <= budget/4 {
