@@ -386,3 +386,27 @@ func centerColumns(d *mat.Dense, scale bool) bool {
 func constantColumn(sd, mean float64) bool {
 	return sd == 0 || sd <= 1e-12*math.Abs(mean)
 }
+
+// CenteredGram returns the Gram matrix of the centered (or, if standardized,
+// the standardized) columns of x: HKH for the linear kernel, the matrix whose
+// normalized flattening is the Signature.
+func CenteredGram(x mat.Matrix, standardized bool) (*mat.SymDense, error) {
+	n, _ := x.Dims()
+	if n < 2 {
+		return nil, fmt.Errorf("cka: need at least 2 inputs, got %d", n)
+	}
+	if err := checkFinite(x, "x"); err != nil {
+		return nil, err
+	}
+	fn := center
+	if standardized {
+		fn = standardize
+	}
+	xc, err := fn(x, "x")
+	if err != nil {
+		return nil, err
+	}
+	var k mat.SymDense
+	k.SymOuterK(1, xc)
+	return &k, nil
+}

@@ -273,3 +273,31 @@ func TestBadInput(t *testing.T) {
 }
 
 func firstErr(_ float64, err error) error { return err }
+
+func TestCenteredGramIsSignature(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randn(rng, 15, 6)
+	g, err := CenteredGram(x, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := Signature(x)
+	s := 0.0
+	for i := 0; i < 15; i++ {
+		for j := 0; j < 15; j++ {
+			s += g.At(i, j) * g.At(i, j)
+		}
+	}
+	s = math.Sqrt(s)
+	for i := 0; i < 15; i++ {
+		for j := 0; j < 15; j++ {
+			if !close(g.At(i, j)/s, sig[i*15+j], 1e-12) {
+				t.Fatalf("(%d,%d): %g vs signature %g", i, j, g.At(i, j)/s, sig[i*15+j])
+			}
+		}
+		// Rows of a double-centered Gram sum to zero.
+		if sum := mat.Sum(mat.NewVecDense(15, mat.Row(nil, i, g))); math.Abs(sum) > 1e-9 {
+			t.Errorf("row %d sums to %g", i, sum)
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package study
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/procrustes"
+)
+
+// pairs fills Metrics.Pairs: for every model and pair of languages, layer k of
+// one language against layer k of the other.
+func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]string, progress func(string, int, int)) error {
+	m := &res.Metrics
+	boot, perms, maxN := opt.Bootstrap, opt.Permutations, opt.StatsMaxN
+	if boot == 0 {
+		boot = 1000
+	}
+	if perms == 0 {
+		perms = 1000
+	}
+	if maxN <= 0 {
+		maxN = 2000
+	}
+	statsN := min(m.N, maxN)
+	var subset []int // the prompts the statistics use
+	if statsN < m.N {
+		rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
+		subset = rng.Perm(m.N)[:statsN]
+		sort.Ints(subset)
+		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics use %d of the %d prompts, drawn at random (seed %d)", statsN, m.N, opt.Seed))
+	}
+	if (boot > 0 || perms > 0) && statsN < 4 {
+		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics skipped: %d prompts are too few", statsN))
+		boot, perms = -1, -1
+	}
+	if opt.Measure == cka.MeasureDebiased && (boot > 0 || perms > 0) {
+		*notes = append(*notes, "bootstrap and permutation statistics use biased linear CKA on centered features")
+	}
+	byModel := map[int][]block{}
+	for _, b := range blocks {
+		byModel[b.model] = append(byModel[b.model], b)
+	}
+	for mi, model := range m.Models {
+		bs := byModel[mi]
+		L := model.Layers
+		for a := 0; a < len(bs); a++ {
+			for b := a + 1; b < len(bs); b++ {
+				ba, bb := bs[a], bs[b]
+				p := Pair{Model: model.ID, LangA: ba.lang, LangB: bb.lang, Count: L}
+				for k := 0; k < L; k++ {
+					ia, ib := ba.first+k, bb.first+k
+					p.CKAPerLayer = append(p.CKAPerLayer, res.CKA.At(ia, ib))
+					xa, xb := m.Joint.XYZ[ia], m.Joint.XYZ[ib]
+					d := math.Sqrt(sq(xa[0]-xb[0]) + sq(xa[1]-xb[1]) + sq(xa[2]-xb[2]))
+					p.D3PerLayer = append(p.D3PerLayer, d)
+					p.CKALastLayer = append(p.CKALastLayer, res.CKA.At(ia, ba.first+L-1))
+					p.CKALastLayerB = append(p.CKALastLayerB, res.CKA.At(ib, bb.first+L-1))
+					if res.RSA != nil {
+						p.RSAPerLayer = append(p.RSAPerLayer, res.RSA.At(ia, ib))
+					}
+				}
+				p.CKAMean, p.CKAMedian = meanOf(p.CKAPerLayer), median(p.CKAPerLayer)
+				p.CKAMin, _ = minMax(p.CKAPerLayer)
+				p.D3Mean, p.D3Median = meanOf(p.D3PerLayer), median(p.D3PerLayer)
+				_, p.D3Max = minMax(p.D3PerLayer)
+				if L > 1 {
+					ss := 0.0
+					for _, d := range p.D3PerLayer {
+						ss += sq(d - p.D3Mean)
+					}
+					std := math.Sqrt(ss / float64(L-1))
+					p.D3Std = &std
+				}
+				if res.RSA != nil {
+					v := meanOf(p.RSAPerLayer)
+					p.RSAMeanOverAll = &v
+				}
+				var err error
+				p.ProcrustesRes, p.ProcrustesRel, err = procrustes.ResidualFromGrams(subSym(res.CKA, ba.first, L), subSym(res.CKA, bb.first, L))
+				if err != nil {
+					return fmt.Errorf("study: Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+				}
+				if boot > 0 || perms > 0 {
+					progress("statistics "+model.Slug, 0, 1)
+					st, err := pairStats(src, ba, bb, L, subset, opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased, boot, perms, opt.Seed+uint64(mi)*7919)
+					if err != nil {
+						return fmt.Errorf("study: statistics for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+					}
+					p.StatsN = statsN
+					if boot > 0 {
+						p.CKACI95 = &st.ci
+					}
+					if perms > 0 {
+						p.PermP = &st.p
+					}
+				}
+				m.Pairs = append(m.Pairs, p)
+			}
+		}
+	}
+	return nil
+}
+
+func sq(x float64) float64 { return x * x }
+
+type stats struct {
+	ci [2]float64
+	p  float64
+}
+
+// pairStats computes the bootstrap interval and the permutation p-value of
+// the mean pair CKA of one model between two languages.
+func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized bool, boot, perms int, seed uint64) (*stats, error) {
+	grams := func(b block) ([][]float64, int, error) {
+		out := make([][]float64, L)
+		n := 0
+		for k := 0; k < L; k++ {
+			x, err := src.Layer(b.first + k)
+			if err != nil {
+				return nil, 0, err
+			}
+			d := toDense(x)
+			var rows mat.Matrix = d
+			if subset != nil {
+				sel := mat.NewDense(len(subset), x.Cols, nil)
+				for i, r := range subset {
+					sel.SetRow(i, d.RawRowView(r))
+				}
+				rows = sel
+			}
+			g, err := cka.CenteredGram(rows, standardized)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", src.Name(b.first+k), err)
+			}
+			n = g.SymmetricDim()
+			full := make([]float64, n*n)
+			for i := 0; i < n; i++ {
+				for j := 0; j < n; j++ {
+					full[i*n+j] = g.At(i, j)
+				}
+			}
+			out[k] = full
+		}
+		return out, n, nil
+	}
+	ka, n, err := grams(ba)
+	if err != nil {
+		return nil, err
+	}
+	kb, _, err := grams(bb)
+	if err != nil {
+		return nil, err
+	}
+	normA, normB := make([]float64, L), make([]float64, L)
+	observed := 0.0
+	for k := 0; k < L; k++ {
+		var ab, aa, bbv float64
+		for i, v := range ka[k] {
+			ab += v * kb[k][i]
+			aa += v * v
+			bbv += kb[k][i] * kb[k][i]
+		}
+		normA[k], normB[k] = math.Sqrt(aa), math.Sqrt(bbv)
+		observed += ab / (normA[k] * normB[k])
+	}
+	observed /= float64(L)
+
+	// Draw every resample first, from one generator, so results do not
+	// depend on the number of workers.
+	rng := rand.New(rand.NewPCG(seed, 0xb007))
+	draws := make([][]int, max(boot, 0))
+	for r := range draws {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		draws[r] = idx
+	}
+	perm := make([][]int, max(perms, 0))
+	for r := range perm {
+		perm[r] = rng.Perm(n)
+	}
+	bootVals := make([]float64, len(draws))
+	nullVals := make([]float64, len(perm))
+	parallel(len(draws)+len(perm), func(t int) {
+		if t < len(draws) {
+			bootVals[t] = bootstrapMean(ka, kb, draws[t], n)
+			return
+		}
+		p := perm[t-len(draws)]
+		s := 0.0
+		for k := 0; k < L; k++ {
+			s += permutedDot(ka[k], kb[k], p, n) / (normA[k] * normB[k])
+		}
+		nullVals[t-len(draws)] = s / float64(L)
+	})
+	st := &stats{}
+	if len(bootVals) > 0 {
+		sort.Float64s(bootVals)
+		st.ci = [2]float64{quantile(bootVals, 0.025), quantile(bootVals, 0.975)}
+	}
+	if len(nullVals) > 0 {
+		count := 0
+		for _, v := range nullVals {
+			if v >= observed {
+				count++
+			}
+		}
+		st.p = float64(1+count) / float64(1+len(nullVals))
+	}
+	return st, nil
+}
+
+// bootstrapMean is the mean pair CKA on the resampled prompts idx: the
+// resampled Gram matrices are double-centered again before the inner products.
+func bootstrapMean(ka, kb [][]float64, idx []int, n int) float64 {
+	a := make([]float64, n*n)
+	b := make([]float64, n*n)
+	total := 0.0
+	for k := range ka {
+		gather(ka[k], idx, n, a)
+		gather(kb[k], idx, n, b)
+		var ab, aa, bbv float64
+		for i, v := range a {
+			ab += v * b[i]
+			aa += v * v
+			bbv += b[i] * b[i]
+		}
+		total += ab / math.Sqrt(aa*bbv)
+	}
+	return total / float64(len(ka))
+}
+
+// gather writes the double-centered k[idx, idx] into out.
+func gather(k []float64, idx []int, n int, out []float64) {
+	rowMean := make([]float64, n)
+	grand := 0.0
+	for i, ii := range idx {
+		row := k[ii*n : (ii+1)*n]
+		o := out[i*n : (i+1)*n]
+		s := 0.0
+		for j, jj := range idx {
+			o[j] = row[jj]
+			s += row[jj]
+		}
+		rowMean[i] = s / float64(n)
+		grand += s
+	}
+	grand /= float64(n * n)
+	for i := 0; i < n; i++ {
+		o := out[i*n : (i+1)*n]
+		for j := range o {
+			o[j] += grand - rowMean[i] - rowMean[j]
+		}
+	}
+}
+
+// permutedDot is Σᵢⱼ a[i,j]·b[p(i),p(j)].
+func permutedDot(a, b []float64, p []int, n int) float64 {
+	s := 0.0
+	for i := 0; i < n; i++ {
+		row := a[i*n : (i+1)*n]
+		brow := b[p[i]*n : (p[i]+1)*n]
+		for j, v := range row {
+			s += v * brow[p[j]]
+		}
+	}
+	return s
+}
+
+// quantile of sorted values, with linear interpolation (numpy's default).
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(sorted)-1)
+	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
+}
+
+func parallel(tasks int, fn func(int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range next {
+				fn(t)
+			}
+		}()
+	}
+	for t := 0; t < tasks; t++ {
+		next <- t
+	}
+	close(next)
+	wg.Wait()
+}

@@ -1,0 +1,418 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/embed"
+	"github.com/layersim/layersim/lcka/rsa"
+)
+
+// Options configures Analyze. Artifacts and Langs are required.
+type Options struct {
+	Artifacts string   // the artifacts root (holding models/)
+	Langs     []string // e.g. ["en", "hi"]; the first gets label +1 on the language axis
+	Split     string   // "" means "test"
+	Measure   cka.Measure
+	// RSA is the RSA method, e.g. "rsa-spearman:correlation"; "none" skips
+	// RSA; "" means rsa-spearman:correlation, skipped above 5,000 prompts.
+	RSA string
+	// Bootstrap and Permutations are the resample counts (0 means 1000; a
+	// negative value skips them). StatsMaxN caps the prompts they use
+	// (0 means 2000): a larger set is subsampled at random, reported in Notes.
+	Bootstrap, Permutations, StatsMaxN int
+	Seed                               uint64
+	Classical                          bool // classical MDS instead of the study's uncentered embedding
+	Backend                            compute.Backend
+	MemoryBudget                       int64
+	// Progress, if set, is told what the job is doing.
+	Progress func(stage string, done, total int)
+}
+
+// Metrics is metrics.json.
+type Metrics struct {
+	N            int           `json:"n"`
+	Languages    []string      `json:"languages"`
+	Split        string        `json:"split"`
+	Measure      string        `json:"measure"`
+	RSAMethod    string        `json:"rsa_method,omitempty"`
+	Models       []Model       `json:"models"`
+	Joint        Joint         `json:"joint"`
+	LanguageAxis *LanguageAxis `json:"language_axis,omitempty"`
+	Pairs        []Pair        `json:"pairs"`
+	Notes        []string      `json:"notes,omitempty"`
+}
+
+// Model is one model of the study.
+type Model struct {
+	ID     string `json:"id"`
+	Slug   string `json:"slug"`
+	Layers int    `json:"layers"`
+}
+
+// Row names one point of the joint embedding: a layer of a model in a language.
+type Row struct {
+	Lang  string `json:"lang"`
+	Model string `json:"model"`
+	Layer int    `json:"layer"`
+}
+
+// Joint is the joint 3D embedding.
+type Joint struct {
+	Method      string       `json:"method"`
+	Rows        []Row        `json:"rows"`
+	XYZ         [][3]float64 `json:"xyz"`
+	Eigenvalues []float64    `json:"eigenvalues"`
+	Explained   []float64    `json:"explained"`
+}
+
+// LanguageAxis reports the coordinate most correlated with the language.
+type LanguageAxis struct {
+	Component    int                `json:"component"`
+	CorrOverall  float64            `json:"corr_overall"`
+	CorrPerAxis  []float64          `json:"corr_per_component"`
+	CorrPerModel map[string]float64 `json:"corr_per_model"`
+}
+
+// Pair holds the cross-lingual statistics of one model and two languages.
+type Pair struct {
+	Model          string      `json:"model"`
+	LangA          string      `json:"lang_a"`
+	LangB          string      `json:"lang_b"`
+	Count          int         `json:"count"`
+	CKAMean        float64     `json:"cka_mean"`
+	CKAMedian      float64     `json:"cka_median"`
+	CKAMin         float64     `json:"cka_min"`
+	CKAPerLayer    []float64   `json:"cka_per_layer"`
+	D3Mean         float64     `json:"d3_mean"`
+	D3Median       float64     `json:"d3_median"`
+	D3Std          *float64    `json:"d3_std"` // null for a single pair (ddof 1)
+	D3Max          float64     `json:"d3_max"`
+	D3PerLayer     []float64   `json:"d3_per_layer"`
+	ProcrustesRes  float64     `json:"procrustes_res"`
+	ProcrustesRel  float64     `json:"procrustes_rel"`
+	CKACI95        *[2]float64 `json:"cka_ci95"`
+	PermP          *float64    `json:"perm_p"`
+	StatsN         int         `json:"stats_n,omitempty"`
+	CKALastLayer   []float64   `json:"cka_to_last_layer_a"` // CKA of each layer to the last one, language a
+	CKALastLayerB  []float64   `json:"cka_to_last_layer_b"`
+	RSAPerLayer    []float64   `json:"rsa_per_layer,omitempty"`
+	RSAMeanOverAll *float64    `json:"rsa_mean,omitempty"`
+}
+
+// Heatmap is one layer×layer matrix, in the original study's schema.
+type Heatmap struct {
+	Matrix  [][]float64 `json:"matrix"`
+	XLabels []string    `json:"x_labels"`
+	YLabels []string    `json:"y_labels"`
+	Metric  string      `json:"metric"`
+	Title   string      `json:"title"`
+	ModelA  string      `json:"model_a"`
+	ModelB  string      `json:"model_b"`
+	Info    HeatmapInfo `json:"info"`
+	File    string      `json:"-"` // file name under heatmaps/
+}
+
+// HeatmapInfo says what a heatmap compares.
+type HeatmapInfo struct {
+	LangA string `json:"lang_a"`
+	LangB string `json:"lang_b"`
+	Kind  string `json:"kind"` // within-model, cross-lingual, cross-model
+	N     int    `json:"n"`
+}
+
+// Result is everything Analyze computes.
+type Result struct {
+	Metrics  Metrics
+	CKA      *mat.SymDense // over Metrics.Joint.Rows
+	RSA      *mat.SymDense // nil when skipped
+	Heatmaps []Heatmap
+}
+
+// block is one (model, language) activation set in the analysis.
+type block struct {
+	model int
+	lang  string
+	set   *artifacts.Set
+	first int // index of its layer 1 among the joint rows
+}
+
+// Analyze runs the analysis job.
+func Analyze(opt Options) (*Result, error) {
+	if opt.Artifacts == "" {
+		return nil, errors.New("study: no artifacts root given")
+	}
+	if len(opt.Langs) == 0 {
+		return nil, errors.New("study: no languages given")
+	}
+	seen := map[string]bool{}
+	for _, l := range opt.Langs {
+		if l == "" || seen[l] {
+			return nil, fmt.Errorf("study: languages %q: empty or repeated", strings.Join(opt.Langs, ","))
+		}
+		seen[l] = true
+	}
+	split := opt.Split
+	if split == "" {
+		split = "test"
+	}
+	progress := opt.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	sets, err := artifacts.Discover(opt.Artifacts)
+	if err != nil && len(sets) == 0 {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	var notes []string
+	if err != nil {
+		notes = append(notes, "some activation sets could not be read and were left out: "+err.Error())
+	}
+	bySlug := map[string]map[string]*artifacts.Set{}
+	for _, s := range sets {
+		if s.Split != split || !seen[s.Lang] {
+			continue
+		}
+		if bySlug[s.Slug] == nil {
+			bySlug[s.Slug] = map[string]*artifacts.Set{}
+		}
+		bySlug[s.Slug][s.Lang] = s
+	}
+	slugs := make([]string, 0, len(bySlug))
+	for slug := range bySlug {
+		slugs = append(slugs, slug)
+	}
+	sort.Strings(slugs)
+	res := &Result{}
+	m := &res.Metrics
+	m.Languages, m.Split, m.Measure = opt.Langs, split, opt.Measure.String()
+	var blocks []block
+	n := 0
+	for _, slug := range slugs {
+		var missing []string
+		for _, l := range opt.Langs {
+			if bySlug[slug][l] == nil {
+				missing = append(missing, l)
+			}
+		}
+		if len(missing) > 0 {
+			notes = append(notes, fmt.Sprintf("model %s left out: no %s activations for language(s) %s", slug, split, strings.Join(missing, ", ")))
+			continue
+		}
+		first := bySlug[slug][opt.Langs[0]]
+		for _, l := range opt.Langs[1:] {
+			if s := bySlug[slug][l]; len(s.Layers) != len(first.Layers) || s.Model != first.Model {
+				return nil, fmt.Errorf("study: model %s: language %s has %d layers of %q but %s has %d of %q",
+					slug, l, len(s.Layers), s.Model, opt.Langs[0], len(first.Layers), first.Model)
+			}
+		}
+		m.Models = append(m.Models, Model{ID: first.Model, Slug: slug, Layers: len(first.Layers)})
+		for _, l := range opt.Langs {
+			s := bySlug[slug][l]
+			if n == 0 || s.Rows < n {
+				n = s.Rows
+			}
+			blocks = append(blocks, block{model: len(m.Models) - 1, lang: l, set: s})
+		}
+	}
+	if len(m.Models) == 0 {
+		return nil, fmt.Errorf("study: no model under %s has %s activations for all of %s", opt.Artifacts, split, strings.Join(opt.Langs, ", "))
+	}
+	for _, b := range blocks {
+		if b.set.Rows != n {
+			notes = append(notes, fmt.Sprintf("%s/%s has %d prompts: trimmed to the common %d (its first %d rows)", b.set.Slug, b.lang, b.set.Rows, n, n))
+		}
+	}
+	m.N = n
+
+	// The joint rows: models by slug, then languages in the given order, then layers.
+	for i := range blocks {
+		blocks[i].first = len(m.Joint.Rows)
+		for _, k := range blocks[i].set.Layers {
+			m.Joint.Rows = append(m.Joint.Rows, Row{Lang: blocks[i].lang, Model: m.Models[blocks[i].model].ID, Layer: k})
+		}
+	}
+	src := &layerSource{blocks: blocks, rows: m.Joint.Rows, n: n}
+	progress("cka", 0, 1)
+	ck, err := cka.AllPairs(src, cka.Options{
+		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget,
+		Progress: func(done, total int) { progress("cka", done, total) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	res.CKA = ck.CKA
+	for i, c := range ck.ConstantColumns {
+		if c > 0 {
+			r := m.Joint.Rows[i]
+			notes = append(notes, fmt.Sprintf("%s/%s layer %d: %d constant feature(s) set to zero", r.Model, r.Lang, r.Layer, c))
+		}
+	}
+
+	// Joint embedding and language axis.
+	progress("embedding", 0, 1)
+	e, err := embed.Joint(res.CKA, embed.Options{Classical: opt.Classical})
+	if err != nil {
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	m.Joint.Method = "uncentered"
+	if opt.Classical {
+		m.Joint.Method = "classical-mds"
+	}
+	m.Joint.Eigenvalues, m.Joint.Explained = e.Eigenvalues, e.Explained
+	for i := range m.Joint.Rows {
+		m.Joint.XYZ = append(m.Joint.XYZ, [3]float64{e.Coords.At(i, 0), e.Coords.At(i, 1), e.Coords.At(i, 2)})
+	}
+	if len(opt.Langs) == 2 {
+		label := make([]float64, len(m.Joint.Rows))
+		groups := make([]string, len(m.Joint.Rows))
+		for i, r := range m.Joint.Rows {
+			label[i] = -1
+			if r.Lang == opt.Langs[0] {
+				label[i] = 1
+			}
+			groups[i] = r.Model
+		}
+		ax, err := embed.LanguageAxis(e.Coords, label, groups)
+		if err != nil {
+			notes = append(notes, "language axis undefined: "+err.Error())
+		} else {
+			m.LanguageAxis = &LanguageAxis{Component: ax.Component, CorrOverall: ax.Corr[ax.Component], CorrPerAxis: ax.Corr, CorrPerModel: ax.PerGroup}
+			for _, g := range ax.Undefined {
+				notes = append(notes, "language axis correlation undefined within model "+g)
+			}
+		}
+	} else {
+		notes = append(notes, fmt.Sprintf("language axis needs exactly two languages, got %d", len(opt.Langs)))
+	}
+
+	// RSA.
+	method := opt.RSA
+	if method == "" {
+		method = "rsa-spearman:correlation"
+		if n > 5000 {
+			method = "none"
+			notes = append(notes, fmt.Sprintf("RSA skipped by default above 5000 prompts (n = %d); ask for it with an explicit method", n))
+		}
+	}
+	if method != "none" {
+		rm, err := rsa.ParseMethod(method)
+		if err != nil {
+			return nil, fmt.Errorf("study: %w", err)
+		}
+		progress("rsa", 0, 1)
+		reps := make([]mat.Matrix, len(m.Joint.Rows))
+		for i := range reps {
+			x, err := src.Layer(i)
+			if err != nil {
+				return nil, err
+			}
+			reps[i] = toDense(x)
+		}
+		if res.RSA, err = rsa.AllPairs(reps, rm.Dissimilarity, rm.Comparison); err != nil {
+			return nil, fmt.Errorf("study: RSA: %w", err)
+		}
+		m.RSAMethod = rm.String()
+	}
+
+	// Cross-lingual pairs.
+	if err := pairs(res, blocks, src, opt, &notes, progress); err != nil {
+		return nil, err
+	}
+	res.Heatmaps = heatmaps(res, blocks)
+	m.Notes = notes
+	return res, nil
+}
+
+// layerSource serves the joint rows to AllPairs, trimmed to n prompts.
+type layerSource struct {
+	blocks []block
+	rows   []Row
+	n      int
+}
+
+func (s *layerSource) Len() int { return len(s.rows) }
+
+func (s *layerSource) Name(i int) string {
+	r := s.rows[i]
+	return fmt.Sprintf("model %s, language %s, layer %d", r.Model, r.Lang, r.Layer)
+}
+
+func (s *layerSource) Layer(i int) (cka.Matrix, error) {
+	for _, b := range s.blocks {
+		if i >= b.first && i < b.first+len(b.set.Layers) {
+			x, err := b.set.Layer(b.set.Layers[i-b.first])
+			if err != nil {
+				return cka.Matrix{}, err
+			}
+			if x.Rows > s.n {
+				x.Data = x.Data[:s.n*x.Cols]
+				x.Rows = s.n
+			}
+			return cka.Matrix(x), nil
+		}
+	}
+	return cka.Matrix{}, fmt.Errorf("layer %d out of range", i)
+}
+
+func toDense(x cka.Matrix) *mat.Dense {
+	d := make([]float64, len(x.Data))
+	for i, v := range x.Data {
+		d[i] = float64(v)
+	}
+	return mat.NewDense(x.Rows, x.Cols, d)
+}
+
+// sub returns the block of s with rows [r0, r0+nr) and columns [c0, c0+nc).
+func sub(s mat.Symmetric, r0, nr, c0, nc int) *mat.Dense {
+	out := mat.NewDense(nr, nc, nil)
+	for i := 0; i < nr; i++ {
+		for j := 0; j < nc; j++ {
+			out.Set(i, j, s.At(r0+i, c0+j))
+		}
+	}
+	return out
+}
+
+func subSym(s mat.Symmetric, r0, nr int) *mat.SymDense {
+	out := mat.NewSymDense(nr, nil)
+	for i := 0; i < nr; i++ {
+		for j := i; j < nr; j++ {
+			out.SetSym(i, j, s.At(r0+i, r0+j))
+		}
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func meanOf(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func minMax(v []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}

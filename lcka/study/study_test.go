@@ -1,0 +1,198 @@
+package study
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/procrustes"
+)
+
+// writeModel writes one model's layers in two languages. Hindi layers are the
+// English ones plus noise when related, independent otherwise.
+func writeModel(t *testing.T, root, slug string, layers, d, nEn, nHi int, related bool, seed uint64) map[string][]artifacts.Matrix {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	latent := make([]float64, max(nEn, nHi)*5)
+	for i := range latent {
+		latent[i] = rng.NormFloat64()
+	}
+	out := map[string][]artifacts.Matrix{}
+	for _, lang := range []string{"en", "hi"} {
+		n := nEn
+		if lang == "hi" {
+			n = nHi
+		}
+		lrng := rand.New(rand.NewPCG(seed, 2))
+		if lang == "hi" && !related {
+			lrng = rand.New(rand.NewPCG(seed, 3))
+			for i := range latent {
+				latent[i] = lrng.NormFloat64()
+			}
+		}
+		noise := rand.New(rand.NewPCG(seed, uint64(len(lang)+int(lang[0]))))
+		var ms []artifacts.Matrix
+		for k := 0; k < layers; k++ {
+			w := make([]float64, 5*d)
+			for i := range w {
+				w[i] = lrng.NormFloat64()
+			}
+			data := make([]float32, n*d)
+			for i := 0; i < n; i++ {
+				for j := 0; j < d; j++ {
+					v := 0.0
+					for q := 0; q < 5; q++ {
+						v += latent[i*5+q] * w[q*d+j]
+					}
+					data[i*d+j] = float32(v + (0.2+0.3*float64(k))*noise.NormFloat64())
+				}
+			}
+			ms = append(ms, artifacts.Matrix{Rows: n, Cols: d, Data: data})
+		}
+		meta := artifacts.Meta{ModelID: "org/" + slug, NumLayers: layers, Dtype: "float32", MaxLength: 256, TextsCount: n, Subset: "synthetic"}
+		if err := artifacts.Write(root, meta, slug, lang, "test", ms, nil); err != nil {
+			t.Fatal(err)
+		}
+		out[lang] = ms
+	}
+	return out
+}
+
+func dense(m artifacts.Matrix, n int) *mat.Dense {
+	d := mat.NewDense(n, m.Cols, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < m.Cols; j++ {
+			d.Set(i, j, float64(m.Data[i*m.Cols+j]))
+		}
+	}
+	return d
+}
+
+func TestAnalyze(t *testing.T) {
+	root := t.TempDir()
+	a := writeModel(t, root, "model-a", 4, 12, 40, 42, true, 1)  // Hindi has 2 extra prompts
+	b := writeModel(t, root, "model-b", 3, 20, 40, 40, false, 2) // unrelated languages
+	writeModel(t, root, "model-c", 2, 8, 40, 40, true, 3)
+	os.RemoveAll(filepath.Join(root, "models", "model-c", "hi")) // only English: left out
+
+	res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: 200, Permutations: 200, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if m.N != 40 || len(m.Models) != 2 || m.Models[0].Slug != "model-a" || m.Models[1].Slug != "model-b" {
+		t.Fatalf("n %d, models %+v", m.N, m.Models)
+	}
+	notes := strings.Join(m.Notes, "\n")
+	for _, want := range []string{"model-c left out", "has 42 prompts: trimmed to the common 40"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if len(m.Joint.Rows) != 14 || len(m.Joint.XYZ) != 14 {
+		t.Fatalf("%d joint rows, %d coordinates; want 14", len(m.Joint.Rows), len(m.Joint.XYZ))
+	}
+	if len(m.Pairs) != 2 {
+		t.Fatalf("%d pairs, want 2", len(m.Pairs))
+	}
+	for pi, layers := range []map[string][]artifacts.Matrix{a, b} {
+		p := m.Pairs[pi]
+		var sigEn, sigHi []float64
+		for k := range layers["en"] {
+			x, y := dense(layers["en"][k], 40), dense(layers["hi"][k], 40)
+			want, err := cka.Standardized(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(p.CKAPerLayer[k]-want) > 2e-5 {
+				t.Errorf("%s layer %d: pair CKA %g, pairwise %g", p.Model, k+1, p.CKAPerLayer[k], want)
+			}
+			se, _ := cka.Signature(x)
+			sh, _ := cka.Signature(y)
+			sigEn = append(sigEn, se...)
+			sigHi = append(sigHi, sh...)
+		}
+		// Procrustes on the explicit signature stacks (L × n²), an independent route.
+		L := len(layers["en"])
+		res, rel, err := procrustes.Residual(mat.NewDense(L, 1600, sigEn), mat.NewDense(L, 1600, sigHi))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.ProcrustesRes-res) > 1e-4 || math.Abs(p.ProcrustesRel-rel) > 1e-4 {
+			t.Errorf("%s Procrustes %g/%g, explicit %g/%g", p.Model, p.ProcrustesRes, p.ProcrustesRel, res, rel)
+		}
+		if p.CKACI95 == nil || p.CKACI95[0] > p.CKACI95[1] || p.CKACI95[0] < 0 || p.CKACI95[1] > 1 {
+			t.Errorf("%s: bad interval %v", p.Model, p.CKACI95)
+		}
+		if p.D3Std == nil || p.Count != L {
+			t.Errorf("%s: count %d, std %v", p.Model, p.Count, p.D3Std)
+		}
+	}
+	// Related languages: no shuffled pairing reaches the observed CKA.
+	if p := *m.Pairs[0].PermP; p > 0.01 {
+		t.Errorf("related languages: permutation p = %g, want ≤ 0.01", p)
+	}
+	if p := *m.Pairs[1].PermP; p < 0.05 {
+		t.Errorf("unrelated languages: permutation p = %g, want ≥ 0.05", p)
+	}
+	if m.LanguageAxis == nil || len(m.LanguageAxis.CorrPerModel) != 2 {
+		t.Errorf("language axis %+v", m.LanguageAxis)
+	}
+	// CKA heatmaps: 4 within-model, 2 cross-lingual, 2 cross-model; RSA the same.
+	if len(res.Heatmaps) != 16 {
+		t.Errorf("%d heatmaps, want 16", len(res.Heatmaps))
+	}
+
+	out := t.TempDir()
+	if err := Write(out, res); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"n", "languages", "models", "joint", "language_axis", "pairs"} {
+		if _, ok := raw[key]; !ok {
+			t.Errorf("metrics.json lacks %q", key)
+		}
+	}
+	pair := raw["pairs"].([]any)[0].(map[string]any)
+	for _, key := range []string{"model", "lang_a", "lang_b", "count", "cka_mean", "cka_median", "cka_min", "d3_mean", "d3_median", "d3_std", "d3_max", "procrustes_res", "procrustes_rel", "cka_ci95", "perm_p"} {
+		if _, ok := pair[key]; !ok {
+			t.Errorf("pair lacks %q", key)
+		}
+	}
+	heat, _ := filepath.Glob(filepath.Join(out, "heatmaps", "*.json"))
+	if len(heat) != 16 {
+		t.Errorf("%d heatmap files", len(heat))
+	}
+}
+
+func TestAnalyzeErrors(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}}); err == nil {
+		t.Error("empty root: no error")
+	}
+	writeModel(t, root, "m", 2, 6, 10, 10, true, 1)
+	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "fr"}}); err == nil || !strings.Contains(err.Error(), "no model") {
+		t.Errorf("missing language: %v", err)
+	}
+	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "en"}}); err == nil {
+		t.Error("repeated language: no error")
+	}
+	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, RSA: "rsa-bogus"}); err == nil {
+		t.Error("bad RSA method: no error")
+	}
+}
