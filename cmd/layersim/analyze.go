@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/study"
+)
+
+func init() {
+	commands["analyze"] = command{summary: "all-pairs CKA/RSA, joint 3D embedding and cross-lingual statistics of an artifacts tree", run: runAnalyze}
+}
+
+func runAnalyze(args []string) error {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	root := fs.String("artifacts", "", "the artifacts root, holding models/<slug>/<lang>/activations/")
+	langs := fs.String("langs", "en,hi", "languages, comma-separated; the first two define the language axis")
+	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
+	split := fs.String("split", "test", "the split of the activation files")
+	measure := fs.String("measure", "cka-standardized", "cka-standardized (the study's), cka or cka-debiased")
+	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
+	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip)")
+	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip)")
+	statsN := fs.Int("stats-max-n", 2000, "at most this many prompts (drawn at random) for bootstrap and permutations")
+	seed := fs.Uint64("seed", 1, "seed of the resampling")
+	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *root == "" || *out == "" {
+		fs.Usage()
+		return errors.New("--artifacts and --out are required")
+	}
+	m, err := parseMeasure(*measure)
+	if err != nil {
+		return err
+	}
+	opt := study.Options{
+		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
+		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
+	}
+	if !*quiet {
+		opt.Progress = stageProgress(os.Stderr)
+	}
+	start := time.Now()
+	res, err := study.Analyze(opt)
+	if err != nil {
+		return err
+	}
+	if err := study.Write(*out, res); err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(os.Stderr, "\r\033[K")
+	}
+	printSummary(res, *out, time.Since(start))
+	return nil
+}
+
+func parseMeasure(s string) (cka.Measure, error) {
+	for _, m := range []cka.Measure{cka.MeasureStandardized, cka.MeasureLinear, cka.MeasureDebiased} {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown measure %q: want cka-standardized, cka or cka-debiased", s)
+}
+
+// stageProgress prints one updating line per stage.
+func stageProgress(w *os.File) func(stage string, done, total int) {
+	last := time.Time{}
+	return func(stage string, done, total int) {
+		if time.Since(last) < 200*time.Millisecond && done < total {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(w, "\r\033[K%s %d/%d", stage, done, total)
+	}
+}
+
+func printSummary(res *study.Result, out string, took time.Duration) {
+	m := res.Metrics
+	fmt.Printf("%d models × %d languages × n = %d prompts, %d layers in all, %s\n", len(m.Models), len(m.Languages), m.N, len(m.Joint.Rows), took.Round(time.Millisecond))
+	if a := m.LanguageAxis; a != nil {
+		fmt.Printf("language axis: coordinate %d, r = %.3f\n", a.Component+1, a.CorrOverall)
+	}
+	for _, p := range m.Pairs {
+		ci, pv := "", ""
+		if p.CKACI95 != nil {
+			ci = fmt.Sprintf(" [%.3f, %.3f]", p.CKACI95[0], p.CKACI95[1])
+		}
+		if p.PermP != nil {
+			pv = fmt.Sprintf(" p=%.3g", *p.PermP)
+		}
+		fmt.Printf("%s %s–%s: pair CKA mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %.3f\n",
+			p.Model, p.LangA, p.LangB, p.CKAMean, ci, pv, p.CKAMedian, p.CKAMin, p.D3Mean, p.ProcrustesRel)
+	}
+	for _, n := range m.Notes {
+		fmt.Println("note:", n)
+	}
+	fmt.Printf("results in %s\n", out)
+}

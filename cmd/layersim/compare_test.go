@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCompareAgainstNumpy checks every measure of `layersim compare` on the
+// values testdata/gen_compare.py computed with numpy and scipy.
+func TestCompareAgainstNumpy(t *testing.T) {
+	data, err := os.ReadFile("testdata/compare_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Values map[string]float64 `json:"values"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	x, err := readDense("testdata/x.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := readDense("testdata/y.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for measure, want := range ref.Values {
+		got, err := compare(measure, x, y)
+		if err != nil {
+			t.Errorf("%s: %v", measure, err)
+			continue
+		}
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.15g, numpy/scipy %.15g", measure, got, want)
+		}
+	}
+}
+
+func TestCompareCommandOutput(t *testing.T) {
+	out := captureStdout(t, func() error {
+		return runCompare([]string{"--measure", "cka", "testdata/x.npy", "testdata/y.npy"})
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	v, err := strconv.ParseFloat(lines[len(lines)-1], 64)
+	if err != nil || v <= 0 || v >= 1 {
+		t.Errorf("last line %q is not a CKA value", lines[len(lines)-1])
+	}
+	for _, bad := range [][]string{
+		{"--measure", "nope", "testdata/x.npy", "testdata/y.npy"},
+		{"--measure", "cka-rbf:abc", "testdata/x.npy", "testdata/y.npy"},
+		{"testdata/x.npy"},
+		{"testdata/x.npy", "testdata/missing.npy"},
+		{"testdata/x.npy", "testdata/compare_ref.json"},
+	} {
+		if err := runCompare(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+func captureStdout(t *testing.T, fn func() error) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	errc := make(chan error, 1)
+	go func() { errc <- fn(); w.Close() }()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	os.Stdout = old
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
