@@ -87,9 +87,16 @@ func parseMMLUParquet(data []byte) (rows []MMLURow, err error) {
 			rows, err = nil, fmt.Errorf("corrupt parquet file: %v", r)
 		}
 	}()
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	// Check what the file claims before the parquet library allocates it.
+	if err := checkParquetFrame(data); err != nil {
+		return nil, err
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable parquet file: %w", err)
+	}
+	if err := checkParquetPages(data, f); err != nil {
+		return nil, err
 	}
 	var missing []string
 	for _, c := range mmluColumns {
