@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -228,6 +229,41 @@ func TestMMLUParquetErrors(t *testing.T) {
 	writeParquet(t, filepath.Join(dir, "en", "test-0.parquet"), dupRows)
 	if _, err := LoadGlobalMMLULite(dir, "test", []string{"en"}, Options{}); err == nil || !strings.Contains(err.Error(), "appears twice") {
 		t.Errorf("duplicate sample_id: %v", err)
+	}
+}
+
+// frame wraps a hand-made thrift footer into a parquet file.
+func frame(footer []byte) []byte {
+	b := append([]byte("PAR1"), footer...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(footer)))
+	return append(b, "PAR1"...)
+}
+
+// TestParquetFooterLimits: footers that claim more than the file holds are
+// rejected before the parquet library allocates (these inputs made it
+// request gigabytes).
+func TestParquetFooterLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"footer length", append(append([]byte("PAR1xxxx"), 0xff, 0xff, 0xff, 0x7f), "PAR1"...), "footer of 2147483647 bytes"},
+		// version: i32 1; schema: list of 2^31-1 structs.
+		{"list size", frame([]byte{0x15, 0x02, 0x19, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00}), "length 2147483647 exceeds"},
+		// created_by (field 6): a binary of 2^30 bytes.
+		{"string length", frame([]byte{0x68, 0x80, 0x80, 0x80, 0x80, 0x04, 'a', 0x00}), "length 1073741824 exceeds"},
+		{"deep nesting", frame(bytes.Repeat([]byte{0x1c}, 200)), "nested deeper"},
+		{"unknown type", frame([]byte{0x1e, 0x00}), "unknown thrift type 14"},
+		{"truncated", frame([]byte{0x15}), "truncated"},
+		{"no magic", []byte("PAR1 not really a parquet file"), "missing PAR1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseMMLUParquet(tc.data)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
 	}
 }
 

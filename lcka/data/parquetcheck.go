@@ -44,8 +44,11 @@ func (s *thriftScanner) byte1() (byte, error) {
 
 func (s *thriftScanner) uvarint() (uint64, error) {
 	v, n := binary.Uvarint(s.b[s.pos:])
-	if n <= 0 {
-		return 0, fmt.Errorf("%w: bad varint", errThrift)
+	switch {
+	case n == 0:
+		return 0, fmt.Errorf("%w: truncated varint", errThrift)
+	case n < 0:
+		return 0, fmt.Errorf("%w: varint overflows 64 bits", errThrift)
 	}
 	s.pos += n
 	return v, nil
