@@ -106,6 +106,9 @@ type Result struct {
 	// ConstantColumns counts, per layer, the columns without variance that
 	// were set to zero.
 	ConstantColumns []int
+	// Route is "signatures" (layers streamed once into their n×n Gram
+	// matrices, for small n) or "tiles" (the tiled sweep).
+	Route string
 	// Spilled reports whether layers were kept in a scratch file.
 	Spilled bool
 	// Dropped is the number of inputs left out of minibatch CKA.
@@ -136,10 +139,23 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		budget = defaultBudget()
 	}
 
+	if opt.Minibatch <= 0 && opt.TileSize <= 0 {
+		// Small n: stream the layers once into their Gram matrices (the
+		// study's signatures) when those fit a quarter of the budget.
+		first, err := src.Layer(0)
+		if err != nil {
+			return nil, fmt.Errorf("cka: loading %s: %w", src.Name(0), err)
+		}
+		src = &firstCached{Source: src, first: first}
+		if int64(L)*int64(first.Rows)*int64(first.Rows)*4 <= budget/4 {
+			return signatureRoute(src, opt, backend)
+		}
+	}
 	st, res, err := preprocess(src, opt, budget, backend)
 	if err != nil {
 		return nil, err
 	}
+	res.Route = "tiles"
 	defer st.close()
 	n := res.N
 	debiased := opt.Measure == MeasureDebiased || opt.Minibatch > 0
@@ -227,45 +243,61 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		st.release(rowsR)
 	}
 
-	hsic := mat.NewSymDense(L, nil)
-	switch {
-	case opt.Minibatch > 0:
+	var hsic *mat.SymDense
+	if opt.Minibatch > 0 {
+		hsic = mat.NewSymDense(L, nil)
 		for i := 0; i < L; i++ {
 			for j := i; j < L; j++ {
 				hsic.SetSym(i, j, acc[i*L+j]/float64(nb))
 			}
 		}
-	case debiased:
-		nf := float64(n)
-		sums := make([]float64, L)
-		for i := range sums {
-			for _, v := range rowSums[i] {
-				sums[i] += v
-			}
-		}
-		for i := 0; i < L; i++ {
-			for j := i; j < L; j++ {
-				dot := 0.0
-				for k := range rowSums[i] {
-					dot += rowSums[i][k] * rowSums[j][k]
-				}
-				h := (acc[i*L+j] + sums[i]*sums[j]/((nf-1)*(nf-2)) - 2*dot/(nf-2)) / (nf * (nf - 3))
-				hsic.SetSym(i, j, h)
-			}
-		}
-	default:
+	} else {
+		hsic = assembleHSIC(acc, rowSums, n, debiased)
+	}
+	return finish(src, res, hsic)
+}
+
+// assembleHSIC turns the accumulated inner products of the Gram matrices (and,
+// for the unbiased estimator, their row sums) into the L×L HSIC matrix.
+func assembleHSIC(acc []float64, rowSums [][]float64, n int, debiased bool) *mat.SymDense {
+	L := int(math.Sqrt(float64(len(acc))))
+	hsic := mat.NewSymDense(L, nil)
+	if !debiased {
 		for i := 0; i < L; i++ {
 			for j := i; j < L; j++ {
 				hsic.SetSym(i, j, acc[i*L+j])
 			}
 		}
+		return hsic
 	}
-	out := mat.NewSymDense(L, nil)
+	nf := float64(n)
+	sums := make([]float64, L)
+	for i := range sums {
+		for _, v := range rowSums[i] {
+			sums[i] += v
+		}
+	}
+	for i := 0; i < L; i++ {
+		for j := i; j < L; j++ {
+			dot := 0.0
+			for k := range rowSums[i] {
+				dot += rowSums[i][k] * rowSums[j][k]
+			}
+			hsic.SetSym(i, j, (acc[i*L+j]+sums[i]*sums[j]/((nf-1)*(nf-2))-2*dot/(nf-2))/(nf*(nf-3)))
+		}
+	}
+	return hsic
+}
+
+// finish normalizes the HSIC matrix into CKA.
+func finish(src Source, res *Result, hsic *mat.SymDense) (*Result, error) {
+	L := hsic.SymmetricDim()
 	for i := 0; i < L; i++ {
 		if !(hsic.At(i, i) > 0) {
 			return nil, fmt.Errorf("cka: %s: self-similarity %g is not positive (too few inputs or no variance)", src.Name(i), hsic.At(i, i))
 		}
 	}
+	out := mat.NewSymDense(L, nil)
 	for i := 0; i < L; i++ {
 		out.SetSym(i, i, 1)
 		for j := i + 1; j < L; j++ {

@@ -52,6 +52,7 @@ func TestAllPairsMatchesPairwise(t *testing.T) {
 		{"standardized one tile", Options{}, Standardized},
 		{"standardized tiles 10", Options{TileSize: 10}, Standardized},
 		{"standardized spilled", Options{TileSize: 16, MemoryBudget: 8 << 10}, Standardized},
+		{"standardized small budget", Options{MemoryBudget: 8 << 10}, Standardized},
 		{"linear tiles 7", Options{Measure: MeasureLinear, TileSize: 7}, Linear},
 		{"debiased one tile", Options{Measure: MeasureDebiased}, Debiased},
 		{"debiased tiles 12", Options{Measure: MeasureDebiased, TileSize: 12}, Debiased},
@@ -62,6 +63,13 @@ func TestAllPairsMatchesPairwise(t *testing.T) {
 			res, err := AllPairs(layers, c.opt)
 			if err != nil {
 				t.Fatal(err)
+			}
+			wantRoute := "tiles"
+			if c.opt.TileSize == 0 && c.opt.MemoryBudget == 0 {
+				wantRoute = "signatures"
+			}
+			if res.Route != wantRoute {
+				t.Errorf("route %q, want %q", res.Route, wantRoute)
 			}
 			if wantSpill := c.opt.MemoryBudget > 0; res.Spilled != wantSpill {
 				t.Errorf("spilled = %v, want %v", res.Spilled, wantSpill)
