@@ -39,7 +39,26 @@ func smallConfigs() map[string]Config {
 	qwen3.HeadDim, qwen3.RMSNormEps, qwen3.RopeTheta, qwen3.QKNorm = 32, 1e-6, 1e6, true
 	mha := base
 	mha.NumKVHeads = 0 // multi-head attention: as many key/value heads as heads
-	return map[string]Config{"llama3": llama3, "llama-bias": llamaBias, "qwen2": qwen2, "qwen3": qwen3, "mha": mha}
+	return map[string]Config{"llama3": llama3, "llama-bias": llamaBias, "qwen2": qwen2, "qwen3": qwen3, "mha": mha,
+		"gpt-oss": gptOSSConfig()}
+}
+
+// gptOSSConfig is a small GPT-OSS: 3 layers (sliding, full, sliding) with
+// a window of 3 tokens, attention sinks, q/k/v/o biases, head_dim 24,
+// yarn RoPE scaling as gpt-oss-20b's (factor 8 here) and 4 MXFP4 experts of
+// which 2 are used per token.
+func gptOSSConfig() Config {
+	return Config{
+		VocabSize: 300, HiddenSize: 64, IntermediateSize: 96, NumLayers: 3,
+		NumHeads: 4, NumKVHeads: 2, HeadDim: 24, RMSNormEps: 1e-5, RopeTheta: 150000, HiddenAct: "silu",
+		MaxPositionEmbeddings: 32768,
+		RopeScaling:           &RopeScaling{Type: "yarn", Factor: 8, OriginalMaxPositionEmbeddings: 4096, BetaFast: 32, BetaSlow: 1, Truncate: new(false)},
+		AttentionBias:         true, AttentionOutputBias: true,
+		LayerTypes:     []string{"sliding_attention", "full_attention", "sliding_attention"},
+		SlidingWindow:  3,
+		AttentionSinks: true,
+		MoE:            &MoE{NumExperts: 4, TopK: 2, SwiGLUAlpha: 1.702, SwiGLULimit: 7},
+	}
 }
 
 // paddedBatch has a full row, a right-padded row and a left-padded row.
@@ -342,7 +361,7 @@ func TestErrors(t *testing.T) {
 	nan := append([]float32(nil), w["model.norm.weight"].data...)
 	nan[5] = float32(math.NaN())
 	badCfg := cfg
-	badCfg.RopeScaling = &RopeScaling{Type: "yarn", Factor: 4}
+	badCfg.RopeScaling = &RopeScaling{Type: "longrope", Factor: 4}
 	gqaCfg := cfg
 	gqaCfg.NumKVHeads = 3
 	actCfg := cfg
@@ -358,7 +377,7 @@ func TestErrors(t *testing.T) {
 		{"wrong shape", cfg, withTensor("model.norm.weight", make([]float32, 63), []int{63}), nil, "has shape [63]"},
 		{"short data", cfg, withTensor("model.norm.weight", make([]float32, 10), []int{64}), nil, "10 values"},
 		{"nan weight", cfg, withTensor("model.norm.weight", nan, []int{64}), nil, "non-finite"},
-		{"rope type", badCfg, w, nil, "yarn"},
+		{"rope type", badCfg, w, nil, "longrope"},
 		{"kv heads", gqaCfg, w, nil, "not a multiple"},
 		{"activation", actCfg, w, nil, "gelu"},
 		{"bf16", cfg, w, []Option{WithDType(dtypes.BFloat16)}, "not implemented"},

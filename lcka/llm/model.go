@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -19,9 +20,10 @@ import (
 type Model struct {
 	cfg Config
 
-	index   map[string]int
-	params  []*tensors.Tensor
-	invFreq []float32
+	index     map[string]int
+	params    []*tensors.Tensor
+	invFreq   []float32
+	attnScale float32 // factor on cos and sin (yarn)
 
 	statesExec *graph.Exec
 	pooledExec *graph.Exec
@@ -62,50 +64,66 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 		return nil, err
 	}
 	names, wantShapes := WeightShapes(cfg)
+	byteNames, byteShapes := Uint8WeightShapes(cfg)
+	var byteWeights Uint8Weights
+	if len(byteNames) > 0 {
+		var ok bool
+		if byteWeights, ok = w.(Uint8Weights); !ok {
+			return nil, fmt.Errorf("llm: the experts are MXFP4 uint8 tensors, and the weights (%T) do not implement Uint8Weights", w)
+		}
+	}
 	m := &Model{
-		cfg:     cfg,
-		index:   make(map[string]int, len(names)),
-		params:  make([]*tensors.Tensor, len(names)),
-		invFreq: invFreq32(cfg),
+		cfg:       cfg,
+		index:     make(map[string]int, len(names)+len(byteNames)),
+		params:    make([]*tensors.Tensor, 0, len(names)+len(byteNames)),
+		invFreq:   invFreq32(cfg),
+		attnScale: float32(attentionScaling(cfg)),
+	}
+	fail := func(name string, err error) (*Model, error) {
+		m.Close()
+		return nil, fmt.Errorf("llm: weight %s: %w", name, err)
 	}
 	for i, name := range names {
-		m.index[name] = i
 		data, shape, err := w.Tensor(name)
 		if err != nil {
-			m.Close()
-			return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+			return fail(name, err)
 		}
-		if !slices.Equal(shape, wantShapes[i]) {
-			m.Close()
-			return nil, fmt.Errorf("llm: weight %s has shape %v, want %v", name, shape, wantShapes[i])
-		}
-		if len(data) != shapes.Make(dtypes.Float32, shape...).Size() {
-			m.Close()
-			return nil, fmt.Errorf("llm: weight %s has %d values for shape %v", name, len(data), shape)
+		if err := checkShape(shape, wantShapes[i], len(data)); err != nil {
+			return fail(name, err)
 		}
 		for j, v := range data {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				m.Close()
-				return nil, fmt.Errorf("llm: weight %s has a non-finite value %v at flat index %d", name, v, j)
+				return fail(name, fmt.Errorf("has a non-finite value %v at flat index %d", v, j))
 			}
 		}
-		t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, shape...))
+		t, err := upload(backend, dtypes.Float32, shape, data)
 		if err != nil {
+			return fail(name, err)
+		}
+		m.index[name] = len(m.params)
+		m.params = append(m.params, t)
+	}
+	var blocks []uint8
+	for i, name := range byteNames {
+		data, shape, err := byteWeights.Uint8(name)
+		if err != nil {
+			return fail(name, err)
+		}
+		if err := checkShape(shape, byteShapes[i], len(data)); err != nil {
+			return fail(name, err)
+		}
+		if strings.HasSuffix(name, "_blocks") {
+			blocks = data
+		} else if err := checkMXFP4(name, blocks, data); err != nil {
 			m.Close()
-			return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+			return nil, err
 		}
-		if err := tensors.MutableFlatData(t, func(flat []float32) { copy(flat, data) }); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+		t, err := upload(backend, dtypes.Uint8, shape, data)
+		if err != nil {
+			return fail(name, err)
 		}
-		if !backend.HasSharedBuffers() {
-			// Move to the device now and free the host copy.
-			if err := t.ToDevice(backend, 0); err != nil {
-				m.Close()
-				return nil, fmt.Errorf("llm: weight %s: %w", name, err)
-			}
-		}
-		m.params[i] = t
+		m.index[name] = len(m.params)
+		m.params = append(m.params, t)
 	}
 	var err error
 	m.statesExec, err = graph.NewExec(backend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
@@ -125,6 +143,41 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	m.statesExec.SetMaxCache(-1)
 	m.pooledExec.SetMaxCache(-1)
 	return m, nil
+}
+
+// checkShape reports an error unless shape is want and holds n values.
+func checkShape(shape, want []int, n int) error {
+	if !slices.Equal(shape, want) {
+		return fmt.Errorf("has shape %v, want %v", shape, want)
+	}
+	size := 1
+	for _, d := range shape {
+		size *= d
+	}
+	if n != size {
+		return fmt.Errorf("has %d values for shape %v", n, shape)
+	}
+	return nil
+}
+
+// upload copies data to a new tensor on the backend. On backends without
+// shared buffers the tensor moves to the device and the host copy is freed.
+func upload[T float32 | uint8](backend compute.Backend, dtype dtypes.DType, shape []int, data []T) (*tensors.Tensor, error) {
+	t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtype, shape...))
+	if err != nil {
+		return nil, err
+	}
+	if err := tensors.MutableFlatData(t, func(flat []T) { copy(flat, data) }); err != nil {
+		_ = t.FinalizeAll()
+		return nil, err
+	}
+	if !backend.HasSharedBuffers() {
+		if err := t.ToDevice(backend, 0); err != nil {
+			_ = t.FinalizeAll()
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // Config returns the model's configuration.
@@ -181,14 +234,26 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 
 	cos, sin := m.rotary(positions) // [B,S,1,D]
 
-	// allowed[b,1,1,q,s] = s <= q && mask[b,s] != 0, broadcast to the scores' shape [B,KV,G,Sq,Sk].
+	// allowed[b,1,1,q,s] = s <= q && mask[b,s] != 0, broadcast to the scores' shape [B,KV,G,Sq,Sk];
+	// in sliding-window layers also s > q - window.
 	qIdx := graph.Iota(g, shapes.Make(dtypes.Int32, seq, seq), 0)
 	kIdx := graph.Iota(g, shapes.Make(dtypes.Int32, seq, seq), 1)
-	causal := graph.Reshape(graph.LessOrEqual(kIdx, qIdx), 1, 1, 1, seq, seq)
 	padding := graph.Reshape(graph.NotEqual(mask, graph.ScalarZero(g, mask.DType())), batch, 1, 1, 1, seq)
-	allowed := graph.BroadcastToDims(graph.LogicalAnd(causal, padding), batch, nKV, groups, seq, seq)
-	// transformers adds finfo(float32).min to masked scores; where the whole row
-	// is masked (left-padding queries) both give a uniform softmax over all keys.
+	allowedFor := func(visible *graph.Node) *graph.Node {
+		visible = graph.Reshape(visible, 1, 1, 1, seq, seq)
+		return graph.BroadcastToDims(graph.LogicalAnd(visible, padding), batch, nKV, groups, seq, seq)
+	}
+	causal := graph.LessOrEqual(kIdx, qIdx)
+	allowedFull := allowedFor(causal)
+	var allowedSliding *graph.Node
+	if c.SlidingWindow > 0 {
+		inWindow := graph.GreaterThan(kIdx, graph.SubScalar(qIdx, c.SlidingWindow))
+		allowedSliding = allowedFor(graph.LogicalAnd(causal, inWindow))
+	}
+	// transformers adds finfo(float32).min to masked scores. Without sinks,
+	// where the whole row is masked (left-padding queries) both give a
+	// uniform softmax over all keys; with sinks the sink takes all the
+	// weight there and the attention output is zero, in both.
 	masked := graph.Const(g, float32(-math.MaxFloat32))
 	scaleDiv := graph.Const(g, float32(math.Sqrt(float64(d))))
 
@@ -211,18 +276,35 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 		// Query head h uses key/value head h / groups, as transformers' repeat_kv.
 		q = graph.Reshape(q, batch, seq, nKV, groups, d)
 		scores := graph.Div(graph.Einsum("bqkgd,bskd->bkgqs", q, k), scaleDiv)
+		allowed := allowedFull
+		if c.slidingLayer(l) {
+			allowed = allowedSliding
+		}
 		scores = graph.Where(allowed, scores, masked)
-		probs := graph.Softmax(scores, -1)
+		var probs *graph.Node
+		if c.AttentionSinks {
+			// The sink of head h is one more logit in its softmax, dropped after it.
+			sinks := graph.Reshape(m.param(in, p+"self_attn.sinks"), 1, nKV, groups, 1, 1)
+			sinks = graph.BroadcastToDims(sinks, batch, nKV, groups, seq, 1)
+			probs = graph.Softmax(graph.Concatenate([]*graph.Node{scores, sinks}, -1), -1)
+			probs = graph.SliceAxis(probs, -1, graph.AxisRange(0, seq))
+		} else {
+			probs = graph.Softmax(scores, -1)
+		}
 		attn := graph.Einsum("bkgqs,bskd->bqkgd", probs, v)
 		attn = graph.Reshape(attn, n, nHeads*d)
 		x = graph.Add(x, m.linear(in, attn, p+"self_attn.o_proj", c.AttentionOutputBias))
 
-		// SwiGLU MLP.
 		h = m.rmsNorm(x, m.param(in, p+"post_attention_layernorm.weight"))
-		gate := m.linear(in, h, p+"mlp.gate_proj", c.MLPBias)
-		up := m.linear(in, h, p+"mlp.up_proj", c.MLPBias)
-		act := graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
-		x = graph.Add(x, m.linear(in, act, p+"mlp.down_proj", c.MLPBias))
+		if c.MoE != nil {
+			x = graph.Add(x, m.experts(in, h, p+"mlp."))
+		} else {
+			// SwiGLU MLP.
+			gate := m.linear(in, h, p+"mlp.gate_proj", c.MLPBias)
+			up := m.linear(in, h, p+"mlp.up_proj", c.MLPBias)
+			act := graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
+			x = graph.Add(x, m.linear(in, act, p+"mlp.down_proj", c.MLPBias))
+		}
 
 		if l < c.NumLayers-1 {
 			states = append(states, graph.Reshape(x, batch, seq, hidden))
@@ -231,6 +313,71 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 	x = m.rmsNorm(x, m.param(in, "model.norm.weight"))
 	states = append(states, graph.Reshape(x, batch, seq, hidden))
 	return states
+}
+
+// experts is GPT-OSS's mixture of experts for h [N, H] (transformers'
+// GptOssMLP in eval mode, v4.55.4):
+//
+//	z = h·W_routerᵀ + b_router;  S = the TopK largest z_e (ties: lower e)
+//	w_e = exp(z_e)/Σ_{e'∈S} exp(z_e') for e ∈ S, 0 otherwise
+//	[g, u] = h·W_eᵀ + b_e  (gate = even rows of W_e, up = odd rows)
+//	g = min(g, limit);  u = clamp(u, −limit, limit)
+//	y_e = ((u + 1) ⊙ g⊙σ(α·g))·D_eᵀ + d_e
+//	out = Σ_e w_e·y_e
+//
+// Like transformers in eval mode it evaluates every expert and weights the
+// unselected ones by zero; experts are dequantized one at a time.
+func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
+	c := &m.cfg
+	e := c.MoE
+	g := h.Graph()
+	n, inter := h.Shape().Dimensions[0], c.IntermediateSize
+
+	logits := m.linear(in, h, p+"router", true) // [N,E]
+	// rank_e = #{e' : z_e' > z_e or (z_e' = z_e and e' < e)}; selected when rank_e < TopK.
+	zi := graph.ExpandAxes(logits, -1) // [N,E,1]: z_e
+	zj := graph.ExpandAxes(logits, -2) // [N,1,E]: z_e'
+	ei := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 1)
+	ej := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 2)
+	beats := graph.LogicalOr(graph.GreaterThan(zj, zi), graph.LogicalAnd(graph.Equal(zj, zi), graph.LessThan(ej, ei)))
+	rank := graph.ReduceSum(graph.ConvertDType(beats, dtypes.Int32), -1) // [N,E]
+	selected := graph.LessThan(rank, graph.Const(g, int32(e.TopK)))
+	top := graph.ReduceAndKeep(logits, graph.ReduceMax, -1)
+	expz := graph.Where(selected, graph.Exp(graph.Sub(logits, top)), graph.Const(g, float32(0)))
+	weights := graph.Div(expz, graph.ReduceAndKeep(expz, graph.ReduceSum, -1)) // [N,E]
+
+	gateUpBlocks, gateUpScales := m.param(in, p+"experts.gate_up_proj_blocks"), m.param(in, p+"experts.gate_up_proj_scales")
+	downBlocks, downScales := m.param(in, p+"experts.down_proj_blocks"), m.param(in, p+"experts.down_proj_scales")
+	gateUpBias, downBias := m.param(in, p+"experts.gate_up_proj_bias"), m.param(in, p+"experts.down_proj_bias")
+	alpha := graph.Const(g, float32(e.SwiGLUAlpha))
+	limit := float32(e.SwiGLULimit)
+	one := graph.Const(g, float32(1))
+
+	var out *graph.Node
+	after := h
+	for ex := range e.NumExperts {
+		w1 := dequantizeMXFP4(gateUpBlocks, gateUpScales, ex, after) // [2I, H]
+		gateUp := graph.Einsum("nh,rh->nr", h, w1)
+		gateUp = graph.Add(gateUp, graph.SliceAxis(gateUpBias, 0, graph.AxisElem(ex)))
+		gateUp = graph.Reshape(gateUp, n, inter, 2)
+		gate := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(0)), n, inter)
+		up := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(1)), n, inter)
+		gate = graph.MinScalar(gate, limit)
+		up = graph.Clamp(graph.Const(g, -limit), up, graph.Const(g, limit))
+		glu := graph.Mul(gate, graph.Sigmoid(graph.Mul(gate, alpha)))
+		act := graph.Mul(graph.Add(up, one), glu)
+		w2 := dequantizeMXFP4(downBlocks, downScales, ex, act) // [H, I]
+		y := graph.Einsum("ni,hi->nh", act, w2)
+		y = graph.Add(y, graph.SliceAxis(downBias, 0, graph.AxisElem(ex)))
+		y = graph.Mul(y, graph.SliceAxis(weights, -1, graph.AxisElem(ex)))
+		if out == nil {
+			out = y
+		} else {
+			out = graph.Add(out, y)
+		}
+		after = out
+	}
+	return out
 }
 
 // linear is torch.nn.Linear: x·Wᵀ (+ b), with W shaped [out, in] and x [..., in].
@@ -256,7 +403,8 @@ func (m *Model) rmsNorm(x, w *graph.Node) *graph.Node {
 
 // rotary returns cos and sin shaped [B,S,1,D] for the positions [B,S]:
 // angle = float32(position) · inv_freq in float32, as transformers does,
-// with cos and sin evaluated in float64 and rounded to float32.
+// with cos and sin evaluated in float64 and rounded to float32, then
+// multiplied by the attention scaling (yarn) in float32.
 func (m *Model) rotary(positions *graph.Node) (cos, sin *graph.Node) {
 	g := positions.Graph()
 	pos := graph.ExpandAxes(graph.ConvertDType(positions, dtypes.Float32), -1) // [B,S,1]
@@ -265,6 +413,11 @@ func (m *Model) rotary(positions *graph.Node) (cos, sin *graph.Node) {
 	angle = graph.Concatenate([]*graph.Node{angle, angle}, -1) // [B,S,D]
 	cos = graph.ExpandAxes(graph.ConvertDType(graph.Cos(angle), dtypes.Float32), 2)
 	sin = graph.ExpandAxes(graph.ConvertDType(graph.Sin(angle), dtypes.Float32), 2)
+	if m.attnScale != 1 {
+		// yarn: cos and sin times the attention factor, in float32 as transformers.
+		scale := graph.Const(g, m.attnScale)
+		cos, sin = graph.Mul(cos, scale), graph.Mul(sin, scale)
+	}
 	return cos, sin
 }
 

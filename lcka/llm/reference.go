@@ -36,6 +36,24 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 		}
 		p[name] = v
 	}
+	byteNames, byteShapes := Uint8WeightShapes(cfg)
+	raw := make(map[string][]uint8, len(byteNames))
+	if len(byteNames) > 0 {
+		bw, ok := w.(Uint8Weights)
+		if !ok {
+			return nil, fmt.Errorf("llm: the weights (%T) do not implement Uint8Weights", w)
+		}
+		for i, name := range byteNames {
+			data, shape, err := bw.Uint8(name)
+			if err != nil {
+				return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+			}
+			if err := checkShape(shape, byteShapes[i], len(data)); err != nil {
+				return nil, fmt.Errorf("llm: weight %s: %w", name, err)
+			}
+			raw[name] = data
+		}
+	}
 	batch := len(tokens)
 	if batch == 0 || len(tokens[0]) == 0 {
 		return nil, fmt.Errorf("llm: empty batch")
@@ -59,6 +77,7 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 	nH, nKV := cfg.NumHeads, cfg.numKVHeads()
 	group := nH / nKV
 	inv := invFreq64(cfg)
+	scaling := attentionScaling(cfg)
 	eps := cfg.RMSNormEps
 
 	// rms normalizes x (len n) in place with weight w: w·x/sqrt(mean(x²)+eps).
@@ -93,11 +112,12 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 		return out
 	}
 	// rope rotates the head vector x (len D) at position pos:
-	// x·cos(pos·θ) + rotate_half(x)·sin(pos·θ), θ repeated over both halves.
+	// a·(x·cos(pos·θ) + rotate_half(x)·sin(pos·θ)), θ repeated over both
+	// halves, a the attention scaling (yarn; else 1).
 	rope := func(x []float64, pos float64) {
 		half := D / 2
 		for i := range half {
-			c, s := math.Cos(pos*inv[i]), math.Sin(pos*inv[i])
+			c, s := scaling*math.Cos(pos*inv[i]), scaling*math.Sin(pos*inv[i])
 			a, b := x[i], x[i+half]
 			x[i] = a*c - b*s
 			x[i+half] = b*c + a*s
@@ -147,52 +167,58 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 					rope(head, pos)
 				}
 			}
-			visible := func(qi, ki int) bool { return ki <= qi && (mask == nil || mask[b][ki] != 0) }
+			visible := func(qi, ki int) bool {
+				if ki > qi || mask != nil && mask[b][ki] == 0 {
+					return false
+				}
+				return !cfg.slidingLayer(l) || ki > qi-cfg.SlidingWindow
+			}
 			for qi := range seq {
 				attn := make([]float64, nH*D)
 				for hd := range nH {
 					kv := hd / group
-					scores := make([]float64, seq)
 					anyVisible := false
 					for ki := range seq {
-						if visible(qi, ki) {
-							anyVisible = true
+						anyVisible = anyVisible || visible(qi, ki)
+					}
+					// logits[ki] over the keys; -Inf for masked keys.
+					logits := make([]float64, seq)
+					for ki := range seq {
+						switch {
+						case visible(qi, ki):
+							var dot float64
+							for i := range D {
+								dot += q[qi][hd*D+i] * k[ki][kv*D+i]
+							}
+							logits[ki] = dot / math.Sqrt(float64(D))
+						case anyVisible || cfg.AttentionSinks:
+							logits[ki] = math.Inf(-1)
+						default:
+							// No visible key and no sink: transformers' additive mask
+							// makes every score equal, so the softmax is uniform.
+							logits[ki] = 0
 						}
 					}
-					maxScore := math.Inf(-1)
-					for ki := range seq {
-						if anyVisible && !visible(qi, ki) {
-							scores[ki] = math.Inf(-1)
+					// The sink is one more logit whose probability is dropped.
+					sink := math.Inf(-1)
+					if cfg.AttentionSinks {
+						sink = p[pre+"self_attn.sinks"][hd]
+					}
+					top := sink
+					for _, v := range logits {
+						top = max(top, v)
+					}
+					z := math.Exp(sink - top)
+					for ki := range logits {
+						logits[ki] = math.Exp(logits[ki] - top)
+						z += logits[ki]
+					}
+					for ki, e := range logits {
+						if e == 0 {
 							continue
 						}
-						if !anyVisible {
-							// No visible key: transformers' additive mask makes every
-							// score equal, so the softmax is uniform over all keys.
-							scores[ki] = 0
-							continue
-						}
-						var dot float64
 						for i := range D {
-							dot += q[qi][hd*D+i] * k[ki][kv*D+i]
-						}
-						scores[ki] = dot / math.Sqrt(float64(D))
-						maxScore = max(maxScore, scores[ki])
-					}
-					if !anyVisible {
-						maxScore = 0
-					}
-					var z float64
-					for ki := range seq {
-						scores[ki] = math.Exp(scores[ki] - maxScore)
-						z += scores[ki]
-					}
-					for ki := range seq {
-						pr := scores[ki] / z
-						if pr == 0 {
-							continue
-						}
-						for i := range D {
-							attn[hd*D+i] += pr * v[ki][kv*D+i]
+							attn[hd*D+i] += e / z * v[ki][kv*D+i]
 						}
 					}
 				}
@@ -207,6 +233,12 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 				row := x[(b*seq+s)*H : (b*seq+s+1)*H]
 				h := slices.Clone(row)
 				rms(h, p[pre+"post_attention_layernorm.weight"])
+				if cfg.MoE != nil {
+					for i, v := range refExperts(cfg, p, raw, pre+"mlp.", h) {
+						row[i] += v
+					}
+					continue
+				}
 				gate := linear(h, pre+"mlp.gate_proj", cfg.MLPBias)
 				up := linear(h, pre+"mlp.up_proj", cfg.MLPBias)
 				for i, g := range gate {
@@ -226,4 +258,96 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 		rms(x[t*H:(t+1)*H], p["model.norm.weight"])
 	}
 	return append(states, x), nil
+}
+
+// refExperts is the mixture of experts of the package documentation for
+// one token h, in float64, evaluating only the selected experts. Expert
+// weights are decoded from the MXFP4 bytes by refMXFP4.
+func refExperts(cfg Config, p map[string][]float64, raw map[string][]uint8, pre string, h []float64) []float64 {
+	e, H, I := cfg.MoE, cfg.HiddenSize, cfg.IntermediateSize
+	logits := make([]float64, e.NumExperts)
+	rw, rb := p[pre+"router.weight"], p[pre+"router.bias"]
+	for j := range logits {
+		logits[j] = rb[j]
+		for i, v := range h {
+			logits[j] += rw[j*H+i] * v
+		}
+	}
+	order := make([]int, e.NumExperts)
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case logits[a] > logits[b]:
+			return -1
+		case logits[a] < logits[b]:
+			return 1
+		}
+		return 0
+	})
+	top := order[:e.TopK]
+	var z float64
+	for _, j := range top {
+		z += math.Exp(logits[j] - logits[top[0]])
+	}
+	out := make([]float64, H)
+	for _, j := range top {
+		weight := math.Exp(logits[j]-logits[top[0]]) / z
+		w1 := refMXFP4Matrix(raw, pre+"experts.gate_up_proj", j, 2*I, H)
+		w2 := refMXFP4Matrix(raw, pre+"experts.down_proj", j, H, I)
+		gateUp := make([]float64, 2*I)
+		for r := range gateUp {
+			gateUp[r] = p[pre+"experts.gate_up_proj_bias"][j*2*I+r]
+			for c, v := range h {
+				gateUp[r] += w1[r*H+c] * v
+			}
+		}
+		act := make([]float64, I)
+		for i := range act {
+			gate := min(gateUp[2*i], e.SwiGLULimit)
+			up := min(max(gateUp[2*i+1], -e.SwiGLULimit), e.SwiGLULimit)
+			act[i] = (up + 1) * gate / (1 + math.Exp(-e.SwiGLUAlpha*gate))
+		}
+		for o := range out {
+			y := p[pre+"experts.down_proj_bias"][j*H+o]
+			for i, v := range act {
+				y += w2[o*I+i] * v
+			}
+			out[o] += weight * y
+		}
+	}
+	return out
+}
+
+// refMXFP4Matrix decodes expert e's [rows, cols] matrix from
+// prefix_blocks [E, rows, cols/32, 16] and prefix_scales [E, rows, cols/32]
+// (row-major result): column c of a row is nibble c%2 (0 the low one) of
+// byte (c%32)/2 of group c/32. An E2M1 code (sign s, exponent x, mantissa
+// m) is (−1)^s·(m/2) for x = 0 and (−1)^s·2^(x−1)·(1 + m/2) otherwise; the
+// E8M0 scale byte k is 2^(k−127).
+func refMXFP4Matrix(raw map[string][]uint8, prefix string, e, rows, cols int) []float64 {
+	blocks, scales := raw[prefix+"_blocks"], raw[prefix+"_scales"]
+	groups := cols / 32
+	out := make([]float64, rows*cols)
+	for row := range rows {
+		for c := range cols {
+			g := (e*rows+row)*groups + c/32
+			b := blocks[g*16+(c%32)/2]
+			code := b & 0x0F
+			if c%2 == 1 {
+				code = b >> 4
+			}
+			x, m := float64((code>>1)&3), float64(code&1)
+			v := m / 2
+			if x > 0 {
+				v = math.Pow(2, x-1) * (1 + m/2)
+			}
+			if code&8 != 0 {
+				v = -v
+			}
+			out[row*cols+c] = v * math.Pow(2, float64(scales[g])-127)
+		}
+	}
+	return out
 }

@@ -37,37 +37,91 @@ func (r randomWeights) Tensor(name string) ([]float32, []int, error) {
 	return nil, nil, fmt.Errorf("no tensor %q", name)
 }
 
-func generate(name string, shape []int, seed uint64) []float32 {
-	size := 1
-	for _, d := range shape {
-		size *= d
+// Uint8 serves the MXFP4 tensors of Uint8WeightShapes: value i of tensor
+// name is lo + (z >> 40) mod (hi − lo + 1), z as in Tensor and [lo, hi]
+// from byteRange.
+func (r randomWeights) Uint8(name string) ([]uint8, []int, error) {
+	names, shapes := Uint8WeightShapes(r.cfg)
+	for i, n := range names {
+		if n == name {
+			return generateBytes(name, shapes[i], r.seed), shapes[i], nil
+		}
 	}
+	return nil, nil, fmt.Errorf("no uint8 tensor %q", name)
+}
+
+// splitmix returns the outputs 1..size of splitmix64 seeded with
+// fnv1a64(name) ^ seed.
+func splitmix(name string, size int, seed uint64) []uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	state := h.Sum64() ^ seed
-	offset, scale := weightScale(name, shape)
-	out := make([]float32, size)
+	out := make([]uint64, size)
 	for i := range out {
 		z := state + uint64(i+1)*0x9E3779B97F4A7C15
 		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
 		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-		z ^= z >> 31
-		u := float64(z>>40) / (1 << 24)
+		out[i] = z ^ (z >> 31)
+	}
+	return out
+}
+
+func generate(name string, shape []int, seed uint64) []float32 {
+	offset, scale := weightScale(name, shape)
+	z := splitmix(name, numElements(shape), seed)
+	out := make([]float32, len(z))
+	for i, v := range z {
+		u := float64(v>>40) / (1 << 24)
 		out[i] = float32(offset + scale*(2*u-1))
 	}
 	return out
 }
 
+func generateBytes(name string, shape []int, seed uint64) []uint8 {
+	lo, hi := byteRange(name)
+	z := splitmix(name, numElements(shape), seed)
+	out := make([]uint8, len(z))
+	for i, v := range z {
+		out[i] = lo + uint8((v>>40)%(uint64(hi)-uint64(lo)+1))
+	}
+	return out
+}
+
+func numElements(shape []int) int {
+	size := 1
+	for _, d := range shape {
+		size *= d
+	}
+	return size
+}
+
+// byteRange gives the range of the MXFP4 bytes: any block byte; E8M0
+// scales 2^−3…2^−2 for gate_up_proj (so that about a tenth of the gate and
+// up values of the test models pass the SwiGLU limit 7) and 2^−8…2^−7 for
+// down_proj (unit-size expert outputs).
+func byteRange(name string) (lo, hi uint8) {
+	switch {
+	case strings.HasSuffix(name, "gate_up_proj_scales"):
+		return 124, 125
+	case strings.HasSuffix(name, "down_proj_scales"):
+		return 119, 120
+	default:
+		return 0, 255
+	}
+}
+
 // weightScale gives the (offset, half-width) of the uniform distribution of
 // each tensor: norms near 1, projections with unit output variance for unit
 // inputs (q and k 1.5 times larger, so that attention is not uniform),
-// sizeable biases.
+// sizeable biases, attention sinks in [−1, 3] (comparable to the scores).
 func weightScale(name string, shape []int) (offset, scale float64) {
 	switch {
 	case strings.HasSuffix(name, "norm.weight"):
 		return 1, 0.2
-	case strings.HasSuffix(name, ".bias"):
+	case strings.HasSuffix(name, ".bias"), strings.HasSuffix(name, "_proj_bias"):
 		return 0, 0.5
+	case strings.HasSuffix(name, ".sinks"):
+		return 1, 2
 	case name == "model.embed_tokens.weight":
 		return 0, 1
 	case name == "lm_head.weight":
