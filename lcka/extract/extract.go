@@ -1,0 +1,617 @@
+package extract
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/data"
+	"github.com/layersim/layersim/lcka/hf"
+	"github.com/layersim/layersim/lcka/llm"
+)
+
+// Pooling selects how a text's token states become one vector per layer.
+type Pooling string
+
+// Poolings. All are over the real tokens of a text (special tokens added by
+// the tokenizer included, padding excluded).
+const (
+	// PoolLast takes the state of the last token, which in a causal model
+	// has seen the whole text: the original study's default.
+	PoolLast Pooling = "last"
+	// PoolMean averages the states of all tokens (accumulated in float64).
+	PoolMean Pooling = "mean"
+	// PoolMax takes the element-wise maximum over the tokens.
+	PoolMax Pooling = "max"
+)
+
+// ParsePooling returns the pooling named s ("last", "mean" or "max").
+func ParsePooling(s string) (Pooling, error) {
+	switch p := Pooling(s); p {
+	case PoolLast, PoolMean, PoolMax:
+		return p, nil
+	}
+	return "", fmt.Errorf("extract: unknown pooling %q (last, mean or max)", s)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxLength = 256
+	DefaultBatchSize = 16
+	DefaultSplit     = "test"
+)
+
+// Options configure Extract. The zero value of each field but Out takes the
+// default named in its comment.
+type Options struct {
+	Out    string // artifacts root (required)
+	Slug   string // model folder name under Out/models; default Model.Slug()
+	Split  string // split name of the sets; default "test"
+	Subset string // "subset" of meta.json, the data spec; default the set's Name
+
+	Pooling   Pooling // default PoolLast
+	MaxLength int     // truncation length in tokens, special tokens included; default 256
+	BatchSize int     // prompts per forward pass at most; default 16
+
+	// NoSpecialTokens encodes without the special tokens of the
+	// tokenizer's post-processor (by default they are added, as
+	// transformers' tokenizer(text) does: BOS for Llama 3).
+	NoSpecialTokens bool
+	// EmbeddingLayer also saves the embedding output (hidden_states[0]) as
+	// <slug>_<lang>_<split>.layer_0.npy next to the set.
+	EmbeddingLayer bool
+	// MemoryLimit, when positive, is the number of bytes a batch's
+	// activations may take by EstimateBatchBytes; larger batches are
+	// halved before they run.
+	MemoryLimit int64
+	// Force recomputes sets whose artifact already exists and matches.
+	Force bool
+
+	// Progress, if set, is called after every batch (and once per language
+	// at its start and end).
+	Progress func(Progress)
+}
+
+// Progress reports the state of an extraction.
+type Progress struct {
+	Model string
+	Lang  string
+	Done  int // texts finished, resumed ones included
+	Total int // texts of this language
+
+	Tokens       int           // tokens run in this process, for this language
+	TokensLeft   int           // tokens of the texts not yet finished
+	TokensPerSec float64       // Tokens over Elapsed
+	Elapsed      time.Duration // since this language started
+	ETA          time.Duration // TokensLeft / TokensPerSec; 0 when unknown
+	BatchSize    int           // current batch size
+	Note         string        // an event: "resumed …", "out of memory …", "skipped …"
+}
+
+// Halving records a batch that was split because it did not fit.
+type Halving struct {
+	Rows     int    // rows of the batch that did not fit
+	Tokens   int    // its padded length
+	From, To int    // batch size before and after
+	Reason   string // the error, or the memory estimate
+}
+
+// TokenStats summarizes the token counts of the texts of one language, as
+// fed to the model (after truncation, special tokens included).
+type TokenStats struct {
+	Mean      float64 `json:"mean"`
+	Median    float64 `json:"median"`
+	Min       int     `json:"min"`
+	Max       int     `json:"max"`
+	Total     int     `json:"total"`
+	Truncated int     `json:"truncated"` // texts longer than MaxLength, cut
+}
+
+// Result describes the extraction of one language.
+type Result struct {
+	Lang     string
+	Path     string // the .npz of the set
+	Skipped  bool   // an artifact with the same fingerprint existed
+	Stale    bool   // a checkpoint of another run was discarded
+	Resumed  int    // texts taken from the checkpoint
+	Computed int    // texts run in this call
+	Forward  int    // forward passes run (failed ones included)
+	Batch    int    // batch size at the end
+	Halvings []Halving
+	Tokens   TokenStats
+	Elapsed  time.Duration
+}
+
+// ErrOutOfMemory is the error a forward pass may wrap to report that the
+// batch did not fit; Extract also recognizes the messages of XLA and CUDA
+// (see IsOutOfMemory).
+var ErrOutOfMemory = errors.New("out of memory")
+
+// IsOutOfMemory reports whether err says that memory ran out: it wraps
+// ErrOutOfMemory, or its message holds "out of memory",
+// "RESOURCE_EXHAUSTED" or "failed to allocate" (any case). The Go
+// backend cannot report it: the Go runtime ends the process when memory
+// runs out, so use Options.MemoryLimit there.
+func IsOutOfMemory(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrOutOfMemory) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"out of memory", "resource_exhausted", "failed to allocate", "oom when allocating"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// EstimateBatchBytes is a rough upper bound of the activation memory of one
+// forward pass over batch×seq tokens (weights excluded), in bytes: float32
+// values for the L+1 hidden states [B,S,H] kept for pooling, the widest
+// block intermediates (q, k, v and the attention output, the gate, up and
+// product of the MLP) and two attention matrices [B,heads,S,S]:
+//
+//	4·B·S·((L+1)·H + H + (heads+2·kv)·d + 3·I) + 8·B·heads·S²
+func EstimateBatchBytes(c llm.Config, batch, seq int) int64 {
+	d := c.HeadDim
+	if d == 0 {
+		d = c.HiddenSize / max(c.NumHeads, 1)
+	}
+	kv := c.NumKVHeads
+	if kv == 0 {
+		kv = c.NumHeads
+	}
+	b, s := int64(batch), int64(seq)
+	perToken := int64((c.NumLayers+2)*c.HiddenSize + (c.NumHeads+2*kv)*d + 3*c.IntermediateSize)
+	return 4*b*s*perToken + 8*b*int64(c.NumHeads)*s*s
+}
+
+func (o *Options) defaults(set *data.Parallel, m *Model) error {
+	if o.Out == "" {
+		return errors.New("extract: no output folder (Options.Out)")
+	}
+	if o.Slug == "" {
+		o.Slug = m.Slug()
+	}
+	if o.Split == "" {
+		o.Split = DefaultSplit
+	}
+	if o.Subset == "" {
+		o.Subset = set.Name
+	}
+	if err := checkName("slug", o.Slug); err != nil {
+		return err
+	}
+	if err := checkName("split", o.Split); err != nil {
+		return err
+	}
+	if strings.Contains(o.Split, ".") {
+		return fmt.Errorf("extract: split %q must not contain '.'", o.Split)
+	}
+	for _, lang := range set.Langs {
+		if err := checkName("language", lang); err != nil {
+			return err
+		}
+	}
+	if o.Pooling == "" {
+		o.Pooling = PoolLast
+	}
+	if _, err := ParsePooling(string(o.Pooling)); err != nil {
+		return err
+	}
+	if o.MaxLength == 0 {
+		o.MaxLength = DefaultMaxLength
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.MaxLength < 1 || o.BatchSize < 1 || o.MemoryLimit < 0 {
+		return fmt.Errorf("extract: max length (%d), batch size (%d) must be positive and the memory limit (%d) not negative",
+			o.MaxLength, o.BatchSize, o.MemoryLimit)
+	}
+	if special := m.Tokenizer.SpecialTokensAdded(); !o.NoSpecialTokens && o.MaxLength <= special {
+		return fmt.Errorf("extract: max length %d leaves no room for text after the %d special tokens", o.MaxLength, special)
+	}
+	return nil
+}
+
+// checkName checks a slug, language or split against the artifacts layout:
+// not empty, no path separator, no leading '.'.
+func checkName(what, s string) error {
+	if s == "" || s[0] == '.' || strings.ContainsAny(s, `/\`) || s != strings.TrimSpace(s) {
+		return fmt.Errorf("extract: invalid %s %q (no path separators, leading '.' or surrounding spaces)", what, s)
+	}
+	return nil
+}
+
+// Extract runs the model on every language of set and writes one artifact
+// set per language under opts.Out (see the package documentation). It
+// returns the results of the languages finished, and stops at the first
+// error or when ctx is cancelled, keeping the finished batches of the
+// current language for the next run.
+func (m *Model) Extract(ctx context.Context, set *data.Parallel, opts Options) ([]Result, error) {
+	if set == nil {
+		return nil, errors.New("extract: no prompt set")
+	}
+	if err := set.Validate(); err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	if err := opts.defaults(set, m); err != nil {
+		return nil, err
+	}
+	if err := checkWindow(m.HF, opts.MaxLength); err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.ID, err)
+	}
+	var results []Result
+	for _, lang := range set.Langs {
+		r, err := m.extractLang(ctx, lang, set.Texts[lang], &opts)
+		if err != nil {
+			return results, fmt.Errorf("extract: %s, %s: %w", m.ID, lang, err)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// encoded holds the token ids of one language's texts.
+type encoded struct {
+	ids   [][]int32
+	stats TokenStats
+}
+
+// encode tokenizes the texts, truncated to opts.MaxLength.
+func (m *Model) encode(texts []string, opts *Options) (*encoded, error) {
+	special := !opts.NoSpecialTokens
+	full, err := m.Tokenizer.EncodeBatch(texts, special)
+	if err != nil {
+		return nil, err
+	}
+	cut, err := m.Tokenizer.EncodeBatchTruncated(texts, special, opts.MaxLength)
+	if err != nil {
+		return nil, err
+	}
+	e := &encoded{ids: make([][]int32, len(texts))}
+	lengths := make([]int, len(texts))
+	for i, ids := range cut {
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("text %d (%.40q) gives no tokens", i, texts[i])
+		}
+		e.ids[i] = make([]int32, len(ids))
+		for j, id := range ids {
+			if id < 0 || id >= m.Config.VocabSize {
+				return nil, fmt.Errorf("text %d: token id %d is outside the model's vocabulary (%d): tokenizer and model do not match",
+					i, id, m.Config.VocabSize)
+			}
+			e.ids[i][j] = int32(id)
+		}
+		lengths[i] = len(ids)
+		if len(full[i]) > len(ids) {
+			e.stats.Truncated++
+		}
+	}
+	e.stats.summarize(lengths)
+	return e, nil
+}
+
+func (s *TokenStats) summarize(lengths []int) {
+	sorted := slices.Clone(lengths)
+	slices.Sort(sorted)
+	n := len(sorted)
+	for _, l := range sorted {
+		s.Total += l
+	}
+	s.Min, s.Max = sorted[0], sorted[n-1]
+	s.Mean = float64(s.Total) / float64(n)
+	if n%2 == 1 {
+		s.Median = float64(sorted[n/2])
+	} else {
+		s.Median = float64(sorted[n/2-1]+sorted[n/2]) / 2
+	}
+}
+
+// runFingerprint identifies the inputs of one language's run: the model,
+// the texts, and every option that changes the saved values.
+func (m *Model) runFingerprint(lang string, texts []string, opts *Options) string {
+	h := sha256.New()
+	add := func(s string) {
+		_ = binary.Write(h, binary.LittleEndian, uint64(len(s)))
+		io.WriteString(h, s)
+	}
+	add(fmt.Sprintf("layersim-extract/%d", manifestVersion))
+	add(m.Fingerprint)
+	add(m.DType)
+	add(lang)
+	add(fmt.Sprintf("pooling=%s max_length=%d special=%t layer0=%t", opts.Pooling, opts.MaxLength, !opts.NoSpecialTokens, opts.EmbeddingLayer))
+	add(fmt.Sprint(len(texts)))
+	for _, t := range texts {
+		add(t)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// extractLang runs one language.
+func (m *Model) extractLang(ctx context.Context, lang string, texts []string, opts *Options) (Result, error) {
+	start := time.Now()
+	res := Result{Lang: lang, Batch: opts.BatchSize}
+	report := func(p Progress) {
+		if opts.Progress != nil {
+			p.Model, p.Lang, p.Total = opts.Slug, lang, len(texts)
+			p.Elapsed = time.Since(start)
+			opts.Progress(p)
+		}
+	}
+	enc, err := m.encode(texts, opts)
+	if err != nil {
+		return res, err
+	}
+	res.Tokens = enc.stats
+	fp := m.runFingerprint(lang, texts, opts)
+	actDir := filepath.Join(opts.Out, "models", opts.Slug, lang, "activations")
+	base := opts.Slug + "_" + lang + "_" + opts.Split
+	res.Path = filepath.Join(actDir, base+".npz")
+	layer0Path := filepath.Join(actDir, base+".layer_0.npy")
+
+	if !opts.Force && m.existing(opts, lang, fp, len(texts), layer0Path) {
+		res.Skipped = true
+		res.Elapsed = time.Since(start)
+		report(Progress{Done: len(texts), Note: "skipped: " + res.Path + " is up to date"})
+		return res, nil
+	}
+
+	// states[l] holds the saved layer l (block l+1, or the embedding first
+	// with EmbeddingLayer) of every text, in text order.
+	L, H := m.Config.NumLayers, m.Config.HiddenSize
+	first := 1 // first state of llm.Pooled that is saved
+	if opts.EmbeddingLayer {
+		first = 0
+	}
+	nSaved := L + 1 - first
+	n := len(texts)
+	states := make([][]float32, nSaved)
+	for l := range states {
+		states[l] = make([]float32, n*H)
+	}
+	done := make([]bool, n)
+	put := func(rows []int, chunkData []float32) { // chunkData is [nSaved, len(rows), H]
+		for l := range nSaved {
+			for j, r := range rows {
+				copy(states[l][r*H:(r+1)*H], chunkData[(l*len(rows)+j)*H:(l*len(rows)+j+1)*H])
+			}
+		}
+		for _, r := range rows {
+			done[r] = true
+		}
+	}
+	want := manifest{Version: manifestVersion, Fingerprint: fp, Model: m.ID, Lang: lang, Texts: n, Layers: nSaved, Hidden: H}
+	part, resumed, stale, err := openPartial(filepath.Join(actDir, base+".partial"), want, put)
+	if err != nil {
+		return res, err
+	}
+	res.Resumed, res.Stale = resumed, stale
+	tokensLeft := 0
+	for i, ids := range enc.ids {
+		if !done[i] {
+			tokensLeft += len(ids)
+		}
+	}
+	note := ""
+	if resumed > 0 {
+		note = fmt.Sprintf("resumed %d of %d texts from %s", resumed, n, part.dir)
+	} else if stale {
+		note = "discarded a checkpoint of another run"
+	}
+	report(Progress{Done: resumed, TokensLeft: tokensLeft, BatchSize: res.Batch, Note: note})
+
+	// Texts not yet done, longest first (ties by index), so that batches hold
+	// texts of similar length and memory trouble shows at the start.
+	var order []int
+	for i := range n {
+		if !done[i] {
+			order = append(order, i)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(enc.ids[order[a]]) > len(enc.ids[order[b]]) })
+
+	runStart := time.Now()
+	tokensRun := 0
+	for pos := 0; pos < len(order); {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		rows := order[pos:min(pos+res.Batch, len(order))]
+		seq := len(enc.ids[rows[0]])
+		if opts.MemoryLimit > 0 {
+			for len(rows) > 1 && EstimateBatchBytes(m.Config, len(rows), seq) > opts.MemoryLimit {
+				h := Halving{Rows: len(rows), Tokens: seq, From: res.Batch, To: max(len(rows)/2, 1),
+					Reason: fmt.Sprintf("estimated %d bytes > memory limit %d", EstimateBatchBytes(m.Config, len(rows), seq), opts.MemoryLimit)}
+				res.Halvings = append(res.Halvings, h)
+				res.Batch = h.To
+				rows = rows[:h.To]
+				report(Progress{Done: resumed + pos, TokensLeft: tokensLeft, BatchSize: res.Batch,
+					Note: fmt.Sprintf("batch size %d → %d: %s", h.From, h.To, h.Reason)})
+			}
+		}
+		tokens, mask := padRight(enc.ids, rows)
+		res.Forward++
+		pooled, err := m.forward(tokens, mask, llm.PositionsFromMask(mask))
+		if err != nil {
+			if IsOutOfMemory(err) && len(rows) > 1 {
+				h := Halving{Rows: len(rows), Tokens: seq, From: res.Batch, To: max(len(rows)/2, 1), Reason: err.Error()}
+				res.Halvings = append(res.Halvings, h)
+				res.Batch = h.To
+				report(Progress{Done: resumed + pos, TokensLeft: tokensLeft, BatchSize: res.Batch,
+					Note: fmt.Sprintf("out of memory on %d×%d tokens: batch size %d → %d", len(rows), seq, h.From, h.To)})
+				continue
+			}
+			return res, err
+		}
+		chunkData, err := selectPooling(pooled, opts.Pooling, first, len(rows), H)
+		if err != nil {
+			return res, err
+		}
+		if err := part.add(rows, chunkData); err != nil {
+			return res, err
+		}
+		put(rows, chunkData)
+		pos += len(rows)
+		res.Computed += len(rows)
+		for _, r := range rows {
+			tokensRun += len(enc.ids[r])
+			tokensLeft -= len(enc.ids[r])
+		}
+		p := Progress{Done: resumed + pos, Tokens: tokensRun, TokensLeft: tokensLeft, BatchSize: res.Batch}
+		if el := time.Since(runStart); el > 0 {
+			p.TokensPerSec = float64(tokensRun) / el.Seconds()
+			p.ETA = time.Duration(float64(tokensLeft) / p.TokensPerSec * float64(time.Second))
+		}
+		report(p)
+	}
+
+	if err := m.write(opts, lang, fp, texts, enc.stats, states, layer0Path); err != nil {
+		return res, err
+	}
+	if err := part.remove(); err != nil {
+		return res, err
+	}
+	res.Elapsed = time.Since(start)
+	report(Progress{Done: n, Tokens: tokensRun, BatchSize: res.Batch, Note: "wrote " + res.Path})
+	return res, nil
+}
+
+// padRight builds the batch of the given texts, padded on the right with
+// id 0 to the longest one, and its attention mask.
+func padRight(ids [][]int32, rows []int) (tokens, mask [][]int32) {
+	seq := 0
+	for _, r := range rows {
+		seq = max(seq, len(ids[r]))
+	}
+	tokens = make([][]int32, len(rows))
+	mask = make([][]int32, len(rows))
+	for b, r := range rows {
+		tokens[b] = make([]int32, seq)
+		mask[b] = make([]int32, seq)
+		copy(tokens[b], ids[r])
+		for s := range ids[r] {
+			mask[b][s] = 1
+		}
+	}
+	return tokens, mask
+}
+
+// selectPooling flattens the chosen pooling of states first..L into
+// [L+1−first, rows, hidden].
+func selectPooling(p *llm.Pooled, pooling Pooling, first, rows, hidden int) ([]float32, error) {
+	var src [][][]float32
+	switch pooling {
+	case PoolLast:
+		src = p.Last
+	case PoolMean:
+		src = p.Mean
+	case PoolMax:
+		src = p.Max
+	}
+	if len(src) <= first {
+		return nil, fmt.Errorf("forward pass returned %d states", len(src))
+	}
+	src = src[first:]
+	out := make([]float32, 0, len(src)*rows*hidden)
+	for l, layer := range src {
+		if len(layer) != rows {
+			return nil, fmt.Errorf("forward pass returned %d rows for layer %d, want %d", len(layer), l+first, rows)
+		}
+		for r, v := range layer {
+			if len(v) != hidden {
+				return nil, fmt.Errorf("forward pass returned %d values for row %d of layer %d, want %d", len(v), r, l+first, hidden)
+			}
+			out = append(out, v...)
+		}
+	}
+	return out, nil
+}
+
+// existing reports whether the set is already written by a run with the
+// same fingerprint (and, when asked for, its embedding layer file).
+func (m *Model) existing(opts *Options, lang, fp string, n int, layer0Path string) bool {
+	s, err := artifacts.Open(opts.Out, opts.Slug, lang, opts.Split)
+	if err != nil {
+		return false
+	}
+	var got string
+	if raw, ok := s.Meta.Extra["fingerprint"]; !ok || json.Unmarshal(raw, &got) != nil || got != fp {
+		return false
+	}
+	if s.Meta.NumLayers != m.Config.NumLayers || s.Rows != n || s.Meta.TextsCount != n {
+		return false
+	}
+	if opts.EmbeddingLayer {
+		if _, err := os.Stat(layer0Path); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// write writes the final artifact set: the embedding layer file first (when
+// asked for), then the layers, texts and meta through artifacts.Writer.
+func (m *Model) write(opts *Options, lang, fp string, texts []string, stats TokenStats, states [][]float32, layer0Path string) error {
+	n, H := len(texts), m.Config.HiddenSize
+	extra := map[string]any{
+		"revision":           m.Revision,
+		"pooling":            string(opts.Pooling),
+		"tokens_per_text":    stats,
+		"add_special_tokens": !opts.NoSpecialTokens,
+		"padding_side":       "right",
+		"layers":             "layer_k is the output of block k (hidden_states[k]); layer_L has the final norm applied",
+		"fingerprint":        fp,
+	}
+	if m.Revision == "" {
+		delete(extra, "revision")
+	}
+	if opts.EmbeddingLayer {
+		extra["embedding_layer"] = filepath.Base(layer0Path)
+		if err := hf.WriteFileAtomic(layer0Path, encodeNPY([]int{n, H}, states[0])); err != nil {
+			return err
+		}
+		states = states[1:]
+	} else if err := os.Remove(layer0Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing a stale %s: %w", layer0Path, err)
+	}
+	meta := artifacts.Meta{
+		ModelID: m.ID, NumLayers: m.Config.NumLayers, Dtype: m.DType, MaxLength: opts.MaxLength,
+		TextsCount: n, Subset: opts.Subset, Extra: map[string]json.RawMessage{},
+	}
+	for k, v := range extra {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		meta.Extra[k] = b
+	}
+	w, err := artifacts.Create(opts.Out, meta, opts.Slug, lang, opts.Split, artifacts.NPZ)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	for _, layer := range states {
+		if err := w.WriteLayer(artifacts.Matrix{Rows: n, Cols: H, Data: layer}); err != nil {
+			return err
+		}
+	}
+	return w.Commit(texts)
+}
