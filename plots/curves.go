@@ -1,0 +1,136 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/layersim/layersim/lcka/study"
+)
+
+// layerNumbers returns the layer numbers of model in lang, in the order of
+// the joint rows (the order of the per-layer values of a pair).
+func layerNumbers(m *study.Metrics, model, lang string) []int {
+	var out []int
+	for _, r := range m.Joint.Rows {
+		if r.Model == model && r.Lang == lang {
+			out = append(out, r.Layer)
+		}
+	}
+	return out
+}
+
+func modelIndex(m *study.Metrics, id string) int {
+	for i, mo := range m.Models {
+		if mo.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// curve is one line of a layer-wise chart.
+type curve struct {
+	name   string
+	model  int
+	dashed bool
+	layers []int
+	values []float64
+}
+
+func lineChart(title, yName string, curves []curve) (*Chart, error) {
+	if len(curves) == 0 {
+		return nil, fmt.Errorf("plots: %s: nothing to draw", title)
+	}
+	c := charts.NewLine()
+	for _, cv := range curves {
+		if len(cv.layers) != len(cv.values) {
+			return nil, fmt.Errorf("plots: %s: %s has %d layers but %d values", title, cv.name, len(cv.layers), len(cv.values))
+		}
+		data := make([]opts.LineData, len(cv.values))
+		for k, v := range cv.values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("plots: %s: %s layer %d: value %g", title, cv.name, cv.layers[k], v)
+			}
+			data[k] = opts.LineData{Value: []any{cv.layers[k], v}}
+		}
+		style := opts.LineStyle{Color: ModelColor(cv.model), Width: 2}
+		if cv.dashed {
+			style.Type = "dashed"
+		}
+		c.AddSeries(cv.name, data, charts.WithLineStyleOpts(style),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: ModelColor(cv.model)}),
+			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 5}))
+	}
+	c.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "30", Top: "45", Bottom: "50"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "layer", NameLocation: "middle", NameGap: 28, MinInterval: 1, Min: "dataMin", Max: "dataMax"}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Scale: opts.Bool(true)}),
+		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside", XAxisIndex: []int{0}}),
+	)
+	option, err := optionJSON(c.JSON)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %s: %w", title, err)
+	}
+	return &Chart{Title: title, Height: 380, kind: "echarts", payload: payload{Kind: "lines", Option: option}}, nil
+}
+
+// CrossLingualCurves returns the CKA between layer k in two languages against
+// k, one line per model and pair of languages, with the RSA of the same
+// layers as a dashed line when the study computed it.
+func CrossLingualCurves(m *study.Metrics) (*Chart, error) {
+	if m == nil {
+		return nil, fmt.Errorf("plots: no metrics")
+	}
+	var curves []curve
+	for _, p := range m.Pairs {
+		mi := modelIndex(m, p.Model)
+		if mi < 0 {
+			return nil, fmt.Errorf("plots: pair names unknown model %q", p.Model)
+		}
+		layers := layerNumbers(m, p.Model, p.LangA)
+		name := fmt.Sprintf("%s %s–%s", p.Model, p.LangA, p.LangB)
+		curves = append(curves, curve{name: name + " CKA", model: mi, layers: layers, values: p.CKAPerLayer})
+		if len(p.RSAPerLayer) > 0 {
+			curves = append(curves, curve{name: name + " RSA", model: mi, dashed: true, layers: layers, values: p.RSAPerLayer})
+		}
+	}
+	return lineChart("Cross-lingual similarity of layer k, per model", "similarity", curves)
+}
+
+// LastLayerCurves returns the CKA of every layer to the model's last layer,
+// one line per model and language (dashed for languages after the first).
+func LastLayerCurves(m *study.Metrics) (*Chart, error) {
+	if m == nil {
+		return nil, fmt.Errorf("plots: no metrics")
+	}
+	var curves []curve
+	seen := map[[2]string]bool{}
+	add := func(mi int, model, lang string, values []float64) {
+		key := [2]string{model, lang}
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		li := 0
+		for i, l := range m.Languages {
+			if l == lang {
+				li = i
+			}
+		}
+		curves = append(curves, curve{name: model + " " + lang, model: mi, dashed: li > 0, layers: layerNumbers(m, model, lang), values: values})
+	}
+	for _, p := range m.Pairs {
+		mi := modelIndex(m, p.Model)
+		if mi < 0 {
+			return nil, fmt.Errorf("plots: pair names unknown model %q", p.Model)
+		}
+		add(mi, p.Model, p.LangA, p.CKALastLayer)
+		add(mi, p.Model, p.LangB, p.CKALastLayerB)
+	}
+	return lineChart("CKA of each layer to the last layer, per model and language", "CKA to last layer", curves)
+}

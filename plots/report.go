@@ -1,0 +1,240 @@
+package plots
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/layersim/layersim/lcka/study"
+)
+
+//go:embed report.html.tmpl
+var reportTmpl string
+
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"f4":   func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) },
+	"pf4":  func(v *float64) string { return ptr(v, 4) },
+	"ci":   ciString,
+	"pval": pString,
+	"join": strings.Join,
+	"inc":  func(i int) int { return i + 1 },
+	"pct": func(v float64) string {
+		return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
+	},
+}).Parse(reportTmpl))
+
+func ptr(v *float64, digits int) string {
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'f', digits, 64)
+}
+
+func ciString(v *[2]float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("[%.4f, %.4f]", v[0], v[1])
+}
+
+// pString writes a permutation p-value: small values in e-notation.
+func pString(v *float64) string {
+	switch {
+	case v == nil:
+		return "—"
+	case *v < 1e-3:
+		return strconv.FormatFloat(*v, 'e', 2, 64)
+	default:
+		return strconv.FormatFloat(*v, 'f', 4, 64)
+	}
+}
+
+// reportChart is one chart of the report, drawn into a section.
+type reportChart struct {
+	HTML template.HTML
+}
+
+type reportSection struct {
+	ID, Title, Intro string
+	Charts           []reportChart
+	Wide             bool // one chart per row
+}
+
+type reportAxisRow struct {
+	Model string
+	Corr  string
+}
+
+type reportData struct {
+	Title     string
+	Dir       string
+	M         *study.Metrics
+	Libraries template.HTML
+	Style     template.CSS
+	Sections  []reportSection
+	AxisRows  []reportAxisRow
+	Explained []float64
+	NHeatmaps int
+}
+
+// Report writes one self-contained HTML page for the results folder dir:
+// the tables of metrics.json (models, cross-lingual pairs with confidence
+// intervals and p-values, the language axis, notes) and every chart (the 3D
+// projector, the layer-wise curves, the distance histograms and the
+// heatmaps). Nothing is fetched when it is viewed.
+func Report(dir string, w io.Writer) error {
+	r, err := LoadResults(dir)
+	if err != nil {
+		return err
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	d := reportData{Title: "layersim report: " + filepath.Base(abs), Dir: abs, M: &r.Metrics,
+		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS), NHeatmaps: len(r.Heatmaps)}
+	m := &r.Metrics
+	if ax := m.LanguageAxis; ax != nil {
+		for _, mo := range m.Models {
+			row := reportAxisRow{Model: mo.ID, Corr: "undefined"}
+			if v, ok := ax.CorrPerModel[mo.ID]; ok {
+				row.Corr = strconv.FormatFloat(v, 'f', 4, 64)
+			}
+			d.AxisRows = append(d.AxisRows, row)
+		}
+	}
+	d.Explained = m.Joint.Explained
+
+	add := func(sec *reportSection, c *Chart, err error, lazy bool) error {
+		if err != nil {
+			return err
+		}
+		frag, err := c.fragment(newID(c.kind), lazy)
+		if err != nil {
+			return err
+		}
+		sec.Charts = append(sec.Charts, reportChart{HTML: template.HTML(frag)})
+		return nil
+	}
+	proj := reportSection{ID: "projector", Title: "Joint embedding", Wide: true,
+		Intro: "Every layer of every model in every language, placed in 3D from the joint CKA matrix. Toggle models and languages; the panel follows what is visible."}
+	c, err := Projector(m)
+	if err := add(&proj, c, err, false); err != nil {
+		return err
+	}
+	curves := reportSection{ID: "curves", Title: "Layer-wise curves", Wide: true}
+	c, err = CrossLingualCurves(m)
+	if len(m.Pairs) > 0 {
+		if err := add(&curves, c, err, false); err != nil {
+			return err
+		}
+		c, err = LastLayerCurves(m)
+		if err := add(&curves, c, err, false); err != nil {
+			return err
+		}
+	}
+	hist := reportSection{ID: "distances", Title: "Pair distances",
+		Intro: "Distance in the 3D embedding between layer k of a model in one language and layer k in the other; all histograms share the bins."}
+	if len(m.Pairs) > 0 {
+		c, err = DistanceHistogram(m, "")
+		if err := add(&hist, c, err, true); err != nil {
+			return err
+		}
+		for _, mo := range m.Models {
+			c, err = DistanceHistogram(m, mo.ID)
+			if err := add(&hist, c, err, true); err != nil {
+				return err
+			}
+		}
+	}
+	d.Sections = append(d.Sections, proj)
+	if len(curves.Charts) > 0 {
+		d.Sections = append(d.Sections, curves, hist)
+	}
+	// Heatmaps: CKA before RSA, each by kind.
+	kindTitle := map[string]string{"within-model": "within a model", "cross-lingual": "across languages", "cross-model": "across models"}
+	for _, metric := range []string{"CKA", "RSA"} {
+		for _, kind := range []string{"within-model", "cross-lingual", "cross-model", ""} {
+			sec := reportSection{ID: strings.ToLower(metric) + "-" + kind, Title: metric + " heatmaps " + kindTitle[kind]}
+			if kind == "" {
+				sec.ID, sec.Title = strings.ToLower(metric)+"-other", metric+" heatmaps, other"
+			}
+			for _, h := range r.Heatmaps {
+				k := h.Info.Kind
+				if _, known := kindTitle[k]; !known {
+					k = ""
+				}
+				if metricName(h.Metric) != metric || k != kind {
+					continue
+				}
+				c, err := Heatmap(h)
+				if err := add(&sec, c, err, true); err != nil {
+					return err
+				}
+			}
+			if len(sec.Charts) > 0 {
+				d.Sections = append(d.Sections, sec)
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := reportTemplate.Execute(&b, d); err != nil {
+		return fmt.Errorf("plots: report: %w", err)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// WriteReport writes the report of the results folder dir to path (dir's
+// report.html when path is ""), atomically: a reader sees the old file or
+// the whole new one.
+func WriteReport(dir, path string) error {
+	if path == "" {
+		path = filepath.Join(dir, "report.html")
+	}
+	var b bytes.Buffer
+	if err := Report(dir, &b); err != nil {
+		return err
+	}
+	return writeAtomic(path, b.Bytes())
+}
+
+// writeAtomic writes data to a temporary file next to path and renames it.
+func writeAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package plots
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/layersim/layersim/lcka/study"
+)
+
+// Results is a results folder as the analysis job writes it.
+type Results struct {
+	Metrics  study.Metrics
+	Heatmaps []study.Heatmap // sorted by kind (within-model, cross-lingual, cross-model), then file name
+}
+
+// maxJSON bounds the size of one JSON file read from a results folder.
+const maxJSON = 1 << 30
+
+// LoadResults reads metrics.json and heatmaps/*.json from dir. A missing
+// heatmaps folder is not an error.
+func LoadResults(dir string) (*Results, error) {
+	b, err := readLimited(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	m, err := ParseMetrics(b)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %s: %w", filepath.Join(dir, "metrics.json"), err)
+	}
+	r := &Results{Metrics: *m}
+	files, err := filepath.Glob(filepath.Join(dir, "heatmaps", "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	for _, f := range files {
+		b, err := readLimited(f)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %w", err)
+		}
+		h, err := ParseHeatmap(b)
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", f, err)
+		}
+		h.File = filepath.Base(f)
+		r.Heatmaps = append(r.Heatmaps, *h)
+	}
+	sort.SliceStable(r.Heatmaps, func(i, j int) bool {
+		a, b := r.Heatmaps[i], r.Heatmaps[j]
+		if ka, kb := kindRank(a.Info.Kind), kindRank(b.Info.Kind); ka != kb {
+			return ka < kb
+		}
+		return a.File < b.File
+	})
+	return r, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxJSON+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxJSON {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxJSON)
+	}
+	return b, nil
+}
+
+func kindRank(kind string) int {
+	switch kind {
+	case "within-model":
+		return 0
+	case "cross-lingual":
+		return 1
+	case "cross-model":
+		return 2
+	}
+	return 3
+}
+
+// decodeStrict decodes one JSON value, refusing trailing data.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// ParseMetrics decodes metrics.json and checks that it hangs together: the
+// joint embedding has a coordinate per row, the rows and pairs name listed
+// models and languages, and each pair has a value per layer.
+func ParseMetrics(b []byte) (*study.Metrics, error) {
+	var m study.Metrics
+	if err := decodeStrict(b, &m); err != nil {
+		return nil, err
+	}
+	if len(m.Models) == 0 {
+		return nil, errors.New("no models")
+	}
+	if len(m.Languages) == 0 {
+		return nil, errors.New("no languages")
+	}
+	if _, err := NewProjectorData(&m); err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "plots: "))
+	}
+	for _, p := range m.Pairs {
+		nA := len(layerNumbers(&m, p.Model, p.LangA))
+		for _, v := range []struct {
+			name string
+			n    int
+		}{{"cka_to_last_layer_a", len(p.CKALastLayer)}, {"cka_to_last_layer_b", len(p.CKALastLayerB)}} {
+			if v.n != nA {
+				return nil, fmt.Errorf("pair %s %s–%s: %s has %d values for %d layers", p.Model, p.LangA, p.LangB, v.name, v.n, nA)
+			}
+		}
+		if len(p.RSAPerLayer) != 0 && len(p.RSAPerLayer) != nA {
+			return nil, fmt.Errorf("pair %s %s–%s: rsa_per_layer has %d values for %d layers", p.Model, p.LangA, p.LangB, len(p.RSAPerLayer), nA)
+		}
+		vals := append(append(append([]float64{p.CKAMean, p.CKAMedian, p.CKAMin, p.D3Mean, p.D3Median, p.D3Max, p.ProcrustesRes, p.ProcrustesRel},
+			p.CKALastLayer...), p.CKALastLayerB...), p.RSAPerLayer...)
+		if err := finite(vals...); err != nil {
+			return nil, fmt.Errorf("pair %s %s–%s: %w", p.Model, p.LangA, p.LangB, err)
+		}
+	}
+	return &m, nil
+}
+
+// ParseHeatmap decodes one heatmap JSON and checks its shape.
+func ParseHeatmap(b []byte) (*study.Heatmap, error) {
+	var h study.Heatmap
+	if err := decodeStrict(b, &h); err != nil {
+		return nil, err
+	}
+	if _, _, err := checkHeatmap(h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
