@@ -8,6 +8,7 @@
 //
 //	function            in a notebook                        elsewhere
 //	HTML, Chart         displays the fragment / the chart    nothing
+//	Heatmap, Matrix     displays a heatmap (package plots)   nothing (the input is still checked)
 //	Table, Metrics      displays an HTML table               aligned text on TextOut
 //	Progress.Update     redraws a bar in place               a line on TextOut, throttled
 //
@@ -15,7 +16,9 @@
 // charts of package plots have. Metrics shows the cross-lingual results of
 // a study.Metrics, one row per model and pair of languages (MetricsTable
 // gives the same table as strings). A Progress is the progress callback of
-// study.Options.Progress.
+// study.Options.Progress; its Extract method is the progress callback of
+// lcka/extract (extract.Options.Progress), with speed, time left and the
+// extraction's events listed under the bar.
 //
 // The notebooks under notebooks/ use this package; scripts/gonb-setup
 // installs GoNB and registers a kernel that imports layersim from the

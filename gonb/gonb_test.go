@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 
+	"github.com/layersim/layersim/lcka/extract"
 	"github.com/layersim/layersim/lcka/study"
 )
 
@@ -200,6 +203,31 @@ func TestOutsideNotebook(t *testing.T) {
 	NewProgress("x").Update("s", 1, 2)
 }
 
+func TestMatrixChecksOutsideNotebook(t *testing.T) {
+	withTextOut(t)
+	if err := Matrix("ok", [][]float64{{1, 0.5}, {0.5, 1}}, nil, []string{"a", "b"}); err != nil {
+		t.Errorf("valid matrix: %v", err)
+	}
+	for _, tc := range []struct {
+		name     string
+		m        [][]float64
+		row, col []string
+	}{
+		{"empty", nil, nil, nil},
+		{"ragged", [][]float64{{1, 2}, {3}}, nil, nil},
+		{"nan", [][]float64{{1, math.NaN()}}, nil, nil},
+		{"inf", [][]float64{{math.Inf(-1)}}, nil, nil},
+		{"labels", [][]float64{{1, 2}}, []string{"a", "b"}, nil},
+	} {
+		if err := Matrix(tc.name, tc.m, tc.row, tc.col); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	if err := Heatmap(study.Heatmap{Title: "empty"}); err == nil {
+		t.Error("empty heatmap: no error")
+	}
+}
+
 // fakeClock steps a Progress through time by hand.
 type fakeClock struct{ t time.Time }
 
@@ -243,6 +271,40 @@ func TestProgressText(t *testing.T) {
 	}
 }
 
+func TestProgressExtract(t *testing.T) {
+	buf := withTextOut(t)
+	p, clock := newTestProgress("")
+	p.Extract(extract.Progress{Model: "tiny-a", Lang: "en", Done: 0, Total: 8, BatchSize: 4})
+	clock.advance(time.Second)
+	p.Extract(extract.Progress{Model: "tiny-a", Lang: "en", Done: 4, Total: 8, TokensPerSec: 812.4, ETA: 1234 * time.Millisecond, BatchSize: 4})
+	clock.advance(6 * time.Second)
+	p.Extract(extract.Progress{Model: "tiny-a", Lang: "en", Done: 6, Total: 8, TokensPerSec: 800, ETA: 42 * time.Second, BatchSize: 2, Note: "out of memory: batch halved to 2"})
+	p.Extract(extract.Progress{Model: "tiny-a", Lang: "en", Done: 8, Total: 8, TokensPerSec: 790, BatchSize: 2, Note: "wrote x.npz"})
+	want := []string{
+		"tiny-a en 0/8 (0%) · batch 4 — 0s",
+		"tiny-a en: out of memory: batch halved to 2",
+		"tiny-a en 6/8 (75%) · 800 tok/s · ETA 42s · batch 2 — 7s",
+		"tiny-a en: wrote x.npz",
+		"tiny-a en 8/8 (100%) · 790 tok/s · batch 2 — 7s",
+	}
+	got := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lines\n%q\nwant\n%q", got, want)
+	}
+	// The bar lists the events, the last maxNotes of them.
+	for i := range maxNotes + 2 {
+		p.Extract(extract.Progress{Model: "m", Lang: "hi", Total: 1, Note: fmt.Sprint("event ", i)})
+	}
+	var b node
+	parseXML(t, p.HTML(), &b)
+	if len(b.Divs) != 2 || len(b.Ul) != 1 {
+		t.Fatalf("bar without a list of events: %s", p.HTML())
+	}
+	if li := b.Ul[0].Li; len(li) != maxNotes || li[0] != "m hi: event 2" || li[maxNotes-1] != "m hi: event 6" {
+		t.Errorf("events %q", li)
+	}
+}
+
 // node is a parsed element of a Progress's HTML: the bar is a div holding
 // a label div (with the title in <b>) and a track div holding the fill div.
 type node struct {
@@ -253,6 +315,9 @@ type node struct {
 	B     string `xml:"b"`
 	Text  string `xml:",chardata"`
 	Divs  []node `xml:"div"`
+	Ul    []struct {
+		Li []string `xml:"li"`
+	} `xml:"ul"`
 }
 
 // parseBar parses a Progress's HTML and returns its label, track and fill.
@@ -260,7 +325,7 @@ func parseBar(t *testing.T, s string) (label, track, fill node) {
 	t.Helper()
 	var b node
 	parseXML(t, s, &b)
-	if b.Class != "layersim-progress" || len(b.Divs) != 2 || len(b.Divs[1].Divs) != 1 {
+	if b.Class != "layersim-progress" || len(b.Divs) != 2 || len(b.Divs[1].Divs) != 1 || len(b.Ul) != 0 {
 		t.Fatalf("unexpected bar structure: %s", s)
 	}
 	return b.Divs[0], b.Divs[1], b.Divs[1].Divs[0]
@@ -332,6 +397,10 @@ func notebookChild() int {
 	if err := Chart(snippet("<div>chart</div>")); err != nil {
 		return 4
 	}
+	if err := Matrix("m", [][]float64{{1, 0.25}, {0.25, 1}}, nil, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 6
+	}
 	if gonbui.Error() != nil {
 		return 5
 	}
@@ -367,8 +436,8 @@ func TestInNotebook(t *testing.T) {
 		t.Errorf("child wrote to stdout/stderr in a notebook: %q", out)
 	}
 	msgs := decodeDisplayData(t, pipe)
-	if len(msgs) != 1+1+1+5+1+1 {
-		t.Fatalf("got %d messages, want 10", len(msgs))
+	if len(msgs) != 1+1+1+5+1+1+1 {
+		t.Fatalf("got %d messages, want 11", len(msgs))
 	}
 	html := func(i int) string {
 		s, ok := msgs[i].Data["text/html"].(string)
@@ -407,5 +476,11 @@ func TestInNotebook(t *testing.T) {
 	}
 	if html(9) != "<div>chart</div>" {
 		t.Errorf("Chart message %q", html(9))
+	}
+	// The heatmap is plots' snippet: the ECharts bundle, then the chart's
+	// element with its data.
+	if h := html(10); !strings.Contains(h, `class="layersim-chart layersim-heatmap"`) || !strings.Contains(h, `"x_labels":["1","2"]`) ||
+		strings.Index(h, "echarts") > strings.Index(h, "layersim-chart layersim-heatmap") {
+		t.Errorf("Matrix message is not a heatmap snippet (%d bytes)", len(h))
 	}
 }

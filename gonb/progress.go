@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+
+	"github.com/layersim/layersim/lcka/extract"
 )
 
 // Progress shows how far a long job has come: in a notebook, a bar that is
@@ -24,7 +26,8 @@ type Progress struct {
 
 	mu                 sync.Mutex
 	start              time.Time
-	stage              string
+	stage, detail      string
+	notes              []string // the last maxNotes events, oldest first
 	done, total        int
 	finished           bool
 	lastBar, lastText  time.Time
@@ -48,9 +51,55 @@ func NewProgress(title string) *Progress {
 func (p *Progress) Update(stage string, done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.updateLocked(stage, "", "", done, total)
+}
+
+// maxNotes is how many events a bar shows under it.
+const maxNotes = 5
+
+// Extract is the progress callback of lcka/extract (extract.Options.Progress):
+// the stage is the model and the language, the bar counts texts, and the
+// speed, time left and batch size follow; events (resumed, skipped, batch
+// halved, written) are listed under the bar, or written on lines of their
+// own outside a notebook.
+func (p *Progress) Extract(e extract.Progress) {
+	var d []string
+	if e.TokensPerSec > 0 {
+		d = append(d, fmt.Sprintf("%.0f tok/s", e.TokensPerSec))
+		if e.Done < e.Total && e.ETA > 0 {
+			d = append(d, "ETA "+roundDuration(e.ETA).String())
+		}
+	}
+	if e.BatchSize > 0 {
+		d = append(d, fmt.Sprintf("batch %d", e.BatchSize))
+	}
+	note := ""
+	if e.Note != "" {
+		note = e.Model + " " + e.Lang + ": " + e.Note
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.updateLocked(strings.TrimSpace(e.Model+" "+e.Lang), strings.Join(d, " · "), note, e.Done, e.Total)
+}
+
+// roundDuration rounds to a second, or to 100 ms under ten seconds.
+func roundDuration(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func (p *Progress) updateLocked(stage, detail, note string, done, total int) {
 	t := p.now()
-	newStage := stage != p.stage || !p.drawnBar && !p.drawnTxt
-	p.stage, p.done, p.total, p.finished = stage, done, total, false
+	newStage := stage != p.stage || !p.drawnBar && !p.drawnTxt || note != ""
+	p.stage, p.detail, p.done, p.total, p.finished = stage, detail, done, total, false
+	if note != "" {
+		p.notes = append(p.notes, note)
+		if len(p.notes) > maxNotes {
+			p.notes = p.notes[len(p.notes)-maxNotes:]
+		}
+	}
 	complete := total > 0 && done >= total
 	if gonbui.IsNotebook {
 		if newStage || complete || t.Sub(p.lastBar) >= p.barEvery {
@@ -58,6 +107,9 @@ func (p *Progress) Update(stage string, done, total int) {
 			gonbui.UpdateHTML(p.id, p.htmlLocked(t))
 		}
 		return
+	}
+	if note != "" {
+		fmt.Fprintln(textOut(), note)
 	}
 	if newStage || complete || t.Sub(p.lastText) >= p.textEvery {
 		p.lastText, p.drawnTxt = t, true
@@ -73,7 +125,7 @@ func (p *Progress) Done(message string) {
 	t := p.now()
 	p.finished = true
 	if message != "" {
-		p.stage = message
+		p.stage, p.detail = message, ""
 	}
 	if gonbui.IsNotebook {
 		gonbui.UpdateHTML(p.id, p.htmlLocked(t))
@@ -119,6 +171,9 @@ func (p *Progress) status(t time.Time) string {
 		pct, _ := p.percent()
 		fmt.Fprintf(&b, " %d/%d (%.0f%%)", p.done, p.total, pct)
 	}
+	if p.detail != "" && !p.finished {
+		b.WriteString(" · " + p.detail)
+	}
 	elapsed := t.Sub(p.start).Round(100 * time.Millisecond)
 	if p.finished {
 		fmt.Fprintf(&b, " — done in %v", elapsed)
@@ -156,6 +211,14 @@ func (p *Progress) htmlLocked(t time.Time) string {
 		b.WriteString(` role="progressbar" aria-valuemin="0" aria-valuemax="100">`)
 	}
 	fmt.Fprintf(&b, `<div class="layersim-progress-fill" style="width:%.1f%%;height:100%%;background:%s"></div>`, pct, color)
-	b.WriteString(`</div></div>`)
+	b.WriteString(`</div>`)
+	if len(p.notes) > 0 {
+		b.WriteString(`<ul class="layersim-progress-notes" style="margin:2px 0;padding-left:18px;color:#555;font-size:12px">`)
+		for _, n := range p.notes {
+			b.WriteString(`<li>` + html.EscapeString(n) + `</li>`)
+		}
+		b.WriteString(`</ul>`)
+	}
+	b.WriteString(`</div>`)
 	return b.String()
 }
