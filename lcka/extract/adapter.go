@@ -12,50 +12,60 @@ import (
 )
 
 // ErrUnsupported is wrapped by the errors about models that package llm
-// cannot run exactly: other architectures, mixture-of-experts MLPs,
-// sliding-window attention that would change the result, RoPE types it does
-// not implement.
+// cannot run exactly: other architectures, quantized checkpoints other than
+// GPT-OSS's MXFP4 experts, RoPE types it does not implement.
 var ErrUnsupported = errors.New("unsupported model")
 
-// LLMConfig converts a Hugging Face configuration to the llm one. It
-// refuses, with an error wrapping ErrUnsupported, what llm does not compute:
-//
-//   - model types other than llama, mistral, qwen2 and qwen3;
-//   - mixture-of-experts MLPs (num_local_experts > 0);
-//   - rope_scaling types other than default, linear and llama3 (yarn,
-//     dynamic, longrope), and partial_rotary_factor other than 1;
-//   - activations other than silu (swish is the same function);
-//   - sliding-window attention in use in some layer, unless its window is at
-//     least maxTokens, the longest input that will be run: a window of w
-//     lets query t see keys t−w+1 … t, so inputs of at most w tokens see
-//     every earlier key and the result is that of full attention. With
-//     maxTokens 0 every window in use is refused.
-func LLMConfig(c *hf.Config, maxTokens int) (llm.Config, error) {
-	cfg, err := convertConfig(c)
-	if err != nil {
-		return llm.Config{}, err
-	}
-	if err := checkWindow(c, maxTokens); err != nil {
-		return llm.Config{}, err
-	}
-	return cfg, nil
-}
+// GPT-OSS's clamped SwiGLU: transformers v4.55.4 (GptOssExperts) fixes
+// alpha; config.json gives the limit as swiglu_limit (7.0 when absent).
+const (
+	gptOSSSwiGLUAlpha = 1.702
+	gptOSSSwiGLULimit = 7.0
+)
 
-// convertConfig is LLMConfig without the sliding-window check.
-func convertConfig(c *hf.Config) (llm.Config, error) {
+// LLMConfig converts a Hugging Face configuration to the llm one. It
+// accepts model types llama, mistral, qwen2, qwen3 and gpt_oss, and
+// refuses, with an error wrapping ErrUnsupported:
+//
+//   - other model types, and mixture-of-experts MLPs outside gpt_oss;
+//   - quantized checkpoints (quantization_config), except gpt_oss with
+//     quant_method mxfp4;
+//   - rope_scaling types other than default, linear, llama3 and yarn
+//     (dynamic, longrope), and partial_rotary_factor other than 1;
+//   - activations other than silu (swish is the same function).
+//
+// Sliding-window attention becomes llm's per-layer LayerTypes, as
+// transformers (v4.55) sets layer_types: the file's layer_types when
+// given; else for mistral every layer when sliding_window is set; for qwen2
+// and qwen3 the layers from max_window_layers on when use_sliding_window is
+// true; for gpt_oss every even layer (0, 2, …); never for llama.
+func LLMConfig(c *hf.Config) (llm.Config, error) {
 	if c == nil {
 		return llm.Config{}, errors.New("extract: nil config")
 	}
 	unsupported := func(format string, args ...any) error {
 		return fmt.Errorf("extract: %w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
 	}
+	gptOSS := c.ModelType == "gpt_oss"
 	switch c.ModelType {
-	case "llama", "mistral", "qwen2", "qwen3":
+	case "llama", "mistral", "qwen2", "qwen3", "gpt_oss":
 	default:
-		return llm.Config{}, unsupported("model_type %q (supported: llama, mistral, qwen2, qwen3)", c.ModelType)
+		return llm.Config{}, unsupported("model_type %q (supported: llama, mistral, qwen2, qwen3, gpt_oss)", c.ModelType)
 	}
-	if c.NumLocalExperts > 0 {
-		return llm.Config{}, unsupported("mixture-of-experts MLP (num_local_experts %d)", c.NumLocalExperts)
+	if c.NumLocalExperts > 0 && !gptOSS {
+		return llm.Config{}, unsupported("mixture-of-experts MLP in a %s model (num_local_experts %d)", c.ModelType, c.NumLocalExperts)
+	}
+	if gptOSS && c.NumLocalExperts == 0 {
+		return llm.Config{}, unsupported("gpt_oss config without num_local_experts")
+	}
+	if raw, ok := c.Raw["quantization_config"]; ok && !isNull(raw) {
+		var q struct {
+			Method string `json:"quant_method"`
+		}
+		_ = json.Unmarshal(raw, &q)
+		if !gptOSS || q.Method != "mxfp4" {
+			return llm.Config{}, unsupported("quantized checkpoint (quant_method %q); only GPT-OSS's mxfp4 experts are read", q.Method)
+		}
 	}
 	act := c.HiddenAct
 	if act == "swish" {
@@ -71,31 +81,48 @@ func convertConfig(c *hf.Config) (llm.Config, error) {
 		}
 	}
 	cfg := llm.Config{
-		VocabSize:           c.VocabSize,
-		HiddenSize:          c.HiddenSize,
-		IntermediateSize:    c.IntermediateSize,
-		NumLayers:           c.NumHiddenLayers,
-		NumHeads:            c.NumAttentionHeads,
-		NumKVHeads:          c.NumKeyValueHeads,
-		HeadDim:             c.HeadDim,
-		RMSNormEps:          c.RMSNormEps,
-		RopeTheta:           c.RopeTheta,
-		HiddenAct:           act,
-		AttentionBias:       c.QKVBias,
-		AttentionOutputBias: c.OutputBias,
-		MLPBias:             c.MLPBias,
-		QKNorm:              c.QKNorm,
+		VocabSize:             c.VocabSize,
+		HiddenSize:            c.HiddenSize,
+		IntermediateSize:      c.IntermediateSize,
+		NumLayers:             c.NumHiddenLayers,
+		NumHeads:              c.NumAttentionHeads,
+		NumKVHeads:            c.NumKeyValueHeads,
+		HeadDim:               c.HeadDim,
+		RMSNormEps:            c.RMSNormEps,
+		RopeTheta:             c.RopeTheta,
+		HiddenAct:             act,
+		AttentionBias:         c.QKVBias,
+		AttentionOutputBias:   c.OutputBias,
+		MLPBias:               c.MLPBias,
+		QKNorm:                c.QKNorm,
+		MaxPositionEmbeddings: c.MaxPositionEmbeddings,
+		LayerTypes:            layerTypes(c),
+		AttentionSinks:        gptOSS,
+	}
+	if cfg.LayerTypes != nil {
+		cfg.SlidingWindow = c.SlidingWindow
+	}
+	if gptOSS {
+		limit := gptOSSSwiGLULimit
+		if raw, ok := c.Raw["swiglu_limit"]; ok && !isNull(raw) {
+			if err := json.Unmarshal(raw, &limit); err != nil {
+				return llm.Config{}, fmt.Errorf("extract: config.json: swiglu_limit %s is not a number", raw)
+			}
+		}
+		cfg.MoE = &llm.MoE{NumExperts: c.NumLocalExperts, TopK: c.NumExpertsPerTok, SwiGLUAlpha: gptOSSSwiGLUAlpha, SwiGLULimit: limit}
 	}
 	if s := c.RopeScaling; s != nil {
 		switch s.Type {
-		case "linear", "llama3":
+		case "linear", "llama3", "yarn":
 			cfg.RopeScaling = &llm.RopeScaling{
 				Type: s.Type, Factor: s.Factor, LowFreqFactor: s.LowFreqFactor,
 				HighFreqFactor: s.HighFreqFactor, OriginalMaxPositionEmbeddings: s.OriginalMaxPositionEmbeddings,
+				BetaFast: s.BetaFast, BetaSlow: s.BetaSlow, AttentionFactor: s.AttentionFactor,
+				MScale: s.MScale, MScaleAllDim: s.MScaleAllDim, Truncate: s.Truncate,
 			}
 		case "default", "":
 		default:
-			return llm.Config{}, unsupported("rope_scaling type %q (supported: default, linear, llama3)", s.Type)
+			return llm.Config{}, unsupported("rope_scaling type %q (supported: default, linear, llama3, yarn)", s.Type)
 		}
 	}
 	if err := cfg.Validate(); err != nil {
@@ -104,60 +131,54 @@ func convertConfig(c *hf.Config) (llm.Config, error) {
 	return cfg, nil
 }
 
-// checkWindow refuses sliding-window attention that inputs of maxTokens
-// tokens would feel.
-func checkWindow(c *hf.Config, maxTokens int) error {
-	var layers []int
-	for i := range c.NumHiddenLayers {
-		if windowed(c, i) {
-			layers = append(layers, i)
+// layerTypes returns the attention kind of every layer, or nil when every
+// layer attends fully (see LLMConfig).
+func layerTypes(c *hf.Config) []string {
+	if c.LayerTypes != nil {
+		if !slices.Contains(c.LayerTypes, "sliding_attention") {
+			return nil
 		}
+		return slices.Clone(c.LayerTypes)
 	}
-	if len(layers) == 0 {
+	windowed := func(i int) bool {
+		switch c.ModelType {
+		case "mistral":
+			return c.SlidingWindow > 0
+		case "qwen2", "qwen3":
+			return c.UseSlidingWindow && c.SlidingWindow > 0 && i >= c.MaxWindowLayers
+		case "gpt_oss":
+			return c.SlidingWindow > 0 && i%2 == 0
+		}
+		return false
+	}
+	var types []string
+	any := false
+	for i := range c.NumHiddenLayers {
+		t := "full_attention"
+		if windowed(i) {
+			t, any = "sliding_attention", true
+		}
+		types = append(types, t)
+	}
+	if !any {
 		return nil
 	}
-	if c.SlidingWindow > 0 && maxTokens > 0 && c.SlidingWindow >= maxTokens {
-		return nil // every input fits in the window: full attention
-	}
-	why := "the input length is not known"
-	if maxTokens > 0 {
-		why = fmt.Sprintf("inputs of up to %d tokens would be cut by it", maxTokens)
-	}
-	return fmt.Errorf("extract: %w: sliding-window attention (window %d) in %d of %d layers, and %s",
-		ErrUnsupported, c.SlidingWindow, len(layers), c.NumHiddenLayers, why)
-}
-
-// windowed reports whether layer i uses sliding-window attention, following
-// transformers: layer_types when given; otherwise a set window is used by
-// Mistral, by Qwen2 and Qwen3 only with use_sliding_window and from layer
-// max_window_layers on, and never by Llama.
-func windowed(c *hf.Config, i int) bool {
-	if c.LayerTypes != nil {
-		return c.LayerTypes[i] == "sliding_attention"
-	}
-	if !c.UseSlidingWindow || c.SlidingWindow <= 0 {
-		return false
-	}
-	switch c.ModelType {
-	case "qwen2", "qwen3":
-		return i >= c.MaxWindowLayers
-	case "llama":
-		return false
-	}
-	return true
+	return types
 }
 
 func isNull(raw json.RawMessage) bool {
 	return string(bytes.TrimSpace(raw)) == "null"
 }
 
-// checkpointWeights reads the weights llm asks for from a checkpoint,
-// converting them to float32.
+// checkpointWeights reads the weights llm asks for from a checkpoint.
 type checkpointWeights struct{ c *hf.Checkpoint }
 
-// CheckpointWeights adapts an open checkpoint to llm.Weights: each tensor
-// is converted to a new float32 slice (exactly from BF16, F16 and F32).
-func CheckpointWeights(c *hf.Checkpoint) llm.Weights { return checkpointWeights{c} }
+// CheckpointWeights adapts an open checkpoint to llm.Weights and
+// llm.Uint8Weights. Floating-point tensors are converted to new float32
+// slices (exactly from BF16, F16 and F32); uint8 tensors (MXFP4 blocks and
+// scales) alias the checkpoint's memory map and stay valid until it is
+// closed (llm.New copies them).
+func CheckpointWeights(c *hf.Checkpoint) llm.Uint8Weights { return checkpointWeights{c} }
 
 func (w checkpointWeights) Tensor(name string) ([]float32, []int, error) {
 	t, err := w.c.Tensor(name)
@@ -168,6 +189,21 @@ func (w checkpointWeights) Tensor(name string) ([]float32, []int, error) {
 		return nil, nil, fmt.Errorf("extract: tensor %s has dtype %s, want a floating-point type", name, t.DType)
 	}
 	data, err := t.Float32()
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, slices.Clone(t.Shape), nil
+}
+
+func (w checkpointWeights) Uint8(name string) ([]uint8, []int, error) {
+	t, err := w.c.Tensor(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.DType != hf.U8 {
+		return nil, nil, fmt.Errorf("extract: tensor %s has dtype %s, want U8", name, t.DType)
+	}
+	data, err := t.Uint8()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,13 +17,16 @@
 //	        <slug>_<lang>_<split>.npz, .meta.json, .texts.json; .partial removed
 //
 // Load resolves the model (a local folder is used as is; a hub id
-// "org/name[@revision]" is downloaded into the Hugging Face cache), checks
-// that package llm computes it exactly (LLMConfig refuses other
-// architectures, mixture-of-experts MLPs, RoPE types other than default,
-// linear and llama3, and sliding windows shorter than the inputs), and
-// opens its tokenizer.json and safetensors weights. The weights are
-// converted to float32 (exactly from bfloat16 and float16) and copied to the
-// backend when the first batch runs.
+// "org/name[@revision]" is downloaded into the Hugging Face cache), maps its
+// config.json to llm.Config with LLMConfig, and opens its tokenizer.json
+// and safetensors weights. LLMConfig accepts what package llm computes:
+// Llama, Mistral, Qwen2, Qwen3 and GPT-OSS (attention sinks, MXFP4
+// experts), RoPE default, linear, llama3 and yarn, sliding-window layers
+// (set per layer as transformers does); it refuses other architectures,
+// other quantizations, the dynamic and longrope RoPE types and partial
+// rotary embeddings with an error wrapping ErrUnsupported. Weights are
+// converted to float32 (exactly from bfloat16 and float16; MXFP4 blocks
+// are passed as bytes) and copied to the backend when the first batch runs.
 //
 // # Tokens, batches and padding
 //
@@ -37,6 +40,8 @@
 // is padded on the right to its longest text, with mask 1 on real tokens
 // and 0 on padding, and positions cumsum(mask)−1: every real token gets the
 // state it has when its text runs alone (package llm tests this to 1e-5).
+// Padding on the right also keeps every real token at its own sequence
+// index, which sliding windows (defined on indices) need.
 // Rows are put back in text order when the set is written.
 //
 // # Pooling

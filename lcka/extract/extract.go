@@ -255,9 +255,6 @@ func (m *Model) Extract(ctx context.Context, set *data.Parallel, opts Options) (
 	if err := opts.defaults(set, m); err != nil {
 		return nil, err
 	}
-	if err := checkWindow(m.HF, opts.MaxLength); err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.ID, err)
-	}
 	var results []Result
 	for _, lang := range set.Langs {
 		r, err := m.extractLang(ctx, lang, set.Texts[lang], &opts)

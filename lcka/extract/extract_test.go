@@ -57,6 +57,12 @@ func tinyModel(t testing.TB) string {
 	return tinyDir
 }
 
+// testBackend returns the Go backend shared by the tests.
+func testBackend(t testing.TB) compute.Backend {
+	tinyModel(t)
+	return backend
+}
+
 // loadTiny loads tiny-a on the shared backend and closes it with the test.
 func loadTiny(t testing.TB) *Model {
 	t.Helper()
@@ -603,7 +609,7 @@ func TestBadInputs(t *testing.T) {
 		{"missing folder", filepath.Join(t.TempDir(), "nothing-here"), "neither an existing folder nor a hub id", LoadOptions{}},
 		{"empty id", "", "no model given", LoadOptions{}},
 		{"unsupported model_type", copyModel(t, editConfig(`"model_type": "llama"`, `"model_type": "gpt_neox"`)), "unsupported model: model_type \"gpt_neox\"", LoadOptions{}},
-		{"yarn", copyModel(t, editConfig(`"rope_scaling": null`, `"rope_scaling": {"rope_type": "yarn", "factor": 4}`)), "rope_scaling type \"yarn\"", LoadOptions{}},
+		{"dynamic rope", copyModel(t, editConfig(`"rope_scaling": null`, `"rope_scaling": {"rope_type": "dynamic", "factor": 4}`)), "rope_scaling type \"dynamic\"", LoadOptions{}},
 		{"no tokenizer", copyModel(t, func(d string) { os.Remove(filepath.Join(d, "tokenizer.json")) }), "has no tokenizer.json", LoadOptions{}},
 		{"no weights", copyModel(t, func(d string) { os.Remove(filepath.Join(d, "model.safetensors")) }), "safetensors", LoadOptions{}},
 		{"bfloat16", dir, "dtype \"bfloat16\" is not implemented", LoadOptions{DType: "bfloat16"}},

@@ -77,8 +77,7 @@ type Model struct {
 
 // Load finds the model (a local folder, or a hub id "org/name[@revision]"
 // downloaded into the Hugging Face cache), checks that package llm can run
-// it (see LLMConfig; sliding windows are checked by Extract, which knows
-// the input length), and opens its tokenizer.json and safetensors weights.
+// it (see LLMConfig), and opens its tokenizer.json and safetensors weights.
 func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error) {
 	if idOrPath == "" {
 		return nil, errors.New("extract: no model given")
@@ -98,7 +97,7 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	if err != nil {
 		return nil, fmt.Errorf("extract: model %s: %w", idOrPath, err)
 	}
-	cfg, err := convertConfig(c)
+	cfg, err := LLMConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", idOrPath, err)
 	}
