@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/layersim/layersim/lcka/data"
+	"github.com/layersim/layersim/lcka/extract"
+	"github.com/layersim/layersim/lcka/hf"
+)
+
+func init() {
+	commands["extract"] = command{summary: "run a model on parallel prompts, save every layer", run: runExtract}
+}
+
+func runExtract(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return extractCmd(ctx, args, os.Stdout, os.Stderr)
+}
+
+// extractCmd runs the extract command; the summary goes to stdout, the
+// progress line to stderr.
+func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: layersim extract --model ID_OR_PATH --out ROOT [flags]\n\n"+
+			"Runs the model on the prompts of every language and writes\n"+
+			"ROOT/models/<slug>/<lang>/activations/<slug>_<lang>_<split>.npz (layer_1..layer_L),\n"+
+			".meta.json and .texts.json. An interrupted run resumes where it stopped;\n"+
+			"sets already written by the same run are skipped.")
+		fs.PrintDefaults()
+	}
+	model := fs.String("model", "", "model folder, or hub id org/name[@revision] (required)")
+	spec := fs.String("data", data.BuiltinName, "prompt set: builtin, global-mmlu-lite[:split], global-mmlu-lite:/folder[:split], or a .json/.jsonl/.csv file")
+	langs := fs.String("langs", strings.Join(data.DefaultLangs, ","), "comma-separated languages")
+	n := fs.Int("n", 400, "number of prompts per language (0: all)")
+	pooling := fs.String("pooling", string(extract.PoolLast), "pooling over tokens: last, mean or max")
+	maxLength := fs.Int("max-length", extract.DefaultMaxLength, "truncation length in tokens, special tokens included")
+	batch := fs.Int("batch-size", extract.DefaultBatchSize, "prompts per forward pass (halved on out-of-memory errors)")
+	out := fs.String("out", "", "artifacts root folder (required)")
+	split := fs.String("split", extract.DefaultSplit, "split name of the written sets")
+	dtype := fs.String("dtype", "float32", "dtype the model runs in (only float32 is implemented)")
+	slug := fs.String("slug", "", "folder name of the model under ROOT/models (default from the model id)")
+	revision := fs.String("revision", "", "hub revision (branch, tag or commit) when not given as id@revision")
+	offline := fs.Bool("offline", false, "use the Hugging Face cache only")
+	withOptions := fs.Bool("with-options", false, "Global-MMLU-Lite prompts with their four options (default: the question only)")
+	noSpecial := fs.Bool("no-special", false, "do not add the tokenizer's special tokens (BOS)")
+	layer0 := fs.Bool("embedding-layer", false, "also save the embedding output as <slug>_<lang>_<split>.layer_0.npy")
+	memMB := fs.Int64("memory-limit-mb", 0, "halve batches whose estimated activations exceed this many MiB (0: no limit)")
+	force := fs.Bool("force", false, "recompute sets that are already written")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *model == "" || *out == "" {
+		return errors.New("--model and --out are required")
+	}
+	pool, err := extract.ParsePooling(*pooling)
+	if err != nil {
+		return err
+	}
+	if *n < 0 || *memMB < 0 {
+		return errors.New("--n and --memory-limit-mb must not be negative")
+	}
+	hub := hf.Options{Revision: *revision, Offline: *offline}
+	dataOpts := data.Options{Hub: hf.Options{Offline: *offline}, Ctx: ctx}
+	if *withOptions {
+		dataOpts.Format = data.QuestionWithOptions
+	}
+	set, err := data.Load(*spec, splitList(*langs), *n, dataOpts)
+	if err != nil {
+		return err
+	}
+	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	opts := extract.Options{
+		Out: *out, Slug: *slug, Split: *split, Subset: *spec, Pooling: pool,
+		MaxLength: *maxLength, BatchSize: *batch, NoSpecialTokens: *noSpecial,
+		EmbeddingLayer: *layer0, MemoryLimit: *memMB << 20, Force: *force,
+	}
+	if !*quiet {
+		opts.Progress = extract.TerminalProgress(stderr)
+	}
+	results, err := m.Extract(ctx, set, opts)
+	for _, r := range results {
+		printResult(stdout, r)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; finished batches are kept, run the same command again to resume: %w", err)
+	}
+	return err
+}
+
+func printResult(w io.Writer, r extract.Result) {
+	state := fmt.Sprintf("%d texts computed", r.Computed)
+	switch {
+	case r.Skipped:
+		state = "up to date, skipped"
+	case r.Resumed > 0:
+		state += fmt.Sprintf(", %d resumed", r.Resumed)
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s; tokens/text mean %.1f median %.1f max %d, %d truncated; %.1fs\n",
+		r.Lang, r.Path, state, r.Tokens.Mean, r.Tokens.Median, r.Tokens.Max, r.Tokens.Truncated, r.Elapsed.Seconds())
+	for _, h := range r.Halvings {
+		fmt.Fprintf(w, "%s\tbatch size %d → %d on %d×%d tokens: %s\n", r.Lang, h.From, h.To, h.Rows, h.Tokens, h.Reason)
+	}
+}
