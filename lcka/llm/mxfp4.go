@@ -15,8 +15,11 @@ const mxfp4Group = 32
 // e2m1Values are the 16 E2M1 (FP4) values, indexed by the 4-bit code:
 // bit 3 is the sign, bits 2–1 the exponent, bit 0 the mantissa. The table
 // is the OCP Microscaling (MX) v1.0 FP4 E2M1 encoding, the FP4_VALUES of
-// transformers' integrations/mxfp4.py.
-var e2m1Values = [16]float32{0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6}
+// transformers' integrations/mxfp4.py, code 8 being −0.
+var e2m1Values = [16]float32{0, 0.5, 1, 1.5, 2, 3, 4, 6, negativeZero, -0.5, -1, -1.5, -2, -3, -4, -6}
+
+// negativeZero is −0 (a Go constant −0.0 is +0).
+var negativeZero = float32(math.Copysign(0, -1))
 
 // e8m0Scale returns the E8M0 scale 2^(s−127); s = 255 (NaN in the MX
 // specification) is rejected by checkMXFP4 before it can be used.

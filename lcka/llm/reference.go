@@ -38,6 +38,7 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 	}
 	byteNames, byteShapes := Uint8WeightShapes(cfg)
 	raw := make(map[string][]uint8, len(byteNames))
+	decoded := make(map[string][]float64) // expert matrices, decoded once
 	if len(byteNames) > 0 {
 		bw, ok := w.(Uint8Weights)
 		if !ok {
@@ -234,7 +235,7 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 				h := slices.Clone(row)
 				rms(h, p[pre+"post_attention_layernorm.weight"])
 				if cfg.MoE != nil {
-					for i, v := range refExperts(cfg, p, raw, pre+"mlp.", h) {
+					for i, v := range refExperts(cfg, p, raw, decoded, pre+"mlp.", h) {
 						row[i] += v
 					}
 					continue
@@ -263,7 +264,7 @@ func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]in
 // refExperts is the mixture of experts of the package documentation for
 // one token h, in float64, evaluating only the selected experts. Expert
 // weights are decoded from the MXFP4 bytes by refMXFP4.
-func refExperts(cfg Config, p map[string][]float64, raw map[string][]uint8, pre string, h []float64) []float64 {
+func refExperts(cfg Config, p map[string][]float64, raw map[string][]uint8, decoded map[string][]float64, pre string, h []float64) []float64 {
 	e, H, I := cfg.MoE, cfg.HiddenSize, cfg.IntermediateSize
 	logits := make([]float64, e.NumExperts)
 	rw, rb := p[pre+"router.weight"], p[pre+"router.bias"]
@@ -294,8 +295,15 @@ func refExperts(cfg Config, p map[string][]float64, raw map[string][]uint8, pre 
 	out := make([]float64, H)
 	for _, j := range top {
 		weight := math.Exp(logits[j]-logits[top[0]]) / z
-		w1 := refMXFP4Matrix(raw, pre+"experts.gate_up_proj", j, 2*I, H)
-		w2 := refMXFP4Matrix(raw, pre+"experts.down_proj", j, H, I)
+		matrix := func(prefix string, rows, cols int) []float64 {
+			key := fmt.Sprintf("%s/%d", prefix, j)
+			if decoded[key] == nil {
+				decoded[key] = refMXFP4Matrix(raw, prefix, j, rows, cols)
+			}
+			return decoded[key]
+		}
+		w1 := matrix(pre+"experts.gate_up_proj", 2*I, H)
+		w2 := matrix(pre+"experts.down_proj", H, I)
 		gateUp := make([]float64, 2*I)
 		for r := range gateUp {
 			gateUp[r] = p[pre+"experts.gate_up_proj_bias"][j*2*I+r]
@@ -325,7 +333,7 @@ func refExperts(cfg Config, p map[string][]float64, raw map[string][]uint8, pre 
 // (row-major result): column c of a row is nibble c%2 (0 the low one) of
 // byte (c%32)/2 of group c/32. An E2M1 code (sign s, exponent x, mantissa
 // m) is (−1)^s·(m/2) for x = 0 and (−1)^s·2^(x−1)·(1 + m/2) otherwise; the
-// E8M0 scale byte k is 2^(k−127).
+// E8M0 scale byte k is 2^(k−127), except 255, which is NaN (OCP MX v1.0).
 func refMXFP4Matrix(raw map[string][]uint8, prefix string, e, rows, cols int) []float64 {
 	blocks, scales := raw[prefix+"_blocks"], raw[prefix+"_scales"]
 	groups := cols / 32
@@ -345,6 +353,9 @@ func refMXFP4Matrix(raw map[string][]uint8, prefix string, e, rows, cols int) []
 			}
 			if code&8 != 0 {
 				v = -v
+			}
+			if scales[g] == 255 {
+				v = math.NaN()
 			}
 			out[row*cols+c] = v * math.Pow(2, float64(scales[g])-127)
 		}
