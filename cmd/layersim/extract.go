@@ -22,6 +22,12 @@ func init() {
 func runExtract(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// The first interrupt stops after the batch in progress; a second one
+	// ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return extractCmd(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -243,8 +243,8 @@ func checkName(what, s string) error {
 // Extract runs the model on every language of set and writes one artifact
 // set per language under opts.Out (see the package documentation). It
 // returns the results of the languages finished, and stops at the first
-// error or when ctx is cancelled, keeping the finished batches of the
-// current language for the next run.
+// error or when ctx is cancelled (after the batch in progress), keeping the
+// finished batches of the current language for the next run.
 func (m *Model) Extract(ctx context.Context, set *data.Parallel, opts Options) ([]Result, error) {
 	if set == nil {
 		return nil, errors.New("extract: no prompt set")

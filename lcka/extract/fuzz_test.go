@@ -6,27 +6,29 @@ import (
 	"testing"
 )
 
-// FuzzOpenPartial feeds arbitrary manifests to openPartial, next to one
-// valid batch file: it must never panic, load only valid, distinct rows of
+// FuzzOpenPartial feeds arbitrary manifests and batch files to
+// openPartial: it must never panic, load only valid, distinct rows of
 // complete files, and leave a usable folder.
 func FuzzOpenPartial(f *testing.F) {
 	const texts, layers, hidden = 5, 2, 3
 	valid := `{"version":1,"fingerprint":"fp","model_id":"m","lang":"en","texts":5,"layers":2,"hidden":3,` +
 		`"chunks":[{"file":"chunk-000000.npy","rows":[4,1]}]}`
-	f.Add([]byte(valid))
-	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"chunk-000000.npy","rows":[4,4]}]}`))
-	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"../x.npy","rows":[0,1]}]}`))
-	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"chunk-000000.npy","rows":[-1,9]}]}`))
-	f.Add([]byte(`{"version":1,"fingerprint":"other"}`))
-	f.Add([]byte(`not json`))
-	f.Add([]byte(`{"chunks":null}`))
 	chunk := encodeNPY([]int{layers, 2, hidden}, make([]float32, layers*2*hidden))
+	f.Add([]byte(valid), chunk)
+	f.Add([]byte(valid), chunk[:len(chunk)-4])
+	f.Add([]byte(valid), encodeNPY([]int{layers, 1, hidden}, make([]float32, layers*hidden)))
+	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"chunk-000000.npy","rows":[4,4]}]}`), chunk)
+	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"../x.npy","rows":[0,1]}]}`), chunk)
+	f.Add([]byte(`{"version":1,"fingerprint":"fp","texts":5,"layers":2,"hidden":3,"chunks":[{"file":"chunk-000000.npy","rows":[-1,9]}]}`), chunk)
+	f.Add([]byte(`{"version":1,"fingerprint":"other"}`), chunk)
+	f.Add([]byte(`not json`), []byte("\x93NUMPY"))
+	f.Add([]byte(`{"chunks":null}`), []byte{})
 	want := manifest{Version: manifestVersion, Fingerprint: "fp", Model: "m", Lang: "en", Texts: texts, Layers: layers, Hidden: hidden}
-	f.Fuzz(func(t *testing.T, m []byte) {
+	f.Fuzz(func(t *testing.T, m, chunkFile []byte) {
 		dir := filepath.Join(t.TempDir(), "x.partial")
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, manifestFile), m, 0o644)
-		os.WriteFile(filepath.Join(dir, "chunk-000000.npy"), chunk, 0o644)
+		os.WriteFile(filepath.Join(dir, "chunk-000000.npy"), chunkFile, 0o644)
 		seen := make([]bool, texts)
 		loaded := 0
 		p, resumed, _, err := openPartial(dir, want, func(rows []int, data []float32) {
