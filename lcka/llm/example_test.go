@@ -82,3 +82,54 @@ func ExamplePositionsFromMask() {
 	// Output:
 	// [[0 1 2 1 1] [1 1 0 1 2]]
 }
+
+// ExampleUint8WeightShapes lists the MXFP4 expert tensors of gpt-oss-20b
+// and the memory its weights take in a Model: the experts stay MXFP4
+// (4.25 bits a value), the other weights are float32.
+func ExampleUint8WeightShapes() {
+	layerTypes := make([]string, 24)
+	for i := range layerTypes {
+		layerTypes[i] = []string{"sliding_attention", "full_attention"}[i%2]
+	}
+	cfg := llm.Config{ // openai/gpt-oss-20b's config.json
+		VocabSize: 201088, HiddenSize: 2880, IntermediateSize: 2880, NumLayers: 24,
+		NumHeads: 64, NumKVHeads: 8, HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 150000,
+		MaxPositionEmbeddings: 131072,
+		RopeScaling: &llm.RopeScaling{Type: "yarn", Factor: 32, OriginalMaxPositionEmbeddings: 4096,
+			BetaFast: 32, BetaSlow: 1, Truncate: new(false)},
+		AttentionBias: true, AttentionOutputBias: true, AttentionSinks: true,
+		LayerTypes: layerTypes, SlidingWindow: 128,
+		MoE: &llm.MoE{NumExperts: 32, TopK: 4, SwiGLUAlpha: 1.702, SwiGLULimit: 7},
+	}
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	size := func(shape []int) int64 {
+		n := int64(1)
+		for _, d := range shape {
+			n *= int64(d)
+		}
+		return n
+	}
+	names, shapes := llm.Uint8WeightShapes(cfg)
+	var mxfp4 int64
+	for i, name := range names {
+		if i < 4 {
+			fmt.Println(name, shapes[i])
+		}
+		mxfp4 += size(shapes[i])
+	}
+	_, floatShapes := llm.WeightShapes(cfg)
+	var floats int64
+	for _, s := range floatShapes {
+		floats += 4 * size(s)
+	}
+	fmt.Printf("MXFP4 experts: %.2f GB, float32 weights: %.2f GB, total %.2f GB\n",
+		float64(mxfp4)/1e9, float64(floats)/1e9, float64(mxfp4+floats)/1e9)
+	// Output:
+	// model.layers.0.mlp.experts.gate_up_proj_blocks [32 5760 90 16]
+	// model.layers.0.mlp.experts.gate_up_proj_scales [32 5760 90]
+	// model.layers.0.mlp.experts.down_proj_blocks [32 2880 90 16]
+	// model.layers.0.mlp.experts.down_proj_scales [32 2880 90]
+	// MXFP4 experts: 10.15 GB, float32 weights: 4.90 GB, total 15.05 GB
+}

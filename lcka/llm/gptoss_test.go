@@ -291,3 +291,45 @@ func TestYarnByHand(t *testing.T) {
 		t.Errorf("truncated bounds %v, %v; want 8, 18", y.low, y.high)
 	}
 }
+
+// TestGptOSS20BSize counts gpt-oss-20b's weights from WeightShapes and
+// Uint8WeightShapes: the MXFP4 bytes against the formula
+// 24·32·(2·2880 + 2880) rows · 90 groups · (16 + 1) bytes, the parameters
+// against OpenAI's gpt-oss model card (20.9B in total, 3.6B active per
+// token), and the memory a Model holds against the 24 GB budget for CPU runs.
+func TestGptOSS20BSize(t *testing.T) {
+	cfg := gptOSS20BConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	names, shapes := WeightShapes(cfg)
+	byteNames, byteShapes := Uint8WeightShapes(cfg)
+	var floats, mxfp4, expertValues, embedding int64
+	for i, s := range shapes {
+		floats += int64(numElements(s))
+		if names[i] == "model.embed_tokens.weight" {
+			embedding = int64(numElements(s))
+		}
+	}
+	for i, s := range byteShapes {
+		mxfp4 += int64(numElements(s))
+		if strings.HasSuffix(byteNames[i], "_blocks") {
+			expertValues += 2 * int64(numElements(s))
+		}
+	}
+	if want := int64(24 * 32 * (2*2880 + 2880) * 90 * 17); mxfp4 != want {
+		t.Errorf("MXFP4 bytes %d, want %d", mxfp4, want)
+	}
+	lmHead := int64(201088 * 2880) // untied, never read
+	total := floats + expertValues + lmHead
+	active := floats - embedding + expertValues*4/32 + lmHead
+	if math.Abs(float64(total)/20.9e9-1) > 0.005 || math.Abs(float64(active)/3.6e9-1) > 0.01 {
+		t.Errorf("%d parameters (%d active), want about 20.9e9 (3.6e9)", total, active)
+	}
+	resident := 4*floats + mxfp4
+	if resident > 16e9 {
+		t.Errorf("weights take %.2f GB in a Model", float64(resident)/1e9)
+	}
+	t.Logf("parameters %.4g (active %.3g); Model weights %.2f GB = %.2f GB MXFP4 + %.2f GB float32",
+		float64(total), float64(active), float64(resident)/1e9, float64(mxfp4)/1e9, 4*float64(floats)/1e9)
+}

@@ -50,28 +50,28 @@ func (r randomWeights) Uint8(name string) ([]uint8, []int, error) {
 	return nil, nil, fmt.Errorf("no uint8 tensor %q", name)
 }
 
-// splitmix returns the outputs 1..size of splitmix64 seeded with
+// splitmix returns the seed of the generator of tensor name:
 // fnv1a64(name) ^ seed.
-func splitmix(name string, size int, seed uint64) []uint64 {
+func splitmix(name string, seed uint64) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	state := h.Sum64() ^ seed
-	out := make([]uint64, size)
-	for i := range out {
-		z := state + uint64(i+1)*0x9E3779B97F4A7C15
-		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-		out[i] = z ^ (z >> 31)
-	}
-	return out
+	return h.Sum64() ^ seed
+}
+
+// splitmixAt returns output i (1-based) of splitmix64 started at state.
+func splitmixAt(state uint64, i int) uint64 {
+	z := state + uint64(i)*0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
 }
 
 func generate(name string, shape []int, seed uint64) []float32 {
 	offset, scale := weightScale(name, shape)
-	z := splitmix(name, numElements(shape), seed)
-	out := make([]float32, len(z))
-	for i, v := range z {
-		u := float64(v>>40) / (1 << 24)
+	state := splitmix(name, seed)
+	out := make([]float32, numElements(shape))
+	for i := range out {
+		u := float64(splitmixAt(state, i+1)>>40) / (1 << 24)
 		out[i] = float32(offset + scale*(2*u-1))
 	}
 	return out
@@ -79,10 +79,10 @@ func generate(name string, shape []int, seed uint64) []float32 {
 
 func generateBytes(name string, shape []int, seed uint64) []uint8 {
 	lo, hi := byteRange(name)
-	z := splitmix(name, numElements(shape), seed)
-	out := make([]uint8, len(z))
-	for i, v := range z {
-		out[i] = lo + uint8((v>>40)%(uint64(hi)-uint64(lo)+1))
+	state := splitmix(name, seed)
+	out := make([]uint8, numElements(shape))
+	for i := range out {
+		out[i] = lo + uint8((splitmixAt(state, i+1)>>40)%(uint64(hi)-uint64(lo)+1))
 	}
 	return out
 }
