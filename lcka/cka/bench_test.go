@@ -57,3 +57,22 @@ func BenchmarkAllPairsLargeN(b *testing.B) {
 		b.ReportMetric(float64(res.TileSize), "tile")
 	}
 }
+
+// BenchmarkAllPairsSpilled: layers (24 × 20,000 × 256 float32 = 492 MB) four
+// times over a 256 MB budget, so they live in a scratch file and are read
+// one row block at a time; run under /usr/bin/time -v to see the peak memory.
+func BenchmarkAllPairsSpilled(b *testing.B) {
+	const n, d, L = 20000, 256, 24
+	layers := benchLayers(n, d, L)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := AllPairs(layers, Options{MemoryBudget: 256 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.Spilled {
+			b.Fatal("layers were not spilled")
+		}
+		b.ReportMetric(float64(res.TileSize), "tile")
+	}
+}

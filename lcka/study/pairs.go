@@ -96,6 +96,7 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					p.StatsN = statsN
 					if boot > 0 {
 						p.CKACI95 = &st.ci
+						p.CKABootBias = &st.bias
 					}
 					if perms > 0 {
 						p.PermP = &st.p
@@ -111,8 +112,9 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 func sq(x float64) float64 { return x * x }
 
 type stats struct {
-	ci [2]float64
-	p  float64
+	ci   [2]float64
+	bias float64
+	p    float64
 }
 
 // pairStats computes the bootstrap interval and the permutation p-value of
@@ -203,8 +205,13 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 	})
 	st := &stats{}
 	if len(bootVals) > 0 {
+		// Resampling with replacement repeats prompts, and a repeated prompt
+		// is perfectly similar to itself in both languages: the resampled CKA
+		// sits above the observed one. The interval is the percentile
+		// interval shifted by that bias (mean of the resamples − observed).
 		sort.Float64s(bootVals)
-		st.ci = [2]float64{quantile(bootVals, 0.025), quantile(bootVals, 0.975)}
+		st.bias = meanOf(bootVals) - observed
+		st.ci = [2]float64{quantile(bootVals, 0.025) - st.bias, quantile(bootVals, 0.975) - st.bias}
 	}
 	if len(nullVals) > 0 {
 		count := 0

@@ -100,6 +100,7 @@ type Pair struct {
 	ProcrustesRes  float64     `json:"procrustes_res"`
 	ProcrustesRel  float64     `json:"procrustes_rel"`
 	CKACI95        *[2]float64 `json:"cka_ci95"`
+	CKABootBias    *float64    `json:"cka_bootstrap_bias,omitempty"`
 	PermP          *float64    `json:"perm_p"`
 	StatsN         int         `json:"stats_n,omitempty"`
 	CKALastLayer   []float64   `json:"cka_to_last_layer_a"` // CKA of each layer to the last one, language a

@@ -129,8 +129,8 @@ func TestAnalyze(t *testing.T) {
 		if math.Abs(p.ProcrustesRes-res) > 1e-4 || math.Abs(p.ProcrustesRel-rel) > 1e-4 {
 			t.Errorf("%s Procrustes %g/%g, explicit %g/%g", p.Model, p.ProcrustesRes, p.ProcrustesRel, res, rel)
 		}
-		if p.CKACI95 == nil || p.CKACI95[0] > p.CKACI95[1] || p.CKACI95[0] < 0 || p.CKACI95[1] > 1 {
-			t.Errorf("%s: bad interval %v", p.Model, p.CKACI95)
+		if p.CKACI95 == nil || p.CKACI95[0] > p.CKACI95[1] || p.CKACI95[0] > p.CKAMean || p.CKACI95[1] < p.CKAMean {
+			t.Errorf("%s: interval %v does not hold the observed mean %g", p.Model, p.CKACI95, p.CKAMean)
 		}
 		if p.D3Std == nil || p.Count != L {
 			t.Errorf("%s: count %d, std %v", p.Model, p.Count, p.D3Std)
