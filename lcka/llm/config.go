@@ -223,10 +223,12 @@ type Uint8Weights interface {
 	Uint8(name string) (data []uint8, shape []int, err error)
 }
 
-// WeightShapes lists the parameters that a model with configuration c
-// reads, by Hugging Face name, with their expected shapes. The output
-// head (lm_head.weight) is never read: hidden states do not depend on it,
-// so tied and untied checkpoints are handled alike.
+// WeightShapes lists the float parameters that a model with configuration
+// c reads through Weights.Tensor, by Hugging Face name, with their expected
+// shapes. The output head (lm_head.weight) is never read: hidden states do
+// not depend on it, so tied and untied checkpoints are handled alike. The
+// MXFP4 expert tensors of a mixture of experts are listed by
+// Uint8WeightShapes instead.
 func WeightShapes(c Config) (names []string, shapes [][]int) {
 	h, inter, d := c.HiddenSize, c.IntermediateSize, c.headDim()
 	q, kv := c.NumHeads*d, c.numKVHeads()*d

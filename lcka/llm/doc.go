@@ -1,7 +1,9 @@
 // Package llm computes the hidden states of decoder-only language models of
-// the Llama family (Llama 3.x, Qwen2, Qwen3) as GoMLX graphs, returning every
-// layer's states from one forward pass, as Hugging Face transformers returns
-// them with output_hidden_states=True.
+// the Llama family (Llama 3.x, Qwen2, Qwen3) and of GPT-OSS (mixture of
+// experts with MXFP4 weights, attention sinks, sliding-window layers, yarn
+// RoPE) as GoMLX graphs, returning every layer's states from one forward
+// pass, as Hugging Face transformers returns them with
+// output_hidden_states=True.
 //
 // # Hidden states
 //
@@ -33,11 +35,73 @@
 //	m = RMSNorm(x; post_attention_layernorm)
 //	x = x + (silu(m·W_gateᵀ) ⊙ (m·W_upᵀ))·W_downᵀ                    (silu(z) = z·σ(z); optional biases)
 //
-// M masks key s for query t unless s ≤ t and mask[s] = 1. A query that sees
-// no key (a left-padding position) gets transformers' result: its additive
+// M masks key s for query t unless s ≤ t and mask[s] = 1, and in the
+// layers whose Config.LayerTypes entry is "sliding_attention" also unless
+// s > t − SlidingWindow (sequence indices, as transformers v4.55.4's
+// masking_utils: causal and sliding_window_overlay). A query that sees no
+// key (a left-padding position) gets transformers' result: its additive
 // mask makes all scores equal, so it attends uniformly to all keys. The
 // biases are selected by Config (Llama attention_bias → q, k, v and o;
-// Qwen2 → q, k, v; Llama mlp_bias → MLP).
+// Qwen2 → q, k, v; Llama mlp_bias → MLP; GPT-OSS → q, k, v and o).
+//
+// # GPT-OSS
+//
+// GPT-OSS (transformers v4.55.4, modeling_gpt_oss, eval mode) changes the
+// block in three places. Attention sinks (Config.AttentionSinks): head h has
+// a learned logit σ_h (self_attn.sinks) that joins its softmax and is then
+// dropped,
+//
+//	attn_h = softmax([q_h·kᵀ/√d + M, σ_h])[:S] · v
+//
+// so the weights of a row sum to less than 1; a query that sees no key
+// puts all its weight on the sink and its attention output is zero (the
+// block then adds only the o_proj bias). The MLP is a mixture of experts
+// (Config.MoE, GptOssMLP): with router logits z = m·W_rᵀ + b_r over E
+// experts, S the TopK largest (ties to the lower index) and
+// w_e = exp(z_e)/Σ_{e'∈S} exp(z_e') for e ∈ S (0 otherwise),
+//
+//	[g, u] = m·W_eᵀ + b_e                  (gate = even rows, up = odd rows of gate_up_proj)
+//	g = min(g, limit),  u = clamp(u, −limit, limit)
+//	y_e = ((u + 1) ⊙ g ⊙ σ(α·g))·D_eᵀ + d_e
+//	x = x + Σ_e w_e·y_e
+//
+// with α = 1.702 and limit = 7 in transformers v4.55.4 (GptOssExperts fixes
+// both). Like transformers in eval mode, every expert is evaluated and the
+// unselected ones are weighted by zero, so a forward pass costs E/TopK
+// times the expert arithmetic of the selected experts (8 for gpt-oss-20b).
+// RoPE uses yarn scaling (below).
+//
+// Expert weights stay in MXFP4, as the checkpoints store them
+// (Uint8WeightShapes): *_blocks [E, rows, cols/32, 16] hold two E2M1 codes
+// a byte and *_scales [E, rows, cols/32] one E8M0 exponent per 32 values.
+// Following transformers' convert_moe_packed_tensors, column c of a row is
+// the low (c even) or high nibble of byte (c mod 32)/2 of group c/32, and
+//
+//	value = e2m1[code] · 2^(scale − 127),  e2m1 = 0, ½, 1, 1½, 2, 3, 4, 6 and their negatives (code ≥ 8)
+//
+// (OCP Microscaling Formats v1.0). Each value is exact in float32 and in
+// bfloat16, so dequantizing to float32 in the graph gives transformers'
+// bfloat16 weights exactly; a scale of 255 (NaN) or a value beyond float32
+// is refused by New. Experts are dequantized one at a time inside the
+// graph, each after the previous expert's output (a scheduling barrier), so
+// that at most a couple of float32 expert matrices exist at once.
+//
+// # Memory
+//
+// A Model holds float32 copies of the non-expert weights and the MXFP4
+// bytes of the experts. For gpt-oss-20b (24 layers, hidden 2880, 32 experts,
+// vocabulary 201088; 20.9B parameters, 3.6B active per token, checked
+// against OpenAI's model card in TestGptOSS20BSize) that is 10.15 GB of
+// MXFP4 experts plus 4.90 GB of float32 (the embedding 2.32 GB, attention
+// 2.55 GB, routers, biases, sinks and norms 0.04 GB): 15.05 GB. Loading
+// adds one tensor's float32 conversion at a time (at most the embedding,
+// 2.32 GB, when the checkpoint is bfloat16); a forward pass adds the
+// activations and one or two dequantized experts (0.07 GB for a float32
+// gate_up_proj of one expert, plus index and product temporaries of the
+// same order). The estimate for CPU runs is therefore about 17–18 GB, below
+// a 24 GB budget. The real model could not be run here (no weights
+// offline); BenchmarkGptOSS20BLayerForward runs one block of gpt-oss-20b's
+// shape: it peaked at 1.2 GiB resident (0.53 GB of weights).
 //
 // RoPE rotates halves (rotate_half, not interleaved pairs): with
 // θ_i = base^(−2i/d), i < d/2, and the angle φ = p·θ_{i mod d/2} at position
@@ -48,7 +112,16 @@
 // below L/high_freq_factor, divides it by factor above L/low_freq_factor and
 // otherwise interpolates (1−s)·θ_i/factor + s·θ_i with
 // s = (L/λ_i − low_freq_factor)/(high_freq_factor − low_freq_factor), where
-// L = original_max_position_embeddings. The float32 frequencies are computed
+// L = original_max_position_embeddings; "yarn" (_compute_yarn_parameters)
+// uses the factor max_position_embeddings/L when
+// original_max_position_embeddings = L is given (else L =
+// max_position_embeddings and rope_scaling's factor), the ramp bounds
+// low = max(dim(beta_fast), 0) and high = min(dim(beta_slow), d−1) with
+// dim(r) = d·ln(L/(2πr))/(2 ln base) (rounded outwards unless truncate is
+// false), r_i = clamp((i − low)/(high − low), 0, 1) and
+// θ_i/factor·r_i + θ_i·(1 − r_i), and multiplies cos and sin by the
+// attention factor (attention_factor, else 0.1·ln(factor) + 1, or the
+// mscale/mscale_all_dim ratio). The float32 frequencies are computed
 // with transformers' float32 operation order (bit-identical to its
 // inv_freq in the fixtures); p·θ is a float32 product as in transformers, and
 // its cos and sin are evaluated in float64 and rounded.
@@ -86,18 +159,37 @@
 //     Model and the reference agree with them to 1e-4 relative at every
 //     layer and position, padding included (observed ≤ 3e-6), and inv_freq
 //     matches bit for bit. See testdata/README.md.
+//   - GPT-OSS: a random model (3 layers: sliding, full, sliding with a
+//     window of 3 on 7-token inputs; 4 heads, 2 key/value heads, head_dim
+//     24; sinks; yarn; 4 MXFP4 experts, top 2) agrees with the reference to
+//     1e-4 relative (observed ≤ 3e-6) and with transformers v4.55.4's own
+//     GptOssForCausalLM (testdata/transformers-4.55.4-gpt-oss.json; its
+//     experts dequantized by transformers' convert_moe_packed_tensors) to
+//     1e-4 (observed 4.6e-6 for Model, 2.8e-6 for the reference) at every
+//     layer and position, padding included. The dequantized experts equal
+//     transformers' bit for bit (SHA-256 of layer 0's), and yarn's inverse
+//     frequencies equal transformers' to one float32 ulp for six settings,
+//     gpt-oss-20b's among them (30 of its 32 bit-identical). Each GPT-OSS
+//     feature is shown to change the test model's states
+//     (TestGptOSSFeaturesMatter); the SwiGLU clamp acts on 6% of its gate
+//     and 13% of its up values.
 //   - Padded rows equal their prompts alone; pooled states equal pooling of
-//     the full states; invalid inputs and weights give errors (fuzzed).
+//     the full states; invalid inputs and weights give errors (fuzzed, with
+//     a fuzz test of MXFP4 decoding against the reference decoder).
 //
 // BenchmarkLlama1BShapeForward measures a Llama-3.2-1B-shaped model (vocab
 // shrunk to 32768) on 8×64 tokens; on a shared 2-core AVX-512 machine
 // with the Go backend it ran at about 15 tokens/s.
+// BenchmarkGptOSS20BLayerForward runs one gpt-oss-20b block on 4×32 tokens:
+// about 3.4 tokens/s on the same (busy) machine, most of it in the gathers
+// of the MXFP4 dequantization, which costs the same for any batch; a whole
+// gpt-oss-20b would run at about 0.14 tokens/s there, so larger batches or
+// an accelerator backend are the way to use it.
 //
 // # Not implemented
 //
-// Sliding-window attention, attention sinks and mixture-of-experts MLPs
-// (GPT-OSS, Mistral with a window), and the yarn, dynamic and longrope RoPE
-// types. Config has no fields for them (it rejects unknown RoPE types), so a
-// loader must refuse checkpoints that need them. They would extend Config and the block in
-// Model.forward (the mask M, the MLP) without changing the API.
+// The dynamic and longrope RoPE types (Config rejects unknown types, so a
+// loader must refuse checkpoints that need them); experts stored other than
+// as MXFP4 (a dequantized GPT-OSS checkpoint); skipping the unselected
+// experts; bfloat16 computation.
 package llm

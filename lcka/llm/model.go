@@ -45,7 +45,8 @@ func WithDType(dt dtypes.DType) Option {
 
 // New checks cfg and the weights, copies every parameter to the backend
 // once and returns the model. The backend is used as given: New never
-// selects a default backend.
+// selects a default backend. For a mixture of experts (cfg.MoE) w must
+// also implement Uint8Weights; the MXFP4 bytes are kept as they are.
 func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model, error) {
 	if backend == nil {
 		return nil, errors.New("llm: nil backend")

@@ -11,7 +11,10 @@ import (
 // small models. It returns the same NumLayers+1 states as
 // Model.HiddenStates ([batch·seq·hidden] each), computed in float64 from the
 // float32 weights, with RoPE frequencies from the exact float64 formulas.
-// nil mask and positions mean all ones and 0..seq-1. It is slow: O(L·B·S²·H).
+// MXFP4 experts are decoded from the E2M1 and E8M0 bit fields (not from
+// the tables the graph uses), and only the selected experts are evaluated.
+// nil mask and positions mean all ones and 0..seq-1. It is slow:
+// O(L·B·S·(S·H + TopK·H·I)), plus decoding the experts.
 func ReferenceHiddenStates(cfg Config, w Weights, tokens, mask, positions [][]int32) ([][]float64, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
