@@ -64,7 +64,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	step("built-in models written to %s", modelsDir)
 
 	for _, dir := range dirs {
-		args := []string{"--model", dir, "--out", artifactsDir, "--data", "builtin", "--langs", "en,hi", "--n", strconv.Itoa(*n)}
+		args := []string{"--model", dir, "--model-id", "layersim/" + filepath.Base(dir), "--out", artifactsDir, "--data", "builtin", "--langs", "en,hi", "--n", strconv.Itoa(*n)}
 		if *quiet {
 			args = append(args, "--quiet")
 		}

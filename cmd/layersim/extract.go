@@ -55,6 +55,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	split := fs.String("split", extract.DefaultSplit, "split name of the written sets")
 	dtype := fs.String("dtype", "float32", "dtype the model runs in (only float32 is implemented)")
 	slug := fs.String("slug", "", "folder name of the model under ROOT/models (default from the model id)")
+	modelID := fs.String("model-id", "", "model id recorded in meta.json (default: --model as given)")
 	revision := fs.String("revision", "", "hub revision (branch, tag or commit) when not given as id@revision")
 	offline := fs.Bool("offline", false, "use the Hugging Face cache only")
 	withOptions := fs.Bool("with-options", false, "Global-MMLU-Lite prompts with their four options (default: the question only)")
@@ -88,7 +89,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype})
+	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype, ID: *modelID})
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,9 @@ type LoadOptions struct {
 	// package llm implements; checkpoints in bfloat16 or float16 are
 	// converted exactly to float32).
 	DType string
+	// ID, if set, is the model id recorded in meta.json instead of the
+	// folder or hub id given to Load (the slug still comes from the latter).
+	ID string
 }
 
 // Model is a model ready to extract hidden states: its configuration, its
@@ -55,7 +58,7 @@ type LoadOptions struct {
 // on the first forward pass, so that runs whose artifacts already exist
 // never load them.
 type Model struct {
-	ID       string // the model as given: a folder or a hub id
+	ID       string // the model as given (a folder or a hub id), or LoadOptions.ID
 	Revision string // the hub commit (or revision) of a hub model; "" for a folder
 	Dir      string // the folder holding config.json, tokenizer.json and weights
 	DType    string // the dtype it runs in
@@ -71,6 +74,7 @@ type Model struct {
 	backend compute.Backend
 	ckpt    *hf.Checkpoint
 	model   *llm.Model
+	source  string // the folder or hub id given to Load
 	// forward runs one padded batch; tests replace it.
 	forward func(tokens, mask, positions [][]int32) (*llm.Pooled, error)
 }
@@ -119,7 +123,10 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	}
 	m := &Model{
 		ID: idOrPath, Dir: res.Dir, DType: dtype, HF: c, Config: cfg, Tokenizer: tok,
-		Fingerprint: fp, backend: opts.Backend, ckpt: ckpt,
+		Fingerprint: fp, backend: opts.Backend, ckpt: ckpt, source: idOrPath,
+	}
+	if opts.ID != "" {
+		m.ID = opts.ID
 	}
 	if !res.Local {
 		m.Revision = res.Commit
@@ -147,7 +154,7 @@ func (m *Model) Close() error {
 
 // Slug is the model's folder name under ROOT/models: the hub id with "/"
 // replaced by "__" (org__name), or the base name of a local folder.
-func (m *Model) Slug() string { return Slug(m.ID) }
+func (m *Model) Slug() string { return Slug(m.source) }
 
 // Slug returns the folder name of a model id or path: see Model.Slug.
 // Characters other than letters, digits, '.', '_' and '-' become '_';
