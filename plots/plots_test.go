@@ -334,7 +334,7 @@ func TestDistanceHistogram(t *testing.T) {
 			c := chartOK(t)(DistanceHistogram(m, model))
 			_, e := fragmentOf(t, c)
 			var p struct {
-				Option echartsOption  `json:"option"`
+				Option echartsOption `json:"option"`
 				Meta   histogramMeta `json:"meta"`
 			}
 			decodePayload(t, e, &p)

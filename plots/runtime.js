@@ -212,9 +212,13 @@ window.LayersimPlots = (function () {
     pts.forEach(function (p) {
       for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p.xyz[k]); hi[k] = Math.max(hi[k], p.xyz[k]); }
     });
-    // Nice axis ends: multiples of a 1-2-5 step, about five per axis.
+    // Nice axis ends: multiples of a 1-2-5 step, about five steps on the
+    // longest axis and proportionally fewer on shorter ones (their boxes
+    // are shorter too).
+    var rawMax = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], 1e-9);
     var step = [0, 1, 2].map(function (k) {
-      var raw = Math.max(hi[k] - lo[k], 1e-9) / 5, p = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / p;
+      var len = Math.max(hi[k] - lo[k], 1e-9), ticks = Math.max(2, Math.round(5 * len / rawMax));
+      var raw = len / ticks, p = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / p;
       return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * p;
     });
     var amin = [0, 1, 2].map(function (k) { return Math.floor(lo[k] / step[k] - 1e-9) * step[k]; });
@@ -222,7 +226,8 @@ window.LayersimPlots = (function () {
     var span = [0, 1, 2].map(function (k) { return amax[k] - amin[k]; });
     var big = Math.max(span[0], span[1], span[2]);
     var box = span.map(function (s) { return Math.max(100 * s / big, 25); });
-    var view = {projection: 'perspective', alpha: 20, beta: 40, distance: 140, center: [0, 0, 0], rotateSensitivity: 1.5, zoomSensitivity: 1.2, panSensitivity: 1, animation: false};
+    var diag = Math.sqrt(box[0] * box[0] + box[1] * box[1] + box[2] * box[2]);
+    var view = {projection: 'perspective', alpha: 20, beta: 40, distance: Math.round(1.3 * diag), center: [0, 0, 0], rotateSensitivity: 1.5, zoomSensitivity: 1.2, panSensitivity: 1, animation: false};
 
     function color(i) {
       var p = pts[i];
@@ -304,8 +309,10 @@ window.LayersimPlots = (function () {
       var ax = function (k) {
         var digits = Math.max(0, -Math.floor(Math.log10(step[k])));
         return {name: axisName(k), type: 'value', min: amin[k], max: amax[k], interval: step[k],
-          nameGap: 18, nameTextStyle: {fontSize: 12, color: '#333'},
-          axisLabel: {textStyle: {fontSize: 12, color: '#333'}, formatter: function (v) { return (+v).toFixed(digits); }}};
+          // ECharts GL sizes its text textures by the line height: without
+          // one, the labels come out cut and squashed.
+          nameGap: 18, nameTextStyle: {fontSize: 13, lineHeight: 20, color: '#333'},
+          axisLabel: {fontSize: 12, lineHeight: 18, color: '#444', formatter: function (v) { return (+v).toFixed(digits); }}};
       };
       return {
         animation: false,

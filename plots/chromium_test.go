@@ -1,0 +1,489 @@
+package plots
+
+// Tests that open the charts in headless Chromium (Debian's chromium
+// package, which scripts/setup installs). They are skipped, with a message,
+// when Chromium or the npm-installed ECharts bundles are missing. Set
+// LAYERSIM_SCREENSHOT_DIR to keep the pages and screenshots for a look.
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/layersim/layersim/lcka/study"
+)
+
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped in -short mode: opens headless Chromium")
+	}
+	needAssets(t)
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("skipped: no chromium on PATH (scripts/setup installs Debian's chromium)")
+	return ""
+}
+
+// outDir is where pages and screenshots go: LAYERSIM_SCREENSHOT_DIR if set.
+func outDir(t *testing.T) string {
+	if d := os.Getenv("LAYERSIM_SCREENSHOT_DIR"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// chromium runs headless Chromium on a page with a fresh profile, without
+// network and with software WebGL, and returns its standard output. The
+// charts draw while the page loads, so no virtual time budget is given (with
+// one, runs that both dump the DOM and take a screenshot sometimes hang).
+// Runs take 5 to 20 seconds, mostly Chromium starting; the tests run one at
+// a time so that a loaded two-core machine does not stretch them further.
+func chromium(t *testing.T, bin, page string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
+		"--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+		"--disable-sync", "--hide-scrollbars", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(append(base, args...), "file://"+page)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, tail(stderr.String(), 2000))
+	}
+	return string(out)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// open loads a page once and returns its DOM after the scripts ran and a
+// screenshot of its first 1200×900 pixels, saved as pngPath.
+func open(t *testing.T, bin, page, pngPath string) (string, image.Image) {
+	t.Helper()
+	dom := chromium(t, bin, page, "--dump-dom", "--screenshot="+pngPath, "--window-size=1200,900")
+	f, err := os.Open(pngPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dom, img
+}
+
+// writePage writes an HTML page made of the given body parts.
+func writePage(t *testing.T, dir, name string, head string, parts ...string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	body := "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">" + head + "</head><body style=\"margin:8px;background:#fff\">\n" +
+		strings.Join(parts, "\n") + "\n</body></html>\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// countNear counts the pixels of img inside r within a Euclidean RGB distance
+// tol of colour hex.
+func countNear(img image.Image, r image.Rectangle, hex string, tol float64) int {
+	want := hexRGB(hex)
+	n := 0
+	r = r.Intersect(img.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			d := math.Sqrt(sq(float64(cr>>8)-want[0]) + sq(float64(cg>>8)-want[1]) + sq(float64(cb>>8)-want[2]))
+			if d <= tol {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func hexRGB(h string) [3]float64 {
+	v, _ := strconv.ParseUint(strings.TrimPrefix(h, "#"), 16, 32)
+	return [3]float64{float64(v >> 16 & 255), float64(v >> 8 & 255), float64(v & 255)}
+}
+
+var (
+	stateRe = regexp.MustCompile(`data-layersim-chart="([^"]+)"[^>]*data-layersim-state="([a-z]+)"|data-layersim-state="([a-z]+)"[^>]*data-layersim-chart="([^"]+)"`)
+	attrRe  = func(name string) *regexp.Regexp { return regexp.MustCompile(`\b` + name + `="([^"]*)"`) }
+)
+
+// states returns the drawing state of each chart element in a dumped DOM.
+func states(dom string) []string {
+	var out []string
+	for _, m := range stateRe.FindAllStringSubmatch(dom, -1) {
+		out = append(out, m[2]+m[3])
+	}
+	return out
+}
+
+// bodyJSON decodes the JSON that a test script left in a body attribute.
+func bodyJSON(t *testing.T, dom, name string, v any) {
+	t.Helper()
+	m := attrRe(name).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the page set no %s attribute; DOM:\n%s", name, tail(dom, 3000))
+	}
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), v); err != nil {
+		t.Fatalf("%s: %v: %s", name, err, m[1])
+	}
+}
+
+// panelScript records, under data-snap-NAME on <body>, what the projector's
+// panel shows: each statistic's full-precision value (or its text).
+const panelScript = `<script>
+var el = document.querySelector('.layersim-projector');
+function snap(name) {
+  var o = {};
+  el.querySelectorAll('td[data-stat]').forEach(function (td) {
+    var k = td.getAttribute('data-stat');
+    o[k] = td.hasAttribute('data-value') ? +td.getAttribute('data-value') : td.textContent;
+  });
+  document.body.setAttribute('data-snap-' + name, JSON.stringify(o));
+}
+function click(sel) { el.querySelector(sel).click(); }
+</script>`
+
+// panelStats is what the panel should show for the visible models and
+// languages, computed here from the metrics alone.
+type panelStats struct {
+	pairs                                int
+	ckaMean, ckaMedian, d3Mean, d3Median float64
+	axis                                 float64
+}
+
+func expectPanel(m *study.Metrics, models map[string]bool, langs map[string]bool) panelStats {
+	var ck, ds []float64
+	for _, p := range m.Pairs {
+		if models[p.Model] && langs[p.LangA] && langs[p.LangB] {
+			ck = append(ck, p.CKAPerLayer...)
+			ds = append(ds, p.D3PerLayer...)
+		}
+	}
+	s := panelStats{pairs: len(ck), ckaMean: meanOf(ck), ckaMedian: medianOf(ck), d3Mean: meanOf(ds), d3Median: medianOf(ds), axis: math.NaN()}
+	var x, y []float64
+	for i, r := range m.Joint.Rows {
+		if models[r.Model] && langs[r.Lang] {
+			x = append(x, m.Joint.XYZ[i][m.LanguageAxis.Component])
+			y = append(y, map[bool]float64{true: 1, false: -1}[r.Lang == m.Languages[0]])
+		}
+	}
+	s.axis = pearsonOf(x, y)
+	return s
+}
+
+func meanOf(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	h := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[h]
+	}
+	return (s[h-1] + s[h]) / 2
+}
+
+func pearsonOf(x, y []float64) float64 {
+	mx, my := meanOf(x), meanOf(y)
+	var sxy, sxx, syy float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += sq(x[i] - mx)
+		syy += sq(y[i] - my)
+	}
+	if !(sxx > 0) || !(syy > 0) {
+		return math.NaN()
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}
+
+// checkPanel compares a recorded panel with the expected statistics. The
+// page computes in float64 like Go, in another order: 1e-12 tolerance.
+func checkPanel(t *testing.T, name string, got map[string]any, want panelStats) {
+	t.Helper()
+	num := func(k string) float64 {
+		v, ok := got[k].(float64)
+		if !ok {
+			return math.NaN()
+		}
+		return v
+	}
+	if int(num("pairs")) != want.pairs {
+		t.Errorf("%s: panel shows %v pairs, want %d", name, got["pairs"], want.pairs)
+	}
+	for _, c := range []struct {
+		key  string
+		want float64
+	}{{"cka_mean", want.ckaMean}, {"cka_median", want.ckaMedian}, {"d3_mean", want.d3Mean}, {"d3_median", want.d3Median}, {"axis_corr", want.axis}} {
+		g := num(c.key)
+		if math.IsNaN(c.want) {
+			if s, _ := got[c.key].(string); s != "\u2014" {
+				t.Errorf("%s: %s shows %v, want a dash (undefined)", name, c.key, got[c.key])
+			}
+			continue
+		}
+		if math.Abs(g-c.want) > 1e-12 {
+			t.Errorf("%s: %s = %v, want %v", name, c.key, got[c.key], c.want)
+		}
+	}
+}
+
+// TestChromiumProjector draws the projector and checks the picture (points of
+// every model's colour in the canvas), the panel against statistics computed
+// here and, with one model left, against the study's own per-model numbers,
+// the toggles, the tooltip and the highlighted partner.
+func TestChromiumProjector(t *testing.T) {
+	bin := findChromium(t)
+	r := loadSynth(t)
+	m := &r.Metrics
+	dir := outDir(t)
+	c := chartOK(t)(Projector(m))
+	alpha, beta, gamma := m.Models[0].ID, m.Models[1].ID, m.Models[2].ID
+	snippet, err := c.Snippet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Interactions, recorded into attributes of <body>; at the end all is
+	// shown again, with point 8's partner highlighted, for the screenshot.
+	script := `<script>
+snap('all');
+click('[data-model="` + beta + `"]'); snap('no-beta');
+click('[data-model="` + gamma + `"]'); snap('alpha');
+click('[data-lang="hi"]'); snap('alpha-en');
+click('[data-lang="hi"]'); click('[data-model="` + beta + `"]'); click('[data-model="` + gamma + `"]');
+click('[data-toggle="links"]'); click('[data-toggle="depth"]'); click('[data-action="reset"]');
+var h = el.layersim, kinds = {}, pressed = el.querySelectorAll('[aria-pressed="false"]').length;
+h.chart.getOption().series.forEach(function (s) { if (s) kinds[s.type] = (kinds[s.type] || 0) + 1; });
+click('[data-toggle="links"]'); click('[data-toggle="depth"]');
+h.highlight(8);
+var hl = h.chart.getOption().series.filter(function (s) { return s && s.id === 'hl'; })[0];
+document.body.setAttribute('data-after', JSON.stringify({series: kinds, tip: h.tooltip(8),
+  partners: hl.data.map(function (d) { return d.value; }), pressed: pressed}));
+</script>`
+	p := writePage(t, dir, "projector.html", "", snippet, panelScript, script)
+	shot := filepath.Join(dir, "projector.png")
+	dom, img := open(t, bin, p, shot)
+
+	// The picture: each model's colour (either language's shade) covers
+	// many pixels of the canvas. The canvas starts below the controls
+	// (whose swatches are excluded) and leaves the panel on the right.
+	canvas := image.Rect(0, 70, 930, 680)
+	for i, mo := range m.Models {
+		base := ModelColor(i)
+		n := countNear(img, canvas, base, 45) + countNear(img, canvas, mix(base, "#000000", 0.2), 45)
+		t.Logf("%s (%s): %d pixels", mo.ID, base, n)
+		if n < 150 {
+			t.Errorf("model %s: %d pixels of its colour in the canvas, want ≥ 150 (see %s)", mo.ID, n, shot)
+		}
+	}
+	if st := states(dom); len(st) != 1 || st[0] != "drawn" {
+		t.Fatalf("chart states %v, want [drawn]", st)
+	}
+	all := map[string]bool{alpha: true, beta: true, gamma: true}
+	both := map[string]bool{"en": true, "hi": true}
+	for _, tc := range []struct {
+		snap   string
+		models map[string]bool
+		langs  map[string]bool
+	}{
+		{"all", all, both},
+		{"no-beta", map[string]bool{alpha: true, gamma: true}, both},
+		{"alpha", map[string]bool{alpha: true}, both},
+		{"alpha-en", map[string]bool{alpha: true}, map[string]bool{"en": true}},
+	} {
+		var got map[string]any
+		bodyJSON(t, dom, "data-snap-"+tc.snap, &got)
+		checkPanel(t, tc.snap, got, expectPanel(m, tc.models, tc.langs))
+		if tc.snap == "all" {
+			// With everything visible the panel's r is the study's.
+			if g := got["axis_corr"].(float64); math.Abs(g-m.LanguageAxis.CorrOverall) > 1e-12 {
+				t.Errorf("all: axis r %g, study %g", g, m.LanguageAxis.CorrOverall)
+			}
+		}
+		if tc.snap == "alpha" {
+			// One model left: the study's own numbers for it.
+			pr := m.Pairs[0]
+			want := panelStats{pairs: pr.Count, ckaMean: pr.CKAMean, ckaMedian: pr.CKAMedian, d3Mean: pr.D3Mean, d3Median: pr.D3Median, axis: m.LanguageAxis.CorrPerModel[alpha]}
+			checkPanel(t, "alpha (study values)", got, want)
+		}
+	}
+	var after struct {
+		Series   map[string]int `json:"series"`
+		Tip      string         `json:"tip"`
+		Partners [][3]float64   `json:"partners"`
+		Pressed  int            `json:"pressed"`
+	}
+	bodyJSON(t, dom, "data-after", &after)
+	// Links and depth lines off: one scatter per model and language plus
+	// the highlight; no lines.
+	if after.Series["scatter3D"] != 2*len(m.Models)+1 || after.Series["line3D"] != 0 || after.Pressed != 2 {
+		t.Errorf("after toggling lines off: series %v, %d buttons off", after.Series, after.Pressed)
+	}
+	// Point 8 is a layer of the first model in Hindi (6 English layers come
+	// first): its partner is the same layer in English.
+	pt := m.Joint.Rows[8]
+	partner := -1
+	for i, r := range m.Joint.Rows {
+		if r.Model == pt.Model && r.Layer == pt.Layer && r.Lang != pt.Lang {
+			partner = i
+		}
+	}
+	if len(after.Partners) != 1 || after.Partners[0] != m.Joint.XYZ[partner] {
+		t.Errorf("highlighted %v, want the partner at %v", after.Partners, m.Joint.XYZ[partner])
+	}
+	k := pt.Layer - m.Joint.Rows[0].Layer
+	pr := m.Pairs[0]
+	tip := html.UnescapeString(after.Tip)
+	for _, want := range []string{pt.Model, " · " + pt.Lang + " · layer " + strconv.Itoa(pt.Layer),
+		"x " + strconv.FormatFloat(m.Joint.XYZ[8][0], 'f', 4, 64), "z " + strconv.FormatFloat(m.Joint.XYZ[8][2], 'f', 4, 64),
+		"pair with en: CKA <b>" + strconv.FormatFloat(pr.CKAPerLayer[k], 'f', 4, 64) + "</b>, distance <b>" + strconv.FormatFloat(pr.D3PerLayer[k], 'f', 4, 64)} {
+		if !strings.Contains(tip, want) {
+			t.Errorf("tooltip %q lacks %q", tip, want)
+		}
+	}
+}
+
+// TestChromiumRequireJS loads the snippets into a page where RequireJS's
+// define (with define.amd) exists, as in Jupyter Notebook 6 and nbconvert
+// pages, inserting one snippet twice: every chart must draw, ECharts must end
+// up on window, and define must be left as it was and never called.
+func TestChromiumRequireJS(t *testing.T) {
+	bin := findChromium(t)
+	r := loadSynth(t)
+	dir := outDir(t)
+	var h study.Heatmap
+	for _, x := range r.Heatmaps {
+		if x.Info.Kind == "within-model" && len(x.Matrix) == 6 {
+			h = x
+			break
+		}
+	}
+	heat, err := chartOK(t)(Heatmap(h)).Snippet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := chartOK(t)(Projector(&r.Metrics)).Snippet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stub := `<script>var define = function () { window.__amdCalls = (window.__amdCalls || 0) + 1; }; define.amd = {}; window.__stub = define;</script>`
+	check := `<script>
+document.body.setAttribute('data-check', JSON.stringify({
+  echarts: !!(window.echarts && window.echarts.version), gl: window.__layersimEchartsGL === window.echarts,
+  amdCalls: window.__amdCalls || 0, defineKept: window.define === window.__stub && !!define.amd}));
+</script>`
+	p := writePage(t, dir, "requirejs.html", stub, heat, heat, proj, check)
+	shot := filepath.Join(dir, "requirejs.png")
+	dom, img := open(t, bin, p, shot)
+	st := states(dom)
+	if len(st) != 3 {
+		t.Fatalf("%d charts in the page, want 3", len(st))
+	}
+	for i, s := range st {
+		if s != "drawn" {
+			t.Errorf("chart %d: state %q", i, s)
+		}
+	}
+	var got struct {
+		Echarts, GL, DefineKept bool
+		AmdCalls                int
+	}
+	bodyJSON(t, dom, "data-check", &got)
+	if !got.Echarts || !got.GL || !got.DefineKept || got.AmdCalls != 0 {
+		t.Errorf("under RequireJS: %+v", got)
+	}
+
+	// The picture: the heatmap's colours fill its 6×6 cells.
+	n := 0
+	for _, c := range viridis {
+		n += countNear(img, img.Bounds(), c, 30)
+	}
+	t.Logf("viridis pixels: %d", n)
+	if n < 20000 {
+		t.Errorf("%d pixels of the colour scale, want ≥ 20000 (see %s)", n, shot)
+	}
+}
+
+// TestChromiumReport opens the report: no chart fails, and those drawn
+// eagerly (projector, curves) are drawn.
+func TestChromiumReport(t *testing.T) {
+	bin := findChromium(t)
+	dir := outDir(t)
+	p := filepath.Join(dir, "report.html")
+	if err := WriteReport(synthResults(t), p); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ := open(t, bin, p, filepath.Join(dir, "report.png"))
+	st := states(dom)
+	count := map[string]int{}
+	for _, s := range st {
+		count[s]++
+	}
+	if count["error"] > 0 || count["drawn"] < 3 {
+		t.Errorf("chart states %v", count)
+	}
+	if strings.Contains(dom, `<pre class="layersim-error">`) {
+		t.Error("a chart reports a failure")
+	}
+}
+
+// mix blends two #rrggbb colours like the page's langColor.
+func mix(a, b string, t float64) string {
+	x, y := hexRGB(a), hexRGB(b)
+	var out [3]int
+	for i := range out {
+		out[i] = int(math.Round(x[i] + (y[i]-x[i])*t))
+	}
+	return "#" + hex2(out[0]) + hex2(out[1]) + hex2(out[2])
+}
+
+func hex2(v int) string {
+	s := strconv.FormatInt(int64(v), 16)
+	if len(s) < 2 {
+		return "0" + s
+	}
+	return s
+}
