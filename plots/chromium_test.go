@@ -405,22 +405,33 @@ func TestChromiumRequireJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proj, err := chartOK(t)(Projector(&r.Metrics)).Snippet()
-	if err != nil {
-		t.Fatal(err)
+	var extra []string
+	for _, c := range []*Chart{chartOK(t)(Projector(&r.Metrics)), chartOK(t)(DistanceHistogram(&r.Metrics, "")), chartOK(t)(CrossLingualCurves(&r.Metrics))} {
+		s, err := c.Snippet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, s)
 	}
 	stub := `<script>var define = function () { window.__amdCalls = (window.__amdCalls || 0) + 1; }; define.amd = {}; window.__stub = define;</script>`
+	// Also the tooltips that the page adds to the options: heatmap cell
+	// (column 1, row 0), histogram bin 0, a curve's value.
 	check := `<script>
+function tip(sel) { return document.querySelector(sel).layersim.chart.getOption().tooltip[0]; }
+var hist = document.querySelector('.layersim-echarts[data-layersim-state="drawn"]');
 document.body.setAttribute('data-check', JSON.stringify({
   echarts: !!(window.echarts && window.echarts.version), gl: window.__layersimEchartsGL === window.echarts,
-  amdCalls: window.__amdCalls || 0, defineKept: window.define === window.__stub && !!define.amd}));
+  amdCalls: window.__amdCalls || 0, defineKept: window.define === window.__stub && !!define.amd,
+  heatTip: tip('.layersim-heatmap').formatter({value: [1, 0, 0.123456]}),
+  histTip: hist.layersim.chart.getOption().tooltip[0].formatter([{dataIndex: 0, value: 3, seriesName: 'm1', marker: ''}, {dataIndex: 0, value: 2, seriesName: 'm2', marker: ''}]),
+  lineTip: document.querySelectorAll('.layersim-echarts')[1].layersim.chart.getOption().tooltip[0].valueFormatter([2, 0.987654321])}));
 </script>`
-	p := writePage(t, dir, "requirejs.html", stub, heat, heat, proj, check)
+	p := writePage(t, dir, "requirejs.html", stub, append(append([]string{heat, heat}, extra...), check)...)
 	shot := filepath.Join(dir, "requirejs.png")
 	dom, img := open(t, bin, p, shot)
 	st := states(dom)
-	if len(st) != 3 {
-		t.Fatalf("%d charts in the page, want 3", len(st))
+	if len(st) != 5 {
+		t.Fatalf("%d charts in the page, want 5", len(st))
 	}
 	for i, s := range st {
 		if s != "drawn" {
@@ -428,12 +439,22 @@ document.body.setAttribute('data-check', JSON.stringify({
 		}
 	}
 	var got struct {
-		Echarts, GL, DefineKept bool
-		AmdCalls                int
+		Echarts, GL, DefineKept   bool
+		AmdCalls                  int
+		HeatTip, HistTip, LineTip string
 	}
 	bodyJSON(t, dom, "data-check", &got)
 	if !got.Echarts || !got.GL || !got.DefineKept || got.AmdCalls != 0 {
 		t.Errorf("under RequireJS: %+v", got)
+	}
+	wantHeat := h.Info.LangA + " <b>" + h.YLabels[0] + "</b> × " + h.ModelB + " · " + h.Info.LangB + " <b>" + h.XLabels[1] + "</b><br>CKA = <b>0.1235</b>"
+	if !strings.Contains(got.HeatTip, wantHeat) {
+		t.Errorf("heatmap tooltip %q lacks %q", got.HeatTip, wantHeat)
+	}
+	edges := binEdges(allDistances(&r.Metrics))
+	wantHist := "distance " + strconv.FormatFloat(edges[0], 'f', 4, 64) + " to " + strconv.FormatFloat(edges[1], 'f', 4, 64) + "<br>m1: <b>3</b><br>m2: <b>2</b><br>all: <b>5</b>"
+	if got.HistTip != wantHist || got.LineTip != "0.9877" {
+		t.Errorf("tooltips %q and %q, want %q and 0.9877", got.HistTip, got.LineTip, wantHist)
 	}
 
 	// The picture: the heatmap's colours fill its 6×6 cells.
@@ -468,6 +489,14 @@ func TestChromiumReport(t *testing.T) {
 	if strings.Contains(dom, `<pre class="layersim-error">`) {
 		t.Error("a chart reports a failure")
 	}
+}
+
+func allDistances(m *study.Metrics) []float64 {
+	var d []float64
+	for _, p := range m.Pairs {
+		d = append(d, p.D3PerLayer...)
+	}
+	return d
 }
 
 // mix blends two #rrggbb colours like the page's langColor.

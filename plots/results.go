@@ -131,6 +131,11 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 		if len(p.RSAPerLayer) != 0 && len(p.RSAPerLayer) != nA {
 			return nil, fmt.Errorf("pair %s %s–%s: rsa_per_layer has %d values for %d layers", p.Model, p.LangA, p.LangB, len(p.RSAPerLayer), nA)
 		}
+		for k, d := range p.D3PerLayer {
+			if d < 0 {
+				return nil, fmt.Errorf("pair %s %s–%s: negative distance %g at layer index %d", p.Model, p.LangA, p.LangB, d, k)
+			}
+		}
 		vals := append(append(append([]float64{p.CKAMean, p.CKAMedian, p.CKAMin, p.D3Mean, p.D3Median, p.D3Max, p.ProcrustesRes, p.ProcrustesRel},
 			p.CKALastLayer...), p.CKALastLayerB...), p.RSAPerLayer...)
 		if err := finite(vals...); err != nil {
