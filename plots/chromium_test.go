@@ -297,11 +297,15 @@ click('[data-lang="hi"]'); click('[data-model="` + beta + `"]'); click('[data-mo
 click('[data-toggle="links"]'); click('[data-toggle="depth"]'); click('[data-action="reset"]');
 var h = el.layersim, kinds = {}, pressed = el.querySelectorAll('[aria-pressed="false"]').length;
 h.chart.getOption().series.forEach(function (s) { if (s) kinds[s.type] = (kinds[s.type] || 0) + 1; });
+var sel = el.querySelector('[data-control="color"]');
+sel.value = 'depth'; sel.dispatchEvent(new Event('change'));
+var depthColors = h.chart.getOption().series.filter(function (s) { return s && s.id === 'p:0:0'; })[0].data.map(function (d) { return d.itemStyle.color; });
+sel.value = 'model-lang'; sel.dispatchEvent(new Event('change'));
 click('[data-toggle="links"]'); click('[data-toggle="depth"]');
 h.highlight(8);
 var hl = h.chart.getOption().series.filter(function (s) { return s && s.id === 'hl'; })[0];
 document.body.setAttribute('data-after', JSON.stringify({series: kinds, tip: h.tooltip(8),
-  partners: hl.data.map(function (d) { return d.value; }), pressed: pressed}));
+  partners: hl.data.map(function (d) { return d.value; }), pressed: pressed, depthColors: depthColors}));
 </script>`
 	p := writePage(t, dir, "projector.html", "", snippet, panelScript, script)
 	shot := filepath.Join(dir, "projector.png")
@@ -355,12 +359,18 @@ document.body.setAttribute('data-after', JSON.stringify({series: kinds, tip: h.t
 		Tip      string         `json:"tip"`
 		Partners [][3]float64   `json:"partners"`
 		Pressed  int            `json:"pressed"`
+		Depth    []string       `json:"depthColors"`
 	}
 	bodyJSON(t, dom, "data-after", &after)
 	// Links and depth lines off: one scatter per model and language plus
 	// the highlight; no lines.
 	if after.Series["scatter3D"] != 2*len(m.Models)+1 || after.Series["line3D"] != 0 || after.Pressed != 2 {
 		t.Errorf("after toggling lines off: series %v, %d buttons off", after.Series, after.Pressed)
+	}
+	// Coloured by depth, the first model's English layers run from the
+	// first colour of the scale to the last.
+	if n := m.Models[0].Layers; len(after.Depth) != n || after.Depth[0] != viridis[0] || after.Depth[n-1] != viridis[len(viridis)-1] {
+		t.Errorf("depth colours %v, want %d from %s to %s", after.Depth, n, viridis[0], viridis[len(viridis)-1])
 	}
 	// Point 8 is a layer of the first model in Hindi (6 English layers come
 	// first): its partner is the same layer in English.
@@ -426,12 +436,28 @@ document.body.setAttribute('data-check', JSON.stringify({
   histTip: hist.layersim.chart.getOption().tooltip[0].formatter([{dataIndex: 0, value: 3, seriesName: 'm1', marker: ''}, {dataIndex: 0, value: 2, seriesName: 'm2', marker: ''}]),
   lineTip: document.querySelectorAll('.layersim-echarts')[1].layersim.chart.getOption().tooltip[0].valueFormatter([2, 0.987654321])}));
 </script>`
-	p := writePage(t, dir, "requirejs.html", stub, append(append([]string{heat, heat}, extra...), check)...)
+	// Jupyter Notebook 6 inserts outputs with jQuery, which runs each script
+	// as a new element in <head> (document.currentScript is then outside the
+	// fragment): the heatmap once more, that way.
+	snippetJSON, _ := json.Marshal(heat)
+	jquery := `<div id="jq"></div><script>
+(function () {
+  var host = document.getElementById('jq');
+  host.innerHTML = ` + string(snippetJSON) + `;
+  host.querySelectorAll('script').forEach(function (old) {
+    if (old.type && old.type !== 'text/javascript') return;
+    var s = document.createElement('script');
+    s.text = old.textContent;
+    document.head.appendChild(s).parentNode.removeChild(s);
+  });
+})();
+</script>`
+	p := writePage(t, dir, "requirejs.html", stub, append(append([]string{heat, heat}, extra...), jquery, check)...)
 	shot := filepath.Join(dir, "requirejs.png")
 	dom, img := open(t, bin, p, shot)
 	st := states(dom)
-	if len(st) != 5 {
-		t.Fatalf("%d charts in the page, want 5", len(st))
+	if len(st) != 6 {
+		t.Fatalf("%d charts in the page, want 6", len(st))
 	}
 	for i, s := range st {
 		if s != "drawn" {
