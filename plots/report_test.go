@@ -235,3 +235,43 @@ func TestLoadResultsErrors(t *testing.T) {
 		t.Errorf("without heatmaps: %v, %d heatmaps", err, len(r.Heatmaps))
 	}
 }
+
+// TestReportNoPairs: a study of one language has no pairs and no language
+// axis; the report still has the tables and the projector.
+func TestReportNoPairs(t *testing.T) {
+	needAssets(t)
+	m := study.Metrics{N: 4, Languages: []string{"en"}, Split: "test", Measure: "cka",
+		Models: []study.Model{{ID: "org/solo", Slug: "solo", Layers: 3}},
+		Joint: study.Joint{Method: "uncentered",
+			Rows: []study.Row{{Lang: "en", Model: "org/solo", Layer: 1}, {Lang: "en", Model: "org/solo", Layer: 2}, {Lang: "en", Model: "org/solo", Layer: 3}},
+			XYZ:  [][3]float64{{0, 0, 0}, {1, 0, 0}, {1, 1, 0}}},
+		Notes: []string{"language axis needs exactly two languages, got 1"}}
+	dir := t.TempDir()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := Report(dir, &out); err != nil {
+		t.Fatal(err)
+	}
+	text := html.UnescapeString(out.String())
+	for _, want := range []string{`<td class="t">org/solo</td>`, `no pairs`, "<li>" + m.Notes[0] + "</li>"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(text, `id="language-axis"`) {
+		t.Error("a language axis section without an axis")
+	}
+	kinds := map[string]int{}
+	for _, e := range chartsIn(t, out.String()) {
+		kinds[e.kind]++
+	}
+	if kinds["projector"] != 1 || len(kinds) != 1 {
+		t.Errorf("charts %v, want the projector only", kinds)
+	}
+}
