@@ -1,0 +1,62 @@
+package docker
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// dockerfilelint is where scripts/setup installs dockerfilelint 1.8.0
+// (pinned by lint/package-lock.json).
+var dockerfilelint = filepath.Join("lint", "node_modules", ".bin", "dockerfilelint")
+
+// TestDockerfilelint runs dockerfilelint on both files and fails on any
+// issue. It is skipped when scripts/setup has not installed it, or when
+// node is missing.
+func TestDockerfilelint(t *testing.T) {
+	if _, err := os.Stat(dockerfilelint); err != nil {
+		t.Skipf("dockerfilelint not installed (scripts/setup installs it): %v", err)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not found")
+	}
+	for _, name := range dockerfiles {
+		// Its exit status is the number of issues; the JSON says which.
+		out, err := exec.Command(dockerfilelint, "-j", name).Output()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		r, jerr := unmarshalLint(out)
+		if jerr != nil || len(r.Files) != 1 {
+			t.Fatalf("%s: dockerfilelint output %q (%v, %v)", name, out, err, jerr)
+		}
+		for _, is := range r.Files[0].Issues {
+			t.Errorf("%s:%s: %s: %s", name, is.Line, is.Category, is.Title)
+		}
+		if err != nil && len(r.Files[0].Issues) == 0 {
+			t.Errorf("%s: dockerfilelint failed with no issue reported: %v", name, err)
+		}
+	}
+}
+
+// TestHadolint runs hadolint, when on PATH, on both files. DL3008 (pin apt
+// package versions) is ignored: the images take the packages of the pinned
+// Debian or Ubuntu release, as scripts/setup does on any machine.
+func TestHadolint(t *testing.T) {
+	bin, err := exec.LookPath("hadolint")
+	if err != nil {
+		t.Skip("hadolint not on PATH (neither Debian nor npm packages it)")
+	}
+	for _, name := range dockerfiles {
+		var out bytes.Buffer
+		cmd := exec.Command(bin, "--no-color", "--failure-threshold", "warning", "--ignore", "DL3008", name)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			t.Errorf("hadolint %s: %v\n%s", name, err, out.String())
+		}
+	}
+}
