@@ -4,7 +4,7 @@
 // Dockerfile is the CPU image, Dockerfile.cuda the same on NVIDIA's CUDA
 // runtime image with XLA's PJRT CUDA plugin in place; README.md tells how
 // to build and run them. Both build from the repository root and run the
-// set-up scripts that the README and .ci/run use (scripts/setup, and
+// set-up script that the README and .ci/run use (scripts/setup, which runs
 // scripts/gonb-setup for the Jupyter kernel), so the three cannot drift.
 //
 // The tests parse both Dockerfiles with BuildKit's own Dockerfile parser
@@ -15,8 +15,9 @@
 //   - every COPY source exists and is not left out of the build context by
 //     the Dockerfile's .dockerignore, which keeps node_modules out so that the
 //     image installs the npm packages from their lock files;
-//   - the images run scripts/setup, the script .ci/run runs, after copying
-//     the checkout, and scripts/gonb-setup after copying what it reads;
+//   - the images run scripts/setup, the script .ci/run runs, from a copy of
+//     the whole checkout, and through it scripts/gonb-setup, with the kernel
+//     registered where every user's Jupyter looks;
 //   - base images are pinned by a version tag and a sha256 digest, and pip
 //     installs name exact versions;
 //   - the last USER before CMD and ENTRYPOINT is not root;

@@ -3,6 +3,7 @@ package docker
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -181,6 +182,7 @@ func ciScripts(t *testing.T) []string {
 type scriptRun struct {
 	image  string // the script's path in the image
 	copies []copyStep
+	env    map[string]string // the script's environment from ARG, ENV and NAME=value words
 }
 
 // scriptRuns returns the RUNs of the final stage that start the
@@ -207,7 +209,12 @@ func scriptRuns(t *testing.T, d *dockerfile, repoPath string) []scriptRun {
 				return err
 			}
 			if imagePath(st.copies, abs) == repoPath {
-				runs = append(runs, scriptRun{image: abs, copies: slices.Clone(st.copies)})
+				env := maps.Clone(st.env)
+				for _, a := range sc.assigns {
+					k, v, _ := strings.Cut(a, "=")
+					env[k] = v
+				}
+				runs = append(runs, scriptRun{image: abs, copies: slices.Clone(st.copies), env: env})
 			}
 		}
 		return nil
@@ -215,10 +222,16 @@ func scriptRuns(t *testing.T, d *dockerfile, repoPath string) []scriptRun {
 	return runs
 }
 
+// systemJupyterDirs are the data folders every user's Jupyter searches for
+// kernels (jupyter_core's SYSTEM_JUPYTER_PATH on Linux).
+var systemJupyterDirs = []string{"/usr/local/share/jupyter", "/usr/share/jupyter"}
+
 // TestSetupScripts checks the one source of truth: each image runs the
-// set-up script that .ci/run runs (and the README tells to run), and
-// scripts/gonb-setup, each from a copy of the whole checkout, as on any
-// machine.
+// set-up script that .ci/run runs (and the README tells to run) from a copy
+// of the whole checkout, and scripts/gonb-setup the same way (directly, or
+// through scripts/setup if that runs it), with JUPYTER_DATA_DIR set to a
+// folder where the image's user finds the kernel (by default it would go to
+// root's home).
 func TestSetupScripts(t *testing.T) {
 	scripts := ciScripts(t)
 	if !slices.Contains(scripts, "scripts/setup") {
@@ -233,25 +246,48 @@ func TestSetupScripts(t *testing.T) {
 			t.Errorf("README.md does not run ./%s", s)
 		}
 	}
-	gonb, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "gonb-setup"))
+	for _, s := range []string{"setup", "gonb-setup"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, "scripts", s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `cd "$(dirname "$0")/.."`) {
+			t.Fatalf(`scripts/%s no longer takes the checkout as $(dirname "$0")/..: update this test`, s)
+		}
+	}
+	setup, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "setup"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(gonb), `root=$(cd "$(dirname "$0")/.." && pwd)`) {
-		t.Fatal(`scripts/gonb-setup no longer takes the checkout as $(dirname "$0")/..: update this test`)
-	}
+	setupRunsGonb := regexp.MustCompile(`(?m)^\s*\./scripts/gonb-setup(\s|$)`).Match(setup)
 	forEach(t, func(t *testing.T, d *dockerfile) {
-		for _, s := range append(slices.Clone(scripts), "scripts/gonb-setup") {
-			runs := scriptRuns(t, d, s)
-			if len(runs) == 0 {
-				t.Errorf("no RUN of %s", s)
-			}
+		fromCheckout := func(s string, runs []scriptRun) {
 			for _, r := range runs {
 				// The scripts take the checkout to be their folder's parent.
 				root := path.Dir(path.Dir(r.image))
 				if got := imagePath(r.copies, root); got != "." {
 					t.Errorf("%s runs at %s, which holds %q of the repository, not all of it", s, root, got)
 				}
+			}
+		}
+		for _, s := range scripts {
+			runs := scriptRuns(t, d, s)
+			if len(runs) == 0 {
+				t.Errorf("no RUN of %s", s)
+			}
+			fromCheckout(s, runs)
+		}
+		kernel := scriptRuns(t, d, "scripts/gonb-setup")
+		fromCheckout("scripts/gonb-setup", kernel)
+		if setupRunsGonb {
+			kernel = append(kernel, scriptRuns(t, d, "scripts/setup")...)
+		}
+		if len(kernel) == 0 {
+			t.Error("scripts/gonb-setup runs neither in a RUN nor from scripts/setup")
+		}
+		for _, r := range kernel {
+			if dir := r.env["JUPYTER_DATA_DIR"]; !slices.Contains(systemJupyterDirs, dir) {
+				t.Errorf("%s registers the kernel with JUPYTER_DATA_DIR=%q, want one of %q", r.image, dir, systemJupyterDirs)
 			}
 		}
 	})
