@@ -21,12 +21,12 @@ func TestSplitImageRef(t *testing.T) {
 	}{
 		{in: "golang:1.26.8-bookworm@" + dig, want: imageRef{"golang", "1.26.8-bookworm", dig}},
 		{in: "nvidia/cuda:12.8.1-runtime-ubuntu24.04@" + dig, want: imageRef{"nvidia/cuda", "12.8.1-runtime-ubuntu24.04", dig}},
-		{in: "registry.example:5000/team/img:1.2@" + dig, want: imageRef{"registry.example:5000/team/img", "1.2", dig}},
+		{in: "localhost:5000/team/img:1.2@" + dig, want: imageRef{"localhost:5000/team/img", "1.2", dig}},
 		{in: "golang:1.26.8-bookworm", want: imageRef{"golang", "1.26.8-bookworm", ""}, pinnedErr: true},
 		{in: "golang@" + dig, want: imageRef{"golang", "", dig}, pinnedErr: true},
 		{in: "golang:latest@" + dig, want: imageRef{"golang", "latest", dig}, pinnedErr: true},
 		{in: "golang:bookworm@" + dig, want: imageRef{"golang", "bookworm", dig}, pinnedErr: true},
-		{in: "registry.example:5000/img", want: imageRef{"registry.example:5000/img", "", ""}, pinnedErr: true},
+		{in: "localhost:5000/img", want: imageRef{"localhost:5000/img", "", ""}, pinnedErr: true},
 		{in: "golang", want: imageRef{"golang", "", ""}, pinnedErr: true},
 		{in: "golang:1.26@sha256:abc", wantErr: true},
 		{in: "golang:1.26@md5:" + strings.Repeat("a", 32), wantErr: true},
@@ -81,7 +81,7 @@ func TestPipRequirements(t *testing.T) {
 	}{
 		{args: "/opt/jupyterlab/bin/pip install --no-cache-dir jupyterlab==4.5.6", reqs: []string{"jupyterlab==4.5.6"}, ok: true},
 		{args: "pip3 install --target /tmp/pjrt a==1 b[x,y]==2.0", reqs: []string{"a==1", "b[x,y]==2.0"}, ok: true},
-		{args: "python3 -m pip install -i https://example/simple c>=1", reqs: []string{"c>=1"}, ok: true},
+		{args: "python3 -m pip install -i http://localhost/simple c>=1", reqs: []string{"c>=1"}, ok: true},
 		{args: "pip install -r requirements.txt", ok: true, wantErr: true},
 		{args: "pip download x==1"},
 		{args: "python3 -m venv /opt/x"},
