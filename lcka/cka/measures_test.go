@@ -71,7 +71,7 @@ func randomOrthogonal(rng *rand.Rand, d int) *mat.Dense {
 	return &q
 }
 
-func close(got, want, tol float64) bool {
+func near(got, want, tol float64) bool {
 	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
 }
 
@@ -85,7 +85,7 @@ func TestAgainstNumpy(t *testing.T) {
 				t.Errorf("%s %s: %v", c.Name, what, err)
 				return
 			}
-			if !close(got, want, tol) {
+			if !near(got, want, tol) {
 				t.Errorf("%s %s = %.15g, numpy %.15g", c.Name, what, got, want)
 			}
 		}
@@ -119,7 +119,7 @@ func TestAgainstNumpy(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, want := range c.SignatureXHead {
-			if !close(sig[i], want, tol) {
+			if !near(sig[i], want, tol) {
 				t.Errorf("%s signature[%d] = %g, numpy %g", c.Name, i, sig[i], want)
 			}
 		}
@@ -169,16 +169,16 @@ func TestInvariances(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !close(got, base, 1e-10) {
+			if !near(got, base, 1e-10) {
 				t.Errorf("%s changed under %s: %g → %g", m.name, tr.name, base, got)
 			}
 		}
 		self, err := m.fn(x, x)
-		if err != nil || !close(self, 1, 1e-12) {
+		if err != nil || !near(self, 1, 1e-12) {
 			t.Errorf("%s(x, x) = %g, %v; want 1", m.name, self, err)
 		}
 		sym, _ := m.fn(&y, x)
-		if !close(sym, base, 1e-12) {
+		if !near(sym, base, 1e-12) {
 			t.Errorf("%s not symmetric: %g vs %g", m.name, base, sym)
 		}
 	}
@@ -197,7 +197,7 @@ func TestSignatureDotIsStandardizedCKA(t *testing.T) {
 		dot += sx[i] * sy[i]
 	}
 	want, _ := Standardized(x, y)
-	if !close(dot, want, 1e-12) {
+	if !near(dot, want, 1e-12) {
 		t.Errorf("signature dot %g, standardized CKA %g", dot, want)
 	}
 }
@@ -227,7 +227,7 @@ func TestRoutesAgree(t *testing.T) {
 		g, _ := LinearRoute(x, y, Gram)
 		f, _ := LinearRoute(x, y, Feature)
 		a, _ := Linear(x, y)
-		if !close(g, f, 1e-12) || !close(a, g, 1e-12) {
+		if !near(g, f, 1e-12) || !near(a, g, 1e-12) {
 			t.Errorf("dims %v: gram %g feature %g auto %g", dims, g, f, a)
 		}
 	}
@@ -291,7 +291,7 @@ func TestCenteredGramIsSignature(t *testing.T) {
 	s = math.Sqrt(s)
 	for i := 0; i < 15; i++ {
 		for j := 0; j < 15; j++ {
-			if !close(g.At(i, j)/s, sig[i*15+j], 1e-12) {
+			if !near(g.At(i, j)/s, sig[i*15+j], 1e-12) {
 				t.Fatalf("(%d,%d): %g vs signature %g", i, j, g.At(i, j)/s, sig[i*15+j])
 			}
 		}

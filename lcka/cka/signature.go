@@ -3,6 +3,9 @@ package cka
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -44,100 +47,89 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	L := src.Len()
 	debiased := opt.Measure == MeasureDebiased
 	res := &Result{ConstantColumns: make([]int, L), Route: "signatures"}
-	var (
-		sigs      *tensors.Tensor
-		rowSums   [][]float64
-		starts    []int // row blocks
-		sigLen    int   // values per signature
-		chunk     int
-		n         int
-		gram      *graph.Exec
-		inputs    = map[int][]*tensors.Tensor{} // reusable input blocks per width
-		finalizes []func()
-	)
-	defer func() {
-		for _, f := range finalizes {
-			f()
+	first, err := src.Layer(0)
+	if err != nil {
+		return nil, fmt.Errorf("cka: loading %s: %w", src.Name(0), err)
+	}
+	n := first.Rows
+	if n < 2 {
+		return nil, fmt.Errorf("cka: %s: need at least 2 inputs, got %d", src.Name(0), n)
+	}
+	if debiased && n < 4 {
+		return nil, fmt.Errorf("cka: debiased CKA needs n ≥ 4 inputs, got %d", n)
+	}
+	b := n
+	if !debiased {
+		blocks := (n + gramBlock - 1) / gramBlock
+		b = (n + blocks - 1) / blocks
+	}
+	var starts []int // row blocks
+	for s := 0; s < n; s += b {
+		starts = append(starts, s)
+	}
+	starts = append(starts, n)
+	nb := len(starts) - 1
+	sigLen := 0 // values per signature
+	for r := 0; r < nb; r++ {
+		for c := r; c < nb; c++ {
+			sigLen += (starts[r+1] - starts[r]) * (starts[c+1] - starts[c])
 		}
-	}()
-	for i := 0; i < L; i++ {
-		m, err := src.Layer(i)
-		if err != nil {
-			return nil, fmt.Errorf("cka: loading %s: %w", src.Name(i), err)
+	}
+	chunk := min(signatureChunk, sigLen)
+	chunks := (sigLen + chunk - 1) / chunk
+	// Chunk-major, [chunks, L, chunk], so the product needs no transposition;
+	// the padding of the last chunk stays zero.
+	sigs, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, chunks, L, chunk))
+	if err != nil {
+		return nil, fmt.Errorf("cka: allocating the signatures: %w", err)
+	}
+	defer sigs.FinalizeAll()
+	var rowSums [][]float64
+	if debiased {
+		rowSums = make([][]float64, L)
+	}
+	gram, err := graph.NewExec(backend, func(in []*graph.Node) []*graph.Node {
+		var out []*graph.Node
+		for r := range in {
+			for c := r; c < len(in); c++ {
+				g := graph.Einsum("nd,md->nm", in[r], in[c])
+				if c != r {
+					g = graph.MulScalar(g, math.Sqrt2)
+				}
+				out = append(out, g)
+			}
 		}
+		return out
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cka: building the Gram graph: %w", err)
+	}
+	defer gram.Finalize()
+
+	// process computes the signature of layer i into sigs, with bufs holding
+	// reusable input blocks per width for the calling worker.
+	process := func(i int, m Matrix, bufs map[int][]*tensors.Tensor) error {
 		if m.Rows*m.Cols != len(m.Data) || m.Rows <= 0 || m.Cols <= 0 {
-			return nil, fmt.Errorf("cka: %s: shape %d×%d does not match %d values", src.Name(i), m.Rows, m.Cols, len(m.Data))
+			return fmt.Errorf("cka: %s: shape %d×%d does not match %d values", src.Name(i), m.Rows, m.Cols, len(m.Data))
 		}
-		if i == 0 {
-			n = m.Rows
-			if n < 2 {
-				return nil, fmt.Errorf("cka: %s: need at least 2 inputs, got %d", src.Name(i), n)
-			}
-			if debiased && n < 4 {
-				return nil, fmt.Errorf("cka: debiased CKA needs n ≥ 4 inputs, got %d", n)
-			}
-			b := n
-			if !debiased {
-				blocks := (n + gramBlock - 1) / gramBlock
-				b = (n + blocks - 1) / blocks
-			}
-			for s := 0; s < n; s += b {
-				starts = append(starts, s)
-			}
-			starts = append(starts, n)
-			nb := len(starts) - 1
-			for r := 0; r < nb; r++ {
-				for c := r; c < nb; c++ {
-					sigLen += (starts[r+1] - starts[r]) * (starts[c+1] - starts[c])
-				}
-			}
-			chunk = min(signatureChunk, sigLen)
-			chunks := (sigLen + chunk - 1) / chunk
-			// Chunk-major, [chunks, L, chunk], so the product needs no
-			// transposition; the padding of the last chunk stays zero.
-			if sigs, err = tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, chunks, L, chunk)); err != nil {
-				return nil, fmt.Errorf("cka: allocating the signatures: %w", err)
-			}
-			finalizes = append(finalizes, func() { sigs.FinalizeAll() })
-			if debiased {
-				rowSums = make([][]float64, L)
-			}
-			gram, err = graph.NewExec(backend, func(in []*graph.Node) []*graph.Node {
-				var out []*graph.Node
-				for r := range in {
-					for c := r; c < len(in); c++ {
-						g := graph.Einsum("nd,md->nm", in[r], in[c])
-						if c != r {
-							g = graph.MulScalar(g, math.Sqrt2)
-						}
-						out = append(out, g)
-					}
-				}
-				return out
-			})
-			if err != nil {
-				return nil, fmt.Errorf("cka: building the Gram graph: %w", err)
-			}
-			finalizes = append(finalizes, gram.Finalize)
-		} else if m.Rows != n {
-			return nil, fmt.Errorf("cka: %s has %d inputs but %s has %d: all layers must hold the same inputs", src.Name(i), m.Rows, src.Name(0), n)
+		if m.Rows != n {
+			return fmt.Errorf("cka: %s has %d inputs but %s has %d: all layers must hold the same inputs", src.Name(i), m.Rows, src.Name(0), n)
 		}
 		mean, factor, constant, err := columnTransform(m, opt.Measure == MeasureStandardized)
 		if err != nil {
-			return nil, fmt.Errorf("cka: %s: %w", src.Name(i), err)
+			return fmt.Errorf("cka: %s: %w", src.Name(i), err)
 		}
 		res.ConstantColumns[i] = constant
-		in := inputs[m.Cols]
+		in := bufs[m.Cols]
 		if in == nil {
-			for k := 0; k+1 < len(starts); k++ {
+			for k := 0; k < nb; k++ {
 				t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, starts[k+1]-starts[k], m.Cols))
 				if err != nil {
-					return nil, fmt.Errorf("cka: allocating an input buffer: %w", err)
+					return fmt.Errorf("cka: allocating an input buffer: %w", err)
 				}
-				finalizes = append(finalizes, func() { t.FinalizeAll() })
 				in = append(in, t)
 			}
-			inputs[m.Cols] = in
+			bufs[m.Cols] = in
 		}
 		args := make([]any, len(in))
 		for k, t := range in {
@@ -146,9 +138,14 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 		}
 		outs, err := gram.Exec(args...)
 		if err != nil {
-			return nil, fmt.Errorf("cka: Gram matrix of %s: %w", src.Name(i), err)
+			return fmt.Errorf("cka: Gram matrix of %s: %w", src.Name(i), err)
 		}
-		err = tensors.MutableFlatData(sigs, func(all []float32) {
+		defer func() {
+			for _, o := range outs {
+				o.FinalizeAll()
+			}
+		}()
+		return tensors.MutableFlatData(sigs, func(all []float32) {
 			pos := 0 // position in the signature
 			for _, o := range outs {
 				tensors.ConstFlatData(o, func(g []float32) {
@@ -174,15 +171,71 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 				rowSums[i] = rs
 			}
 		})
-		for _, o := range outs {
-			o.FinalizeAll()
+	}
+
+	// Layers are loaded one at a time, in order, and processed by a few
+	// workers: the Go backend runs a small Gram block on one core, so two
+	// layers at once keep two cores busy.
+	type job struct {
+		i int
+		m Matrix
+	}
+	jobs := make(chan job)
+	errs := make(chan error, 1)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4, L))
+	var allBufs []map[int][]*tensors.Tensor
+	for w := 0; w < workers; w++ {
+		bufs := map[int][]*tensors.Tensor{}
+		allBufs = append(allBufs, bufs)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := process(j.i, j.m, bufs); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					continue
+				}
+				if d := done.Add(1); opt.Progress != nil {
+					opt.Progress(int(d), L+1)
+				}
+			}
+		}()
+	}
+	var loadErr error
+	for i := 0; i < L; i++ {
+		if len(errs) > 0 {
+			break
 		}
-		if err != nil {
-			return nil, err
+		m := first
+		if i > 0 {
+			if m, loadErr = src.Layer(i); loadErr != nil {
+				loadErr = fmt.Errorf("cka: loading %s: %w", src.Name(i), loadErr)
+				break
+			}
 		}
-		if opt.Progress != nil {
-			opt.Progress(i+1, L+1)
+		jobs <- job{i, m}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, bufs := range allBufs {
+		for _, in := range bufs {
+			for _, t := range in {
+				t.FinalizeAll()
+			}
 		}
+	}
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
 	}
 	prod, err := graph.NewExec(backend, func(f *graph.Node) *graph.Node {
 		p := graph.Einsum("clk,cmk->clm", f, f)
