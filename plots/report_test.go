@@ -31,7 +31,7 @@ func TestReport(t *testing.T) {
 
 	// Tables: every model and every pair, with the numbers as metrics.json has them.
 	for _, mo := range m.Models {
-		row := fmt.Sprintf(`<tr><td class="t">%s</td><td class="t">%s</td><td>%d</td></tr>`, mo.ID, mo.Slug, mo.Layers)
+		row := fmt.Sprintf(`<tr><td class="t">%s</td><td class="t">%s</td><td>%d</td><td class="t">%s</td></tr>`, mo.ID, mo.Slug, mo.Layers, mo.TokenSummary(m.Languages))
 		if !strings.Contains(text, row) {
 			t.Errorf("models table lacks %s", row)
 		}

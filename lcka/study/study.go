@@ -1,6 +1,7 @@
 package study
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -56,6 +57,42 @@ type Model struct {
 	ID     string `json:"id"`
 	Slug   string `json:"slug"`
 	Layers int    `json:"layers"`
+	// Tokens holds, per language, the tokens per prompt that the extraction
+	// recorded in meta.json ("tokens_per_text"), when it did.
+	Tokens map[string]*TokenStats `json:"tokens_per_text,omitempty"`
+}
+
+// TokenStats summarizes the tokens per prompt of one language.
+type TokenStats struct {
+	Mean      float64 `json:"mean"`
+	Median    float64 `json:"median"`
+	Max       int     `json:"max"`
+	Truncated int     `json:"truncated"`
+}
+
+// TokenSummary reads the mean tokens per prompt by language, with the ratio
+// of each language to the first, e.g. "en 42.5, hi 101.2 (2.38×)"; "" when
+// the extraction recorded none.
+func (m Model) TokenSummary(langs []string) string {
+	var parts []string
+	var base float64
+	for i, l := range langs {
+		t := m.Tokens[l]
+		if t == nil {
+			continue
+		}
+		p := fmt.Sprintf("%s %.1f", l, t.Mean)
+		if i == 0 {
+			base = t.Mean
+		} else if base > 0 {
+			p += fmt.Sprintf(" (%.2f×)", t.Mean/base)
+		}
+		if t.Truncated > 0 {
+			p += fmt.Sprintf(", %d truncated", t.Truncated)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Row names one point of the joint embedding: a layer of a model in a language.
@@ -215,7 +252,19 @@ func Analyze(opt Options) (*Result, error) {
 					slug, l, len(s.Layers), s.Model, opt.Langs[0], len(first.Layers), first.Model)
 			}
 		}
-		m.Models = append(m.Models, Model{ID: first.Model, Slug: slug, Layers: len(first.Layers)})
+		model := Model{ID: first.Model, Slug: slug, Layers: len(first.Layers)}
+		for _, l := range opt.Langs {
+			if raw, ok := bySlug[slug][l].Meta.Extra["tokens_per_text"]; ok {
+				var t TokenStats
+				if err := json.Unmarshal(raw, &t); err == nil {
+					if model.Tokens == nil {
+						model.Tokens = map[string]*TokenStats{}
+					}
+					model.Tokens[l] = &t
+				}
+			}
+		}
+		m.Models = append(m.Models, model)
 		for _, l := range opt.Langs {
 			s := bySlug[slug][l]
 			if n == 0 || s.Rows < n {

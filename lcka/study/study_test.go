@@ -196,3 +196,13 @@ func TestAnalyzeErrors(t *testing.T) {
 		t.Error("bad RSA method: no error")
 	}
 }
+
+func TestTokenSummary(t *testing.T) {
+	m := Model{Tokens: map[string]*TokenStats{"en": {Mean: 40}, "hi": {Mean: 96, Truncated: 2}}}
+	if got, want := m.TokenSummary([]string{"en", "hi"}), "en 40.0; hi 96.0 (2.40×), 2 truncated"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := (Model{}).TokenSummary([]string{"en"}); got != "" {
+		t.Errorf("no tokens: %q", got)
+	}
+}
