@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // Distance returns the squared Procrustes distance between two
@@ -186,26 +188,9 @@ func residual(total, nuc float64) (res, rel float64, err error) {
 // checkInput validates a matrix argument and returns it as a *mat.Dense,
 // without copying when it already is one.
 func checkInput(name string, x mat.Matrix) (*mat.Dense, error) {
-	if x == nil {
-		return nil, fmt.Errorf("procrustes: %s is nil", name)
-	}
-	if d, ok := x.(*mat.Dense); ok && (d == nil || d.IsEmpty()) {
-		return nil, fmt.Errorf("procrustes: %s is empty", name)
-	}
-	r, c := x.Dims()
-	if r == 0 || c == 0 {
-		return nil, fmt.Errorf("procrustes: %s is empty (%d×%d)", name, r, c)
-	}
-	d, ok := x.(*mat.Dense)
-	if !ok {
-		d = mat.DenseCopyOf(x)
-	}
-	for i := 0; i < r; i++ {
-		for j, v := range d.RawRowView(i) {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("procrustes: %s has non-finite value %v at row %d, column %d", name, v, i, j)
-			}
-		}
+	d, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("procrustes: %w", err)
 	}
 	return d, nil
 }

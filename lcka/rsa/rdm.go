@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // minSamples is the least number of samples (rows) RSA accepts: n samples
@@ -15,28 +17,9 @@ const minSamples = 3
 // without copying when it already is one. name says which input it is in
 // error messages.
 func checkInput(name string, x mat.Matrix) (*mat.Dense, error) {
-	if x == nil {
-		return nil, fmt.Errorf("rsa: %s is nil", name)
-	}
-	if d, ok := x.(*mat.Dense); ok {
-		if d == nil || d.IsEmpty() {
-			return nil, fmt.Errorf("rsa: %s is empty", name)
-		}
-	}
-	r, c := x.Dims()
-	if r == 0 || c == 0 {
-		return nil, fmt.Errorf("rsa: %s is empty (%d×%d)", name, r, c)
-	}
-	d, ok := x.(*mat.Dense)
-	if !ok {
-		d = mat.DenseCopyOf(x)
-	}
-	for i := 0; i < r; i++ {
-		for j, v := range d.RawRowView(i) {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("rsa: %s has non-finite value %v at row %d, column %d", name, v, i, j)
-			}
-		}
+	d, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("rsa: %w", err)
 	}
 	return d, nil
 }

@@ -1,0 +1,37 @@
+// Package dense checks matrix arguments of the similarity packages.
+package dense
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Checked returns x as a *mat.Dense (without copying when it is one) after
+// checking that it is non-empty and finite; name says which argument it is
+// in the error.
+func Checked(x mat.Matrix, name string) (*mat.Dense, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%s is nil", name)
+	}
+	if d, ok := x.(*mat.Dense); ok && (d == nil || d.IsEmpty()) {
+		return nil, fmt.Errorf("%s is empty", name)
+	}
+	r, c := x.Dims()
+	if r == 0 || c == 0 {
+		return nil, fmt.Errorf("%s is empty (%d×%d)", name, r, c)
+	}
+	d, ok := x.(*mat.Dense)
+	if !ok {
+		d = mat.DenseCopyOf(x)
+	}
+	for i := 0; i < r; i++ {
+		for j, v := range d.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%s has non-finite value %v at row %d, column %d", name, v, i, j)
+			}
+		}
+	}
+	return d, nil
+}

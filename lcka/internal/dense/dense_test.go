@@ -1,0 +1,32 @@
+package dense
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func TestChecked(t *testing.T) {
+	good := mat.NewDense(2, 2, []float64{1, 2, 3, 4})
+	if d, err := Checked(good, "x"); err != nil || d != good {
+		t.Errorf("good input: %v, copied: %v", err, d != good)
+	}
+	if d, err := Checked(good.T(), "x"); err != nil || d.At(0, 1) != 3 {
+		t.Errorf("transposed input: %v", err)
+	}
+	for _, c := range []struct {
+		x   mat.Matrix
+		msg string
+	}{
+		{nil, "x is nil"},
+		{&mat.Dense{}, "x is empty"},
+		{mat.NewDense(2, 2, []float64{1, math.NaN(), 3, 4}), "x has non-finite value NaN at row 0, column 1"},
+		{mat.NewDense(1, 2, []float64{math.Inf(1), 0}), "x has non-finite value +Inf at row 0, column 0"},
+	} {
+		if _, err := Checked(c.x, "x"); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("error %v, want %q", err, c.msg)
+		}
+	}
+}
