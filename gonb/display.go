@@ -20,6 +20,17 @@ func IsNotebook() bool { return gonbui.IsNotebook }
 func HTML(fragment string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(fragment)
+		flush()
+	}
+}
+
+// flush waits until GoNB has taken everything displayed so far: a large
+// output (a chart inlines about 1.7 MB of JavaScript) sent just before the
+// cell's program ends is otherwise sometimes lost. It only waits when GoNB's
+// answering pipe is a real pipe (tests stand a plain file in for it).
+func flush() {
+	if fi, err := os.Stat(os.Getenv("GONB_PIPE_BACK")); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		gonbui.Sync()
 	}
 }
 
@@ -41,6 +52,7 @@ func Chart(c Snippeter) error {
 		return err
 	}
 	gonbui.DisplayHTML(s)
+	flush()
 	return nil
 }
 

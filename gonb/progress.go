@@ -129,6 +129,7 @@ func (p *Progress) Done(message string) {
 	}
 	if gonbui.IsNotebook {
 		gonbui.UpdateHTML(p.id, p.htmlLocked(t))
+		flush()
 		return
 	}
 	fmt.Fprintln(textOut(), p.textLocked(t))

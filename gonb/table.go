@@ -158,6 +158,7 @@ func WriteTableText(w io.Writer, caption string, header []string, rows [][]strin
 func Table(caption string, header []string, rows [][]string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHTML(TableHTML(caption, header, rows))
+		flush()
 		return
 	}
 	_ = WriteTableText(textOut(), caption, header, rows)
@@ -193,4 +194,5 @@ func Metrics(m *study.Metrics) {
 		b.WriteString(`</ul>`)
 	}
 	gonbui.DisplayHTML(b.String())
+	flush()
 }
