@@ -41,13 +41,18 @@
 //
 // # All pairs at scale
 //
-// AllPairs computes the CKA matrix over any list of layers in one call. It
-// preprocesses each layer once (centering or standardizing), then sweeps the
-// n×n Gram matrices tile by tile, so the L×n² signature matrix is never formed
-// when it does not fit: every tile computes Kᵢ[r, c] for all layers with GoMLX
-// and adds the L×L inner products of the tiles into a float64 accumulator. Only
-// tiles on or above the diagonal are computed. Layers that do not fit the memory
-// budget are kept in a scratch file, read one row block at a time.
+// AllPairs computes the CKA matrix over any list of layers in one call, by
+// one of two routes, both with GoMLX. When the L signatures fit a quarter of
+// the memory budget (small n), it streams the layers once: each is centered
+// or standardized, the blocks on and above the diagonal of its Gram matrix
+// are kept as its signature (off-diagonal blocks scaled by √2), and one
+// product of the signature matrix with itself gives every inner product,
+// summed in float32 over chunks of 16,384 values and in float64 across
+// chunks. Otherwise it preprocesses each layer once and sweeps the n×n Gram
+// matrices tile by tile, on and above the diagonal, adding each tile's L×L
+// inner products into a float64 accumulator, so the L×n² signature matrix is
+// never formed; layers beyond half the budget are kept in a scratch file and
+// read one row block at a time.
 //
 // # Bad input
 //
