@@ -95,5 +95,18 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	step("report: %s", report)
 	printSummary(res, resultsDir, time.Since(start))
+	fmt.Fprint(stdout, studyModelsHint)
 	return nil
 }
+
+// studyModelsHint says how to run the original study's models instead of the
+// built-in tiny ones.
+const studyModelsHint = `
+The study's models run the same way (weights from the Hugging Face hub; the
+meta-llama models are gated: set HF_TOKEN):
+  for m in meta-llama/Llama-3.2-1B meta-llama/Llama-3.2-3B meta-llama/Llama-3.1-8B openai/gpt-oss-20b; do
+    layersim extract --model $m --data global-mmlu-lite --langs en,hi --n 400 --out study/artifacts
+  done
+  layersim analyze --artifacts study/artifacts --langs en,hi --out study/results
+  layersim report --results study/results
+`

@@ -53,7 +53,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	if !strings.Contains(stdout.String(), "report: ") {
+	if !strings.Contains(stdout.String(), "report: ") || !strings.Contains(stdout.String(), "openai/gpt-oss-20b") {
 		t.Errorf("demo output:\n%s", stdout.String())
 	}
 }
