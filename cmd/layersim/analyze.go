@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func runAnalyze(args []string) error {
 	if !*quiet {
 		fmt.Fprintf(os.Stderr, "\r\033[K")
 	}
-	printSummary(res, *out, time.Since(start))
+	printSummary(os.Stdout, res, *out, time.Since(start))
 	return nil
 }
 
@@ -73,7 +74,7 @@ func parseMeasure(s string) (cka.Measure, error) {
 }
 
 // stageProgress prints one updating line per stage.
-func stageProgress(w *os.File) func(stage string, done, total int) {
+func stageProgress(w io.Writer) func(stage string, done, total int) {
 	last := time.Time{}
 	return func(stage string, done, total int) {
 		if time.Since(last) < 200*time.Millisecond && done < total {
@@ -84,11 +85,11 @@ func stageProgress(w *os.File) func(stage string, done, total int) {
 	}
 }
 
-func printSummary(res *study.Result, out string, took time.Duration) {
+func printSummary(w io.Writer, res *study.Result, out string, took time.Duration) {
 	m := res.Metrics
-	fmt.Printf("%d models × %d languages × n = %d prompts, %d layers in all, %s\n", len(m.Models), len(m.Languages), m.N, len(m.Joint.Rows), took.Round(time.Millisecond))
+	fmt.Fprintf(w, "%d models × %d languages × n = %d prompts, %d layers in all, %s\n", len(m.Models), len(m.Languages), m.N, len(m.Joint.Rows), took.Round(time.Millisecond))
 	if a := m.LanguageAxis; a != nil {
-		fmt.Printf("language axis: coordinate %d, r = %.3f\n", a.Component+1, a.CorrOverall)
+		fmt.Fprintf(w, "language axis: coordinate %d, r = %.3f\n", a.Component+1, a.CorrOverall)
 	}
 	for _, p := range m.Pairs {
 		ci, pv := "", ""
@@ -98,11 +99,11 @@ func printSummary(res *study.Result, out string, took time.Duration) {
 		if p.PermP != nil {
 			pv = fmt.Sprintf(" p=%.3g", *p.PermP)
 		}
-		fmt.Printf("%s %s–%s: pair CKA mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %.3f\n",
+		fmt.Fprintf(w, "%s %s–%s: pair CKA mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %.3f\n",
 			p.Model, p.LangA, p.LangB, p.CKAMean, ci, pv, p.CKAMedian, p.CKAMin, p.D3Mean, p.ProcrustesRel)
 	}
 	for _, n := range m.Notes {
-		fmt.Println("note:", n)
+		fmt.Fprintln(w, "note:", n)
 	}
-	fmt.Printf("results in %s\n", out)
+	fmt.Fprintf(w, "results in %s\n", out)
 }

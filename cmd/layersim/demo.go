@@ -76,7 +76,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	opt := study.Options{Artifacts: artifactsDir, Langs: []string{"en", "hi"}, Seed: 1}
 	if !*quiet {
-		opt.Progress = stageProgress(os.Stderr)
+		opt.Progress = stageProgress(stderr)
 	}
 	res, err := study.Analyze(opt)
 	if err != nil {
@@ -94,7 +94,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	step("report: %s", report)
-	printSummary(res, resultsDir, time.Since(start))
+	printSummary(stdout, res, resultsDir, time.Since(start))
 	fmt.Fprint(stdout, studyModelsHint)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -356,30 +357,14 @@ func chooseTile(n, L, sumCols int, budget int64) int {
 func defaultBudget() int64 {
 	data, err := os.ReadFile("/proc/meminfo")
 	if err == nil {
-		var kb int64
-		for _, line := range splitLines(string(data)) {
+		for line := range strings.Lines(string(data)) {
+			var kb int64
 			if _, err := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); err == nil {
 				return kb * 1024 * 6 / 10
 			}
 		}
 	}
 	return 4 << 30
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != '\n' {
-			i++
-		}
-		out = append(out, s[:i])
-		if i < len(s) {
-			i++
-		}
-		s = s[i:]
-	}
-	return out
 }
 
 // tileEngine runs the tile products with GoMLX: one graph for diagonal tiles
