@@ -31,18 +31,21 @@ func (f *firstCached) Layer(i int) (Matrix, error) {
 // products are summed in float32 before being added up in float64.
 const signatureChunk = 16384
 
-// gramBlock is the side of the Gram blocks of the signature route.
-const gramBlock = 128
+// gramPanel is the number of rows of the Gram panels of the signature route.
+const gramPanel = 128
 
 // signatureRoute streams the layers once: each is centered or standardized
-// and the blocks on and above the diagonal of its n×n Gram matrix are
-// computed with GoMLX and kept, in float32, as its signature (off-diagonal
-// blocks scaled by √2, so that inner products of signatures are inner
-// products of the full Gram matrices at about half the cost). All inner
-// products then come from one product of the signature matrix with itself,
-// summed in float32 over chunks of signatureChunk values and in float64
-// across chunks. The unbiased estimator needs the full Gram with a zero
-// diagonal and its row sums, so it uses a single block.
+// and the part of its n×n Gram matrix on and above the block diagonal is
+// computed with GoMLX, one panel of rows at a time (rows [s, e) against rows
+// [s, n): one wide matrix product per panel, where the Go backend's kernels
+// run faster than on square blocks), and kept, in float32, as its signature;
+// the values right of each diagonal block are scaled by √2, so that inner
+// products of signatures are inner products of the full Gram matrices at a
+// little more than half the cost. All inner products then come from one
+// product of the signature matrix with itself, summed in float32 over chunks
+// of signatureChunk values and in float64 across chunks. The unbiased
+// estimator needs the full Gram with a zero diagonal and its row sums, so it
+// uses a single panel.
 func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, error) {
 	L := src.Len()
 	debiased := opt.Measure == MeasureDebiased
@@ -60,10 +63,10 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	}
 	b := n
 	if !debiased {
-		blocks := (n + gramBlock - 1) / gramBlock
-		b = (n + blocks - 1) / blocks
+		panels := (n + gramPanel - 1) / gramPanel
+		b = (n + panels - 1) / panels
 	}
-	var starts []int // row blocks
+	var starts []int // row panels
 	for s := 0; s < n; s += b {
 		starts = append(starts, s)
 	}
@@ -71,33 +74,37 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	nb := len(starts) - 1
 	sigLen := 0 // values per signature
 	for r := 0; r < nb; r++ {
-		for c := r; c < nb; c++ {
-			sigLen += (starts[r+1] - starts[r]) * (starts[c+1] - starts[c])
-		}
+		sigLen += (starts[r+1] - starts[r]) * (n - starts[r])
 	}
 	chunk := min(signatureChunk, sigLen)
 	chunks := (sigLen + chunk - 1) / chunk
 	// Chunk-major, [chunks, L, chunk], so the product needs no transposition;
-	// the padding of the last chunk stays zero.
-	sigs, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, chunks, L, chunk))
+	// the padding of the last chunk stays zero. The chunks are split in a few
+	// parts allocated (and so zeroed) concurrently: fresh memory is slow to
+	// touch the first time on some virtual machines.
+	sigs, perPart, err := allocateParts(backend, chunks, L, chunk)
 	if err != nil {
 		return nil, fmt.Errorf("cka: allocating the signatures: %w", err)
 	}
-	defer sigs.FinalizeAll()
+	defer func() {
+		for _, t := range sigs {
+			t.FinalizeAll()
+		}
+	}()
 	var rowSums [][]float64
 	if debiased {
 		rowSums = make([][]float64, L)
 	}
-	gram, err := graph.NewExec(backend, func(in []*graph.Node) []*graph.Node {
+	// The input comes as row blocks: the Go backend's Slice copies value by
+	// value, its Concatenate block by block.
+	gram, err := graph.NewExec(backend, func(blocks []*graph.Node) []*graph.Node {
 		var out []*graph.Node
-		for r := range in {
-			for c := r; c < len(in); c++ {
-				g := graph.Einsum("nd,md->nm", in[r], in[c])
-				if c != r {
-					g = graph.MulScalar(g, math.Sqrt2)
-				}
-				out = append(out, g)
+		for r := range blocks {
+			rest := blocks[r]
+			if r+1 < len(blocks) {
+				rest = graph.Concatenate(blocks[r:], 0)
 			}
+			out = append(out, graph.Einsum("nd,md->nm", blocks[r], rest))
 		}
 		return out
 	})
@@ -108,7 +115,7 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 
 	// process computes the signature of layer i into sigs, with bufs holding
 	// reusable input blocks per width for the calling worker.
-	process := func(i int, m Matrix, bufs map[int][]*tensors.Tensor) error {
+	process := func(i int, m Matrix, bufs map[int][]*tensors.Tensor, parts [][]float32) error {
 		if m.Rows*m.Cols != len(m.Data) || m.Rows <= 0 || m.Cols <= 0 {
 			return fmt.Errorf("cka: %s: shape %d×%d does not match %d values", src.Name(i), m.Rows, m.Cols, len(m.Data))
 		}
@@ -145,20 +152,40 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 				o.FinalizeAll()
 			}
 		}()
-		return tensors.MutableFlatData(sigs, func(all []float32) {
-			pos := 0 // position in the signature
-			for _, o := range outs {
+		{
+			pos := 0                        // position in the signature
+			slot := func(c int) []float32 { // layer i's values of chunk c
+				q := c % perPart
+				return parts[c/perPart][(q*L+i)*chunk : (q*L+i+1)*chunk]
+			}
+			put := func(g []float32, scale float32) {
+				for len(g) > 0 {
+					c, k := pos/chunk, pos%chunk
+					dst := slot(c)[k:]
+					w := min(len(dst), len(g))
+					if scale == 1 {
+						copy(dst, g[:w])
+					} else {
+						for q, v := range g[:w] {
+							dst[q] = v * scale
+						}
+					}
+					g, pos = g[w:], pos+w
+				}
+			}
+			for r, o := range outs {
+				rows, width := starts[r+1]-starts[r], n-starts[r]
 				tensors.ConstFlatData(o, func(g []float32) {
-					for len(g) > 0 {
-						c, k := pos/chunk, pos%chunk
-						w := copy(all[(c*L+i)*chunk+k:(c*L+i+1)*chunk], g)
-						g, pos = g[w:], pos+w
+					for a := 0; a < rows; a++ {
+						row := g[a*width : (a+1)*width]
+						put(row[:rows], 1)
+						put(row[rows:], math.Sqrt2)
 					}
 				})
 			}
 			if debiased {
 				// One block: the full Gram, row-major, at signature positions 0..n²−1.
-				at := func(p int) *float32 { return &all[(p/chunk*L+i)*chunk+p%chunk] }
+				at := func(p int) *float32 { return &slot(p / chunk)[p%chunk] }
 				rs := make([]float64, n)
 				for a := 0; a < n; a++ {
 					*at(a*n + a) = 0
@@ -170,11 +197,12 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 				}
 				rowSums[i] = rs
 			}
-		})
+		}
+		return nil
 	}
 
 	// Layers are loaded one at a time, in order, and processed by a few
-	// workers: the Go backend runs a small Gram block on one core, so two
+	// workers: the Go backend runs a Gram panel on one core, so two
 	// layers at once keep two cores busy.
 	type job struct {
 		i int
@@ -186,48 +214,55 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4, L))
 	var allBufs []map[int][]*tensors.Tensor
-	for w := 0; w < workers; w++ {
-		bufs := map[int][]*tensors.Tensor{}
-		allBufs = append(allBufs, bufs)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if err := process(j.i, j.m, bufs); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					continue
-				}
-				if d := done.Add(1); opt.Progress != nil {
-					opt.Progress(int(d), L+1)
-				}
-			}
-		}()
-	}
 	var loadErr error
-	for i := 0; i < L; i++ {
-		if len(errs) > 0 {
-			break
+	// The signature parts stay open for writing (each worker writes its own
+	// layers' rows) until every layer is done.
+	flatErr := withFlat(sigs, nil, func(parts [][]float32) {
+		for w := 0; w < workers; w++ {
+			bufs := map[int][]*tensors.Tensor{}
+			allBufs = append(allBufs, bufs)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					if err := process(j.i, j.m, bufs, parts); err != nil {
+						select {
+						case errs <- err:
+						default:
+						}
+						continue
+					}
+					if d := done.Add(1); opt.Progress != nil {
+						opt.Progress(int(d), L+1)
+					}
+				}
+			}()
 		}
-		m := first
-		if i > 0 {
-			if m, loadErr = src.Layer(i); loadErr != nil {
-				loadErr = fmt.Errorf("cka: loading %s: %w", src.Name(i), loadErr)
+		for i := 0; i < L; i++ {
+			if len(errs) > 0 {
 				break
 			}
+			m := first
+			if i > 0 {
+				if m, loadErr = src.Layer(i); loadErr != nil {
+					loadErr = fmt.Errorf("cka: loading %s: %w", src.Name(i), loadErr)
+					break
+				}
+			}
+			jobs <- job{i, m}
 		}
-		jobs <- job{i, m}
-	}
-	close(jobs)
-	wg.Wait()
+		close(jobs)
+		wg.Wait()
+	})
 	for _, bufs := range allBufs {
 		for _, in := range bufs {
 			for _, t := range in {
 				t.FinalizeAll()
 			}
 		}
+	}
+	if flatErr != nil {
+		return nil, fmt.Errorf("cka: writing the signatures: %w", flatErr)
 	}
 	if loadErr != nil {
 		return nil, loadErr
@@ -237,15 +272,27 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 		return nil, err
 	default:
 	}
-	prod, err := graph.NewExec(backend, func(f *graph.Node) *graph.Node {
-		p := graph.Einsum("clk,cmk->clm", f, f)
-		return graph.ReduceSum(graph.ConvertDType(p, dtypes.Float64), 0)
+	prod, err := graph.NewExec(backend, func(parts []*graph.Node) *graph.Node {
+		var sum *graph.Node
+		for _, f := range parts {
+			p := graph.ReduceSum(graph.ConvertDType(graph.Einsum("clk,cmk->clm", f, f), dtypes.Float64), 0)
+			if sum == nil {
+				sum = p
+			} else {
+				sum = graph.Add(sum, p)
+			}
+		}
+		return sum
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cka: building the product graph: %w", err)
 	}
 	defer prod.Finalize()
-	outs, err := prod.Exec(sigs)
+	args := make([]any, len(sigs))
+	for k, t := range sigs {
+		args[k] = t
+	}
+	outs, err := prod.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("cka: signature product: %w", err)
 	}
@@ -259,4 +306,48 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	}
 	res.N, res.TileSize = n, starts[1]
 	return finish(src, res, assembleHSIC(acc, rowSums, n, debiased))
+}
+
+// allocateParts allocates a [chunks, L, chunk] float32 array as a few tensors
+// of whole chunks, concurrently; perPart is the number of chunks per part.
+func allocateParts(backend compute.Backend, chunks, L, chunk int) (parts []*tensors.Tensor, perPart int, err error) {
+	n := max(1, min(runtime.GOMAXPROCS(0), chunks))
+	perPart = (chunks + n - 1) / n
+	n = (chunks + perPart - 1) / perPart
+	parts = make([]*tensors.Tensor, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := min(perPart, chunks-p*perPart)
+			parts[p], errs[p] = tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, c, L, chunk))
+		}()
+	}
+	wg.Wait()
+	for p, err := range errs {
+		if err != nil {
+			for _, t := range parts {
+				if t != nil {
+					t.FinalizeAll()
+				}
+			}
+			return nil, 0, fmt.Errorf("part %d: %w", p, err)
+		}
+	}
+	return parts, perPart, nil
+}
+
+// withFlat calls fn with the flat data of every tensor, held for writing.
+func withFlat(ts []*tensors.Tensor, flats [][]float32, fn func([][]float32)) error {
+	if len(ts) == 0 {
+		fn(flats)
+		return nil
+	}
+	var inner error
+	if err := tensors.MutableFlatData(ts[0], func(f []float32) { inner = withFlat(ts[1:], append(flats, f), fn) }); err != nil {
+		return err
+	}
+	return inner
 }
