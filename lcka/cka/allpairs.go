@@ -8,10 +8,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
-	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"gonum.org/v1/gonum/mat"
 )
@@ -104,6 +101,9 @@ type Result struct {
 	HSIC *mat.SymDense
 	// N is the number of inputs, TileSize the tile side used.
 	N, TileSize int
+	// BlocksHeld is, on the tiles route, the number of row blocks held in
+	// memory at once (all of them unless Spilled).
+	BlocksHeld int
 	// ConstantColumns counts, per layer, the columns without variance that
 	// were set to zero.
 	ConstantColumns []int
@@ -193,55 +193,102 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		total = nb * (nb + 1) / 2
 	}
 	done := 0
-	for r := 0; r < nb; r++ {
-		rowsR, err := st.block(r)
-		if err != nil {
-			return nil, err
-		}
-		lastC := nb - 1
-		if opt.Minibatch > 0 {
-			lastC = r // only the diagonal tiles: one per minibatch
-		}
-		for c := r; c <= lastC; c++ {
-			var rowsC []*tensors.Tensor
-			if c != r {
-				if rowsC, err = st.block(c); err != nil {
-					st.release(rowsR)
-					return nil, err
+	add := func(t *tileResult, r, c int) {
+		switch {
+		case opt.Minibatch > 0:
+			addMinibatchHSIC(acc, t, starts[r+1]-starts[r])
+		default:
+			w := 2.0 // tiles (r, c) and (c, r) are transposes with the same inner products
+			if c == r {
+				w = 1
+			}
+			for k := range acc {
+				acc[k] += w * t.p[k]
+			}
+			for i := range rowSums {
+				for k, v := range t.rowSum[i] {
+					rowSums[i][starts[r]+k] += v
+				}
+				for k, v := range t.colSum[i] {
+					rowSums[i][starts[c]+k] += v
 				}
 			}
-			t, err := eng.tile(rowsR, rowsC, starts[r+1]-starts[r], starts[c+1]-starts[c])
-			st.release(rowsC)
+		}
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+	}
+	if opt.Minibatch > 0 {
+		// Only the diagonal tiles: one per minibatch.
+		for r := 0; r < nb; r++ {
+			rows, err := st.block(r)
 			if err != nil {
-				st.release(rowsR)
 				return nil, err
 			}
-			switch {
-			case opt.Minibatch > 0:
-				addMinibatchHSIC(acc, t, starts[r+1]-starts[r])
-			default:
-				w := 2.0 // tiles (r, c) and (c, r) are transposes with the same inner products
-				if c == r {
-					w = 1
-				}
-				for k := range acc {
-					acc[k] += w * t.p[k]
-				}
-				for i := range rowSums {
-					for k, v := range t.rowSum[i] {
-						rowSums[i][starts[r]+k] += v
-					}
-					for k, v := range t.colSum[i] {
-						rowSums[i][starts[c]+k] += v
-					}
-				}
+			t, err := eng.tile(rows, nil, starts[r+1]-starts[r], starts[r+1]-starts[r])
+			st.release(rows)
+			if err != nil {
+				return nil, err
 			}
-			done++
-			if opt.Progress != nil {
-				opt.Progress(done, total)
-			}
+			add(t, r, r)
 		}
-		st.release(rowsR)
+	} else {
+		// Tiles on and above the diagonal, by groups of row blocks held
+		// together while the column blocks stream past them: all blocks
+		// form one group in memory; from a scratch file, as many as fit
+		// half the budget, so that each column block is read once per
+		// group rather than once per tile.
+		hold := nb
+		if st.file != nil {
+			hold = int(max(1, budget/2/max(1, st.blockBytes())-1))
+		}
+		res.BlocksHeld = min(hold, nb)
+		for g0 := 0; g0 < nb; g0 += hold {
+			g1 := min(nb, g0+hold)
+			held := make([][]*tensors.Tensor, 0, g1-g0)
+			releaseHeld := func() {
+				for _, h := range held {
+					st.release(h)
+				}
+			}
+			for r := g0; r < g1; r++ {
+				rows, err := st.block(r)
+				if err != nil {
+					releaseHeld()
+					return nil, err
+				}
+				held = append(held, rows)
+			}
+			for c := g0; c < nb; c++ {
+				col := []*tensors.Tensor(nil)
+				if c < g1 {
+					col = held[c-g0]
+				} else if col, err = st.block(c); err != nil {
+					releaseHeld()
+					return nil, err
+				}
+				for r := g0; r < g1 && r <= c; r++ {
+					rowsC := col
+					if r == c {
+						rowsC = nil
+					}
+					t, err := eng.tile(held[r-g0], rowsC, starts[r+1]-starts[r], starts[c+1]-starts[c])
+					if err != nil {
+						if c >= g1 {
+							st.release(col)
+						}
+						releaseHeld()
+						return nil, err
+					}
+					add(t, r, c)
+				}
+				if c >= g1 {
+					st.release(col)
+				}
+			}
+			releaseHeld()
+		}
 	}
 
 	var hsic *mat.SymDense
@@ -367,129 +414,3 @@ func defaultBudget() int64 {
 	return 4 << 30
 }
 
-// tileEngine runs the tile products with GoMLX: one graph for diagonal tiles
-// and one for off-diagonal ones, each taking one [rows, d] tensor per layer.
-type tileEngine struct {
-	L        int
-	diag     *graph.Exec
-	offDiag  *graph.Exec
-	debiased bool
-}
-
-type tileResult struct {
-	p              []float64   // L×L inner products of the Gram tiles
-	rowSum, colSum [][]float64 // per layer, sums of the tile's rows and columns
-}
-
-func newTileEngine(backend compute.Backend, L int, debiased bool) (*tileEngine, error) {
-	e := &tileEngine{L: L, debiased: debiased}
-	build := func(diagonal bool) func([]*graph.Node) []*graph.Node {
-		return func(in []*graph.Node) []*graph.Node {
-			flat := make([]*graph.Node, L)
-			grams := make([]*graph.Node, L)
-			for i := 0; i < L; i++ {
-				r, c := in[i], in[i]
-				if !diagonal {
-					c = in[L+i]
-				}
-				t := graph.ConvertDType(graph.Einsum("rd,cd->rc", r, c), dtypes.Float64)
-				dims := t.Shape().Dimensions
-				if diagonal && debiased {
-					sq := shapes.Make(dtypes.Int32, dims...)
-					eye := graph.Equal(graph.Iota(t.Graph(), sq, 0), graph.Iota(t.Graph(), sq, 1))
-					t = graph.Where(eye, graph.ZerosLike(t), t)
-				}
-				grams[i] = t
-				flat[i] = graph.Reshape(t, 1, dims[0]*dims[1])
-			}
-			f := flat[0]
-			if L > 1 {
-				f = graph.Concatenate(flat, 0)
-			}
-			outs := []*graph.Node{graph.Einsum("lk,mk->lm", f, f)}
-			if debiased {
-				rs := make([]*graph.Node, L)
-				cs := make([]*graph.Node, L)
-				for i, t := range grams {
-					rs[i] = graph.InsertAxes(graph.ReduceSum(t, 1), 0)
-					cs[i] = graph.InsertAxes(graph.ReduceSum(t, 0), 0)
-				}
-				if L > 1 {
-					outs = append(outs, graph.Concatenate(rs, 0), graph.Concatenate(cs, 0))
-				} else {
-					outs = append(outs, rs[0], cs[0])
-				}
-			}
-			return outs
-		}
-	}
-	var err error
-	if e.diag, err = graph.NewExec(backend, build(true)); err != nil {
-		return nil, fmt.Errorf("cka: building the tile graph: %w", err)
-	}
-	if e.offDiag, err = graph.NewExec(backend, build(false)); err != nil {
-		return nil, fmt.Errorf("cka: building the tile graph: %w", err)
-	}
-	e.diag.SetMaxCache(64)
-	e.offDiag.SetMaxCache(64)
-	return e, nil
-}
-
-func (e *tileEngine) finalize() {
-	e.diag.Finalize()
-	e.offDiag.Finalize()
-}
-
-// tile computes one tile from the row blocks of every layer (rowsC is nil on
-// the diagonal).
-func (e *tileEngine) tile(rowsR, rowsC []*tensors.Tensor, br, bc int) (*tileResult, error) {
-	args := make([]any, 0, 2*e.L)
-	for _, t := range rowsR {
-		args = append(args, t)
-	}
-	exec := e.diag
-	if rowsC != nil {
-		for _, t := range rowsC {
-			args = append(args, t)
-		}
-		exec = e.offDiag
-	}
-	outs, err := exec.Exec(args...)
-	if err != nil {
-		return nil, fmt.Errorf("cka: tile product: %w", err)
-	}
-	defer func() {
-		for _, o := range outs {
-			o.FinalizeAll()
-		}
-	}()
-	L := e.L
-	t := &tileResult{}
-	if t.p, err = tensors.CopyFlatData[float64](outs[0]); err != nil {
-		return nil, err
-	}
-	if e.debiased {
-		split := func(o *tensors.Tensor, w int) ([][]float64, error) {
-			flat, err := tensors.CopyFlatData[float64](o)
-			if err != nil {
-				return nil, err
-			}
-			out := make([][]float64, L)
-			for i := range out {
-				out[i] = flat[i*w : (i+1)*w]
-			}
-			return out, nil
-		}
-		if t.rowSum, err = split(outs[1], br); err != nil {
-			return nil, err
-		}
-		if rowsC == nil {
-			// Diagonal tile: symmetric, its column sums are its row sums and
-			// they are already counted once.
-			t.colSum = make([][]float64, L)
-		} else if t.colSum, err = split(outs[2], bc); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
-}

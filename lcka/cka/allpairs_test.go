@@ -57,6 +57,11 @@ func TestAllPairsMatchesPairwise(t *testing.T) {
 		{"debiased one tile", Options{Measure: MeasureDebiased}, Debiased},
 		{"debiased tiles 12", Options{Measure: MeasureDebiased, TileSize: 12}, Debiased},
 		{"debiased spilled", Options{Measure: MeasureDebiased, TileSize: 20, MemoryBudget: 8 << 10}, Debiased},
+		// 8 blocks of 7 rows (the last of 4) × 119 features = 3,332 bytes:
+		// half of this budget holds 4 blocks, so groups of 3 row blocks
+		// stream the others past them: groups [0,3), [3,6), [6,8).
+		{"standardized spilled groups", Options{TileSize: 7, MemoryBudget: 26656}, Standardized},
+		{"debiased spilled groups", Options{Measure: MeasureDebiased, TileSize: 7, MemoryBudget: 26656}, Debiased},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,6 +78,9 @@ func TestAllPairsMatchesPairwise(t *testing.T) {
 			}
 			if wantSpill := c.opt.MemoryBudget > 0; res.Spilled != wantSpill {
 				t.Errorf("spilled = %v, want %v", res.Spilled, wantSpill)
+			}
+			if c.opt.MemoryBudget == 26656 && res.BlocksHeld != 3 {
+				t.Errorf("%d row blocks held at once, want 3", res.BlocksHeld)
 			}
 			for i := range layers {
 				for j := range layers {

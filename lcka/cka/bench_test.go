@@ -2,8 +2,12 @@ package cka
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // benchLayers makes L random layers of n×d float32 values.
@@ -75,4 +79,83 @@ func BenchmarkAllPairsSpilled(b *testing.B) {
 		}
 		b.ReportMetric(float64(res.TileSize), "tile")
 	}
+}
+
+// genSource makes L layers of n×d float32 values on demand, so that a
+// 200-layer, 20,000-input job needs no 33 GB input in memory: layer i is
+// base + (i/L)·noise_i, with base and noise_i standard normal, so the CKA
+// of layer 0 with later layers falls as i grows.
+type genSource struct {
+	n, d, L int
+	base    []float32
+}
+
+func newGenSource(n, d, L int) *genSource {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := make([]float32, n*d)
+	for i := range base {
+		base[i] = float32(rng.NormFloat64())
+	}
+	return &genSource{n: n, d: d, L: L, base: base}
+}
+
+func (g *genSource) Len() int          { return g.L }
+func (g *genSource) Name(i int) string { return fmt.Sprintf("gen/layer_%d", i+1) }
+func (g *genSource) Layer(i int) (Matrix, error) {
+	rng := rand.New(rand.NewPCG(uint64(i), 3))
+	s := float32(i) / float32(g.L)
+	data := make([]float32, len(g.base))
+	for k, b := range g.base {
+		data[k] = b + s*float32(rng.NormFloat64())
+	}
+	return Matrix{Rows: g.n, Cols: g.d, Data: data}, nil
+}
+
+// BenchmarkAllPairsFullScale: the whole n = 20,000, d = 2048, 200-layer job
+// (33 GB of float32 layers, spilled to a scratch file in TMPDIR), as the
+// study would need it for 20,000 prompts. It takes tens of minutes: run it
+// alone, with -benchtime=1x, under /usr/bin/time -v. It logs progress and
+// checks two entries against the float64 pairwise Standardized.
+func BenchmarkAllPairsFullScale(b *testing.B) {
+	const n, d, L = 20000, 2048, 200
+	src := newGenSource(n, d, L)
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		next := 0.0
+		res, err := AllPairs(src, Options{Progress: func(done, total int) {
+			if f := float64(done) / float64(total); f >= next {
+				b.Logf("%s: %d/%d tiles", time.Since(start).Round(time.Second), done, total)
+				next = f + 0.05
+			}
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		b.Logf("route %s, tile %d, spilled %v, %d row blocks held at once, %s",
+			res.Route, res.TileSize, res.Spilled, res.BlocksHeld, time.Since(start).Round(time.Second))
+		worst := 0.0
+		for _, j := range []int{1, L - 1} {
+			x, _ := src.Layer(0)
+			y, _ := src.Layer(j)
+			want, err := Standardized(toDense(x), toDense(y))
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := res.CKA.At(0, j)
+			b.Logf("CKA(layer 1, layer %d) = %.8f, float64 pairwise %.8f", j+1, got, want)
+			worst = max(worst, math.Abs(got-want))
+		}
+		b.ReportMetric(worst, "max-abs-diff")
+		b.StartTimer()
+	}
+}
+
+func toDense(m Matrix) *mat.Dense {
+	data := make([]float64, len(m.Data))
+	for k, v := range m.Data {
+		data[k] = float64(v)
+	}
+	return mat.NewDense(m.Rows, m.Cols, data)
 }

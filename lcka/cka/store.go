@@ -26,6 +26,8 @@ type store struct {
 	file    *os.File            // scratch file, or nil
 	offset  []int64             // byte offset of each layer in file
 	backend compute.Backend
+	free    map[int][][]*tensors.Tensor // reusable blocks read from file, by row count
+	scratch []float32                   // reused buffer for writing the file
 }
 
 func (s *store) newTensor(rows, cols int) (*tensors.Tensor, error) {
@@ -42,29 +44,53 @@ func (s *store) block(k int) ([]*tensors.Tensor, error) {
 		return out, nil
 	}
 	r0, r1 := s.starts[k], s.starts[k+1]
-	out := make([]*tensors.Tensor, len(s.cols))
+	// Blocks are large (rows × all features of all layers) and fresh memory
+	// is slow to touch on some machines: released blocks are reused.
+	var out []*tensors.Tensor
+	if free := s.free[r1-r0]; len(free) > 0 {
+		out, s.free[r1-r0] = free[len(free)-1], free[:len(free)-1]
+	} else {
+		out = make([]*tensors.Tensor, len(s.cols))
+		for i, d := range s.cols {
+			t, err := s.newTensor(r1-r0, d)
+			if err != nil {
+				s.finalize(out)
+				return nil, fmt.Errorf("cka: allocating a row block: %w", err)
+			}
+			out[i] = t
+		}
+	}
 	for i, d := range s.cols {
-		t, err := s.newTensor(r1-r0, d)
+		var err error
+		merr := tensors.MutableFlatData(out[i], func(flat []float32) {
+			raw := unsafe.Slice((*byte)(unsafe.Pointer(&flat[0])), len(flat)*4)
+			_, err = s.file.ReadAt(raw, s.offset[i]+int64(r0*d*4))
+		})
 		if err == nil {
-			err = tensors.MutableFlatData(t, func(flat []float32) {
-				raw := unsafe.Slice((*byte)(unsafe.Pointer(&flat[0])), len(flat)*4)
-				_, err = s.file.ReadAt(raw, s.offset[i]+int64(r0*d*4))
-			})
+			err = merr
 		}
 		if err != nil {
-			s.release(out)
+			s.finalize(out)
 			return nil, fmt.Errorf("cka: reading the scratch file: %w", err)
 		}
-		out[i] = t
 	}
 	return out, nil
 }
 
-// release frees a block returned by block, when it was read from the file.
+// release hands back a block returned by block, for reuse when it was read
+// from the file.
 func (s *store) release(ts []*tensors.Tensor) {
-	if s.file == nil {
+	if s.file == nil || len(ts) == 0 {
 		return
 	}
+	rows := ts[0].Shape().Dimensions[0]
+	if s.free == nil {
+		s.free = map[int][][]*tensors.Tensor{}
+	}
+	s.free[rows] = append(s.free[rows], ts)
+}
+
+func (s *store) finalize(ts []*tensors.Tensor) {
 	for _, t := range ts {
 		if t != nil {
 			t.FinalizeAll()
@@ -72,7 +98,22 @@ func (s *store) release(ts []*tensors.Tensor) {
 	}
 }
 
+// blockBytes is the size of one full row block of every layer.
+func (s *store) blockBytes() int64 {
+	sum := 0
+	for _, d := range s.cols {
+		sum += d
+	}
+	return int64(s.starts[1]-s.starts[0]) * int64(sum) * 4
+}
+
 func (s *store) close() {
+	for _, sets := range s.free {
+		for _, ts := range sets {
+			s.finalize(ts)
+		}
+	}
+	s.free = nil
 	for _, blocks := range s.mem {
 		for _, t := range blocks {
 			t.FinalizeAll()
@@ -91,7 +132,7 @@ func (s *store) add(m Matrix, mean, factor []float64) error {
 	d := m.Cols
 	s.cols = append(s.cols, d)
 	if s.file != nil {
-		data := make([]float32, m.Rows*d)
+		data := s.buffer(m.Rows * d)
 		transformRows(m, mean, factor, 0, m.Rows, data)
 		return s.write(data)
 	}
@@ -132,7 +173,7 @@ func (s *store) spill(dir string) error {
 	s.mem = nil
 	s.offset = nil
 	for i, blocks := range mem {
-		data := make([]float32, 0, s.n*s.cols[i])
+		data := s.buffer(s.n * s.cols[i])[:0]
 		for _, t := range blocks {
 			tensors.ConstFlatData(t, func(flat []float32) { data = append(data, flat...) })
 			t.FinalizeAll()
@@ -142,6 +183,14 @@ func (s *store) spill(dir string) error {
 		}
 	}
 	return nil
+}
+
+// buffer returns the reused write buffer, with length n.
+func (s *store) buffer(n int) []float32 {
+	if cap(s.scratch) < n {
+		s.scratch = make([]float32, n)
+	}
+	return s.scratch[:n]
 }
 
 // write appends one layer to the scratch file.
