@@ -413,4 +413,3 @@ func defaultBudget() int64 {
 	}
 	return 4 << 30
 }
-
