@@ -31,6 +31,7 @@ func runAnalyze(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the resampling")
 	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ func runAnalyze(args []string) error {
 	opt := study.Options{
 		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
+		Minibatch: *minibatch,
 	}
 	if !*quiet {
 		opt.Progress = stageProgress(os.Stderr)

@@ -58,4 +58,23 @@ func TestAnalyzeCommand(t *testing.T) {
 	if err := runAnalyze([]string{"--artifacts", root, "--out", out, "--measure", "bogus"}); err == nil {
 		t.Error("bad measure: no error")
 	}
+
+	// Minibatch CKA: 24 prompts in batches of 8.
+	mbOut := t.TempDir()
+	captureStdout(t, func() error {
+		return runAnalyze([]string{"--artifacts", root, "--out", mbOut, "--minibatch", "8", "--measure", "cka", "--bootstrap", "-1", "--permutations", "-1", "--quiet"})
+	})
+	data, err = os.ReadFile(filepath.Join(mbOut, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mb struct {
+		Measure string `json:"measure"`
+	}
+	if err := json.Unmarshal(data, &mb); err != nil || mb.Measure != "cka-minibatch:8" {
+		t.Errorf("minibatch run: measure %q (%v)", mb.Measure, err)
+	}
+	if err := runAnalyze([]string{"--artifacts", root, "--out", mbOut, "--minibatch", "2", "--quiet"}); err == nil {
+		t.Error("minibatch of 2: no error")
+	}
 }

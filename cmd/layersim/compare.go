@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -19,13 +20,13 @@ func init() {
 	commands["compare"] = command{summary: "one similarity measure between two [n, d] .npy matrices", run: runCompare}
 }
 
-const measuresHelp = "cka, cka-standardized, cka-debiased, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a>:<cosine|correlation|euclidean>, procrustes"
+const measuresHelp = "cka, cka-standardized, cka-debiased, cka-minibatch:<b>, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a>:<cosine|correlation|euclidean>, procrustes"
 
 func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	measure := fs.String("measure", "cka-standardized", "the measure: "+measuresHelp)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -60,6 +61,12 @@ func compare(measure string, x, y mat.Matrix) (float64, error) {
 		return cka.Standardized(x, y)
 	case measure == "cka-debiased":
 		return cka.Debiased(x, y)
+	case strings.HasPrefix(measure, "cka-minibatch:"):
+		b, err := strconv.Atoi(strings.TrimPrefix(measure, "cka-minibatch:"))
+		if err != nil || b < 4 {
+			return 0, fmt.Errorf("measure %q: the batch size must be an integer ≥ 4", measure)
+		}
+		return minibatchCKA(x, y, b)
 	case strings.HasPrefix(measure, "cka-rbf:"):
 		t, err := strconv.ParseFloat(strings.TrimPrefix(measure, "cka-rbf:"), 64)
 		if err != nil {
@@ -76,6 +83,34 @@ func compare(measure string, x, y mat.Matrix) (float64, error) {
 		return procrustes.Distance(x, y)
 	}
 	return 0, fmt.Errorf("unknown measure %q; known: %s", measure, measuresHelp)
+}
+
+// minibatchCKA is the minibatch CKA (Nguyen et al. 2021) over consecutive
+// batches of b rows; a last batch of fewer than 4 rows is left out, with a
+// note on standard error.
+func minibatchCKA(x, y mat.Matrix, b int) (float64, error) {
+	n, _ := x.Dims()
+	if ny, _ := y.Dims(); ny != n {
+		return 0, fmt.Errorf("the matrices have %d and %d rows: they must hold the same inputs", n, ny)
+	}
+	xd, yd := mat.DenseCopyOf(x), mat.DenseCopyOf(y)
+	_, cx := xd.Dims()
+	_, cy := yd.Dims()
+	var m cka.Minibatch
+	for s := 0; s < n; s += b {
+		e := min(n, s+b)
+		if e-s < 4 {
+			fmt.Fprintf(os.Stderr, "layersim: the last %d rows make a batch of fewer than 4 and are left out\n", e-s)
+			break
+		}
+		if err := m.Add(xd.Slice(s, e, 0, cx), yd.Slice(s, e, 0, cy)); err != nil {
+			return 0, err
+		}
+	}
+	if m.Batches() == 0 {
+		return 0, fmt.Errorf("minibatch CKA needs at least 4 rows, got %d", n)
+	}
+	return m.CKA()
 }
 
 func readDense(path string) (*mat.Dense, error) {

@@ -54,6 +54,8 @@ func TestCompareCommandOutput(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--measure", "nope", "testdata/x.npy", "testdata/y.npy"},
 		{"--measure", "cka-rbf:abc", "testdata/x.npy", "testdata/y.npy"},
+		{"--measure", "cka-minibatch:3", "testdata/x.npy", "testdata/y.npy"},
+		{"--measure", "cka-minibatch:x", "testdata/x.npy", "testdata/y.npy"},
 		{"testdata/x.npy"},
 		{"testdata/x.npy", "testdata/missing.npy"},
 		{"testdata/x.npy", "testdata/compare_ref.json"},

@@ -40,7 +40,15 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics skipped: %d prompts are too few", statsN))
 		boot, perms = -1, -1
 	}
-	if opt.Measure == cka.MeasureDebiased && (boot > 0 || perms > 0) {
+	switch {
+	case boot <= 0 && perms <= 0:
+	case opt.Minibatch > 0:
+		name := "standardized CKA"
+		if opt.Measure == cka.MeasureLinear || opt.Measure == cka.MeasureDebiased {
+			name = "linear CKA on centered features"
+		}
+		*notes = append(*notes, "bootstrap and permutation statistics use "+name+", not minibatch CKA")
+	case opt.Measure == cka.MeasureDebiased:
 		*notes = append(*notes, "bootstrap and permutation statistics use biased linear CKA on centered features")
 	}
 	byModel := map[int][]block{}

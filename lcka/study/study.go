@@ -32,6 +32,12 @@ type Options struct {
 	Bootstrap, Permutations, StatsMaxN int
 	Seed                               uint64
 	Classical                          bool // classical MDS instead of the study's uncentered embedding
+	// Minibatch > 0 computes every CKA as minibatch CKA (Nguyen et al. 2021):
+	// unbiased HSIC averaged over consecutive batches of this many prompts,
+	// after the columns are standardized (MeasureStandardized) or centered
+	// (the others) over all prompts. Metrics.Measure then reads
+	// "cka-standardized-minibatch:<b>" or "cka-minibatch:<b>".
+	Minibatch int
 	Backend                            compute.Backend
 	MemoryBudget                       int64
 	// Progress, if set, is told what the job is doing.
@@ -232,6 +238,15 @@ func Analyze(opt Options) (*Result, error) {
 	res := &Result{}
 	m := &res.Metrics
 	m.Languages, m.Split, m.Measure = opt.Langs, split, opt.Measure.String()
+	if opt.Minibatch > 0 {
+		if opt.Minibatch < 4 {
+			return nil, fmt.Errorf("study: minibatch size must be ≥ 4, got %d", opt.Minibatch)
+		}
+		m.Measure = fmt.Sprintf("cka-minibatch:%d", opt.Minibatch)
+		if opt.Measure == cka.MeasureStandardized {
+			m.Measure = fmt.Sprintf("cka-standardized-minibatch:%d", opt.Minibatch)
+		}
+	}
 	var blocks []block
 	n := 0
 	for _, slug := range slugs {
@@ -293,11 +308,14 @@ func Analyze(opt Options) (*Result, error) {
 	src := &layerSource{blocks: blocks, rows: m.Joint.Rows, n: n}
 	progress("cka", 0, 1)
 	ck, err := cka.AllPairs(src, cka.Options{
-		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget,
+		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, Minibatch: opt.Minibatch,
 		Progress: func(done, total int) { progress("cka", done, total) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
+	}
+	if ck.Dropped > 0 {
+		notes = append(notes, fmt.Sprintf("minibatch CKA: the last %d prompts make a batch of fewer than 4 and are left out", ck.Dropped))
 	}
 	res.CKA = ck.CKA
 	for i, c := range ck.ConstantColumns {

@@ -2,6 +2,7 @@ package study
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -178,6 +179,71 @@ func TestAnalyze(t *testing.T) {
 	if len(heat) != 16 {
 		t.Errorf("%d heatmap files", len(heat))
 	}
+}
+
+// TestAnalyzeMinibatch: with Minibatch set, the layer map is minibatch CKA
+// over consecutive batches of the standardized features (42 prompts: batches
+// of 10 leave 2 out; batches of 12 end with one of 6), checked against
+// cka.Minibatch run pairwise in float64 on features standardized here.
+func TestAnalyzeMinibatch(t *testing.T) {
+	root := t.TempDir()
+	a := writeModel(t, root, "model-a", 3, 10, 42, 42, true, 7)
+	for _, c := range []struct{ batch, dropped int }{{10, 2}, {12, 0}} {
+		res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Minibatch: c.batch, Bootstrap: -1, Permutations: -1, RSA: "none"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := res.Metrics
+		if want := fmt.Sprintf("cka-standardized-minibatch:%d", c.batch); m.Measure != want {
+			t.Errorf("measure %q, want %q", m.Measure, want)
+		}
+		notes := strings.Join(m.Notes, "\n")
+		if dropNote := fmt.Sprintf("the last %d prompts", c.dropped); (c.dropped > 0) != strings.Contains(notes, dropNote) {
+			t.Errorf("batch %d: notes %q", c.batch, notes)
+		}
+		for k := range a["en"] {
+			x, y := zscore(dense(a["en"][k], 42)), zscore(dense(a["hi"][k], 42))
+			var mb cka.Minibatch
+			for s := 0; s+4 <= 42; s += c.batch {
+				e := min(42, s+c.batch)
+				if err := mb.Add(x.Slice(s, e, 0, 10), y.Slice(s, e, 0, 10)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := mb.CKA()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Pairs[0].CKAPerLayer[k]; math.Abs(got-want) > 2e-5 {
+				t.Errorf("batch %d layer %d: pair CKA %g, pairwise minibatch %g", c.batch, k+1, got, want)
+			}
+		}
+	}
+	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Minibatch: 3}); err == nil {
+		t.Error("minibatch of 3: no error")
+	}
+}
+
+// zscore standardizes each column (population standard deviation).
+func zscore(x *mat.Dense) *mat.Dense {
+	n, d := x.Dims()
+	out := mat.NewDense(n, d, nil)
+	for j := 0; j < d; j++ {
+		col := mat.Col(nil, j, x)
+		mean, sd := 0.0, 0.0
+		for _, v := range col {
+			mean += v
+		}
+		mean /= float64(n)
+		for _, v := range col {
+			sd += (v - mean) * (v - mean)
+		}
+		sd = math.Sqrt(sd / float64(n))
+		for i, v := range col {
+			out.Set(i, j, (v-mean)/sd)
+		}
+	}
+	return out
 }
 
 func TestAnalyzeErrors(t *testing.T) {

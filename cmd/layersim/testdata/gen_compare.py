@@ -42,6 +42,31 @@ def cka(gx, gy, unbiased=False):
     return float(gx.ravel() @ gy.ravel() / (np.linalg.norm(gx) * np.linalg.norm(gy)))
 
 
+def hsic1(k, l):
+    """Unbiased HSIC (Song et al. 2012, eq. 5) of two Gram matrices."""
+    n = k.shape[0]
+    k, l = k.copy(), l.copy()
+    np.fill_diagonal(k, 0)
+    np.fill_diagonal(l, 0)
+    one = np.ones(n)
+    return float((np.trace(k @ l) + (one @ k @ one) * (one @ l @ one) / ((n - 1) * (n - 2))
+                  - 2 / (n - 2) * (one @ k @ l @ one)) / (n * (n - 3)))
+
+
+def minibatch(a, b, size):
+    """Minibatch CKA (Nguyen et al. 2021): means of unbiased HSIC over
+    consecutive batches of `size` rows; a last batch under 4 rows is left out."""
+    xy = xx = yy = 0.0
+    nb = 0
+    for s in range(0, a.shape[0], size):
+        ba, bb = a[s:s + size], b[s:s + size]
+        if ba.shape[0] < 4:
+            break
+        ka, kb = ba @ ba.T, bb @ bb.T
+        xy += hsic1(ka, kb); xx += hsic1(ka, ka); yy += hsic1(kb, kb); nb += 1
+    return float((xy / nb) / np.sqrt((xx / nb) * (yy / nb)))
+
+
 def rbf(a, t):
     d2 = np.sum((a[:, None, :] - a[None, :, :]) ** 2, -1)
     return np.exp(-d2 / (2 * t * t * np.median(d2)))
@@ -67,5 +92,7 @@ ref = {
     "rsa-spearman:correlation": float(spearmanr(pdist(X, "correlation"), pdist(Y, "correlation"))[0]),
     "rsa-pearson:euclidean": float(pearsonr(pdist(X, "sqeuclidean"), pdist(Y, "sqeuclidean"))[0]),
     "procrustes": proc(X, Y),
+    "cka-minibatch:8": minibatch(X, Y, 8),
+    "cka-minibatch:10": minibatch(X, Y, 10),  # batches of 10, 10, 10; the last 2 rows left out
 }
 json.dump({"generator": "numpy %s, scipy (Debian bookworm)" % np.__version__, "values": ref}, open("compare_ref.json", "w"), indent=1)
