@@ -37,9 +37,9 @@ type Options struct {
 	// after the columns are standardized (MeasureStandardized) or centered
 	// (the others) over all prompts. Metrics.Measure then reads
 	// "cka-standardized-minibatch:<b>" or "cka-minibatch:<b>".
-	Minibatch int
-	Backend                            compute.Backend
-	MemoryBudget                       int64
+	Minibatch    int
+	Backend      compute.Backend
+	MemoryBudget int64
 	// Progress, if set, is told what the job is doing.
 	Progress func(stage string, done, total int)
 }
