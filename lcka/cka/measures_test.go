@@ -301,3 +301,50 @@ func TestCenteredGramIsSignature(t *testing.T) {
 		}
 	}
 }
+
+// TestKornblithDemo checks the values printed in the tutorial of Kornblith et
+// al.'s demo notebook (ICML 2019; representation_similarity/Demo.ipynb in
+// google-research), on the same inputs, recreated by
+// testdata/gen_kornblith_demo.py: published to 5 decimals.
+func TestKornblithDemo(t *testing.T) {
+	data, err := os.ReadFile("testdata/kornblith_demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var demo struct {
+		X, Y      [][]float64
+		Published map[string]float64
+	}
+	if err := json.Unmarshal(data, &demo); err != nil {
+		t.Fatal(err)
+	}
+	x, y := fromRows(demo.X), fromRows(demo.Y)
+	for _, c := range []struct {
+		name string
+		fn   func() (float64, error)
+	}{
+		{"linear", func() (float64, error) { return Linear(x, y) }},
+		{"rbf_0.5", func() (float64, error) { return RBF(x, y, 0.5) }},
+		{"debiased", func() (float64, error) { return Debiased(x, y) }},
+	} {
+		got, err := c.fn()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want, ok := demo.Published[c.name]
+		if !ok {
+			t.Fatalf("no published %s value", c.name)
+		}
+		if math.Abs(got-want) > 5e-6 {
+			t.Errorf("%s CKA = %.7f, published %.5f", c.name, got, want)
+		}
+	}
+}
+
+func fromRows(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
+}
