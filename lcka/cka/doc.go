@@ -44,15 +44,19 @@
 // AllPairs computes the CKA matrix over any list of layers in one call, by
 // one of two routes, both with GoMLX. When the L signatures fit a quarter of
 // the memory budget (small n), it streams the layers once: each is centered
-// or standardized, the blocks on and above the diagonal of its Gram matrix
-// are kept as its signature (off-diagonal blocks scaled by √2), and one
-// product of the signature matrix with itself gives every inner product,
-// summed in float32 over chunks of 16,384 values and in float64 across
-// chunks. Otherwise it preprocesses each layer once and sweeps the n×n Gram
-// matrices tile by tile, on and above the diagonal, adding each tile's L×L
-// inner products into a float64 accumulator, so the L×n² signature matrix is
-// never formed; layers beyond half the budget are kept in a scratch file and
-// read one row block at a time.
+// or standardized, the part of its Gram matrix on and above the block
+// diagonal is computed one panel of rows at a time and kept as its signature
+// (values right of the diagonal blocks scaled by √2), and one product of the
+// signature matrix with itself gives every inner product, summed in float32
+// over chunks of 16,384 values and in float64 across chunks. Otherwise it
+// preprocesses each layer once and sweeps the n×n Gram matrices tile by
+// tile, on and above the diagonal: each tile's Gram blocks (one per layer,
+// float32) give its L×L inner products, summed the same way and added into a
+// float64 accumulator, so the L×n² signature matrix is never formed. Layers
+// beyond half the budget are kept in a scratch file: groups of row blocks
+// that fit the budget are held while the other blocks stream past them, so
+// each block is read once per group rather than once per tile
+// (Result.BlocksHeld).
 //
 // # Bad input
 //
