@@ -31,6 +31,8 @@ func runAnalyze(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the resampling")
 	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	budgetMB := fs.Int64("memory-budget-mb", 0, "memory for the CKA engine in MB (0: 60% of the available memory); layers beyond half of it go to a scratch file")
+	tempDir := fs.String("temp-dir", "", "folder for that scratch file (default: the system's temporary folder)")
 	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,7 +48,10 @@ func runAnalyze(args []string) error {
 	opt := study.Options{
 		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
-		Minibatch: *minibatch,
+		Minibatch: *minibatch, MemoryBudget: *budgetMB << 20, TempDir: *tempDir,
+	}
+	if *budgetMB < 0 {
+		return errors.New("--memory-budget-mb must be ≥ 0")
 	}
 	if !*quiet {
 		opt.Progress = stageProgress(os.Stderr)

@@ -74,6 +74,9 @@ func TestAnalyzeCommand(t *testing.T) {
 	if err := json.Unmarshal(data, &mb); err != nil || mb.Measure != "cka-minibatch:8" {
 		t.Errorf("minibatch run: measure %q (%v)", mb.Measure, err)
 	}
+	if err := runAnalyze([]string{"--artifacts", root, "--out", mbOut, "--memory-budget-mb", "-1", "--quiet"}); err == nil {
+		t.Error("negative memory budget: no error")
+	}
 	if err := runAnalyze([]string{"--artifacts", root, "--out", mbOut, "--minibatch", "2", "--quiet"}); err == nil {
 		t.Error("minibatch of 2: no error")
 	}

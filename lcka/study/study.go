@@ -37,9 +37,13 @@ type Options struct {
 	// after the columns are standardized (MeasureStandardized) or centered
 	// (the others) over all prompts. Metrics.Measure then reads
 	// "cka-standardized-minibatch:<b>" or "cka-minibatch:<b>".
-	Minibatch    int
-	Backend      compute.Backend
+	Minibatch int
+	Backend   compute.Backend
+	// MemoryBudget bounds the bytes the CKA engine holds (0: 60% of the
+	// available memory); layers beyond half of it go to a scratch file in
+	// TempDir ("" means the system's).
 	MemoryBudget int64
+	TempDir      string
 	// Progress, if set, is told what the job is doing.
 	Progress func(stage string, done, total int)
 }
@@ -308,7 +312,7 @@ func Analyze(opt Options) (*Result, error) {
 	src := &layerSource{blocks: blocks, rows: m.Joint.Rows, n: n}
 	progress("cka", 0, 1)
 	ck, err := cka.AllPairs(src, cka.Options{
-		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, Minibatch: opt.Minibatch,
+		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, TempDir: opt.TempDir, Minibatch: opt.Minibatch,
 		Progress: func(done, total int) { progress("cka", done, total) },
 	})
 	if err != nil {

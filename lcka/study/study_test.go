@@ -224,6 +224,34 @@ func TestAnalyzeMinibatch(t *testing.T) {
 	}
 }
 
+// TestAnalyzeSpilled: a memory budget below the layers' size sends them to a
+// scratch file in TempDir, gives the same layer map, and leaves nothing behind.
+func TestAnalyzeSpilled(t *testing.T) {
+	root, scratch := t.TempDir(), t.TempDir()
+	writeModel(t, root, "model-a", 3, 10, 30, 30, true, 9)
+	opt := Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none"}
+	ref, err := Analyze(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.MemoryBudget, opt.TempDir = 2048, scratch // 6 layers × 30 × 10 × 4 bytes = 7,200
+	got, err := Analyze(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mat.EqualApprox(ref.CKA, got.CKA, 2e-5) {
+		t.Errorf("spilled layer map differs:\n%v\n%v", mat.Formatted(ref.CKA), mat.Formatted(got.CKA))
+	}
+	if left, _ := os.ReadDir(scratch); len(left) != 0 {
+		t.Errorf("scratch files left behind: %v", left)
+	}
+	// The scratch file is really wanted: a missing folder is an error.
+	opt.TempDir = filepath.Join(scratch, "missing")
+	if _, err := Analyze(opt); err == nil || !strings.Contains(err.Error(), "scratch file") {
+		t.Errorf("missing scratch folder: %v", err)
+	}
+}
+
 // zscore standardizes each column (population standard deviation).
 func zscore(x *mat.Dense) *mat.Dense {
 	n, d := x.Dims()
