@@ -88,7 +88,10 @@ type Options struct {
 	TileSize int
 	// TempDir holds the scratch file; "" means os.TempDir().
 	TempDir string
-	// Progress, if set, is called after each tile with the tiles done and total.
+	// Progress, if set, is called as the work advances, with the units done
+	// and the total: one unit per layer loaded and prepared, then one per
+	// Gram tile (tiles route) or one for the product of the signatures
+	// (signatures route).
 	Progress func(done, total int)
 }
 
@@ -188,10 +191,7 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 			rowSums[i] = make([]float64, n)
 		}
 	}
-	total := nb
-	if opt.Minibatch <= 0 {
-		total = nb * (nb + 1) / 2
-	}
+	total := tileCount(nb, opt.Minibatch > 0)
 	done := 0
 	add := func(t *tileResult, r, c int) {
 		switch {
@@ -216,7 +216,7 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		}
 		done++
 		if opt.Progress != nil {
-			opt.Progress(done, total)
+			opt.Progress(L+done, L+total)
 		}
 	}
 	if opt.Minibatch > 0 {
@@ -303,6 +303,15 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		hsic = assembleHSIC(acc, rowSums, n, debiased)
 	}
 	return finish(src, res, hsic)
+}
+
+// tileCount is the number of tiles over nb row blocks: the diagonal ones for
+// minibatch CKA, all on and above the diagonal otherwise.
+func tileCount(nb int, minibatch bool) int {
+	if minibatch {
+		return nb
+	}
+	return nb * (nb + 1) / 2
 }
 
 // assembleHSIC turns the accumulated inner products of the Gram matrices (and,

@@ -133,13 +133,16 @@ func TestAllPairsProgressAndConstantColumns(t *testing.T) {
 	var calls, lastDone, lastTotal int
 	res, err := AllPairs(layers, Options{TileSize: 10, Progress: func(done, total int) {
 		calls++
+		if done != calls || (calls > 1 && total != lastTotal) {
+			t.Errorf("progress call %d: %d/%d after %d/%d", calls, done, total, lastDone, lastTotal)
+		}
 		lastDone, lastTotal = done, total
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls != 6 || lastDone != 6 || lastTotal != 6 { // 3 row blocks: 3·4/2 tiles
-		t.Errorf("progress: %d calls, last %d/%d; want 6 calls ending 6/6", calls, lastDone, lastTotal)
+	if calls != 8 || lastDone != 8 || lastTotal != 8 { // 2 layers, then 3 row blocks: 3·4/2 tiles
+		t.Errorf("progress: %d calls, last %d/%d; want 8 calls ending 8/8", calls, lastDone, lastTotal)
 	}
 	if res.ConstantColumns[0] != 0 || res.ConstantColumns[1] != 1 {
 		t.Errorf("constant columns %v, want [0 1]", res.ConstantColumns)

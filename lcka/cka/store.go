@@ -265,6 +265,13 @@ func preprocess(src Source, opt Options, budget int64, backend compute.Backend) 
 		if err := st.add(m, mean, factor); err != nil {
 			return fail(err)
 		}
+		if opt.Progress != nil {
+			nb := len(st.starts) - 1
+			if opt.Minibatch > 0 && st.starts[nb]-st.starts[nb-1] < 4 {
+				nb-- // the short last minibatch is left out
+			}
+			opt.Progress(i+1, L+tileCount(nb, opt.Minibatch > 0))
+		}
 	}
 	res.N = st.n
 	return st, res, nil
