@@ -1,11 +1,13 @@
 package cka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
@@ -88,6 +90,18 @@ type Options struct {
 	TileSize int
 	// TempDir holds the scratch file; "" means os.TempDir().
 	TempDir string
+	// Checkpoint, if set, is a file where the tiles route saves its progress
+	// (atomically, every CheckpointEvery, 30 s if 0, and when Context is
+	// cancelled) and from which a later call with the same layers and
+	// options resumes (Result.ResumedTiles); it is removed when the call
+	// succeeds. A file from another job, or damaged, is not used
+	// (Result.CheckpointIgnored says why) and is overwritten. The signatures
+	// route, for small n, takes seconds and does not checkpoint.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	// Context, if set, stops the tiles route between two tiles when it is
+	// cancelled; the error wraps the context's.
+	Context context.Context
 	// Progress, if set, is called as the work advances, with the units done
 	// and the total: one unit per layer loaded and prepared, then one per
 	// Gram tile (tiles route) or one for the product of the signatures
@@ -104,6 +118,10 @@ type Result struct {
 	HSIC *mat.SymDense
 	// N is the number of inputs, TileSize the tile side used.
 	N, TileSize int
+	// ResumedTiles is the number of tiles taken from Options.Checkpoint;
+	// CheckpointIgnored says why an existing checkpoint was not used.
+	ResumedTiles      int
+	CheckpointIgnored string
 	// BlocksHeld is, on the tiles route, the number of row blocks held in
 	// memory at once (all of them unless Spilled).
 	BlocksHeld int
@@ -192,8 +210,40 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		}
 	}
 	total := tileCount(nb, opt.Minibatch > 0)
+	tileDone := make([]bool, nb*nb) // by r·nb + c
 	done := 0
-	add := func(t *tileResult, r, c int) {
+	var cp *checkpoint
+	if opt.Checkpoint != "" {
+		cp = &checkpoint{path: opt.Checkpoint, fingerprint: st.fingerprint, L: L, n: n, nb: nb, rowSums: rowSums != nil}
+		reused, err := cp.load(tileDone, acc, rowSums)
+		if err != nil {
+			res.CheckpointIgnored = err.Error()
+		}
+		res.ResumedTiles, done = reused, reused
+	}
+	every := opt.CheckpointEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	lastSave := time.Now()
+	save := func(force bool) error {
+		if cp == nil || (!force && time.Since(lastSave) < every) {
+			return nil
+		}
+		lastSave = time.Now()
+		return cp.save(tileDone, acc, rowSums)
+	}
+	// stop reports a cancelled context, after saving the checkpoint.
+	stop := func() error {
+		if opt.Context == nil || opt.Context.Err() == nil {
+			return nil
+		}
+		if err := save(true); err != nil {
+			return errors.Join(opt.Context.Err(), err)
+		}
+		return fmt.Errorf("cka: %w", opt.Context.Err())
+	}
+	add := func(t *tileResult, r, c int) error {
 		switch {
 		case opt.Minibatch > 0:
 			addMinibatchHSIC(acc, t, starts[r+1]-starts[r])
@@ -214,80 +264,36 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 				}
 			}
 		}
+		tileDone[r*nb+c] = true
 		done++
 		if opt.Progress != nil {
 			opt.Progress(L+done, L+total)
 		}
+		return save(false)
 	}
+	var sweepErr error
 	if opt.Minibatch > 0 {
-		// Only the diagonal tiles: one per minibatch.
-		for r := 0; r < nb; r++ {
-			rows, err := st.block(r)
-			if err != nil {
-				return nil, err
-			}
-			t, err := eng.tile(rows, nil, starts[r+1]-starts[r], starts[r+1]-starts[r])
-			st.release(rows)
-			if err != nil {
-				return nil, err
-			}
-			add(t, r, r)
-		}
+		sweepErr = sweepDiagonal(st, eng, nb, tileDone, stop, add)
 	} else {
-		// Tiles on and above the diagonal, by groups of row blocks held
-		// together while the column blocks stream past them: all blocks
-		// form one group in memory; from a scratch file, as many as fit
-		// half the budget, so that each column block is read once per
-		// group rather than once per tile.
+		// Groups of row blocks are held together while the column blocks
+		// stream past them: all blocks form one group in memory; from a
+		// scratch file, as many as fit half the budget, so that each column
+		// block is read once per group rather than once per tile.
 		hold := nb
 		if st.file != nil {
 			hold = int(max(1, budget/2/max(1, st.blockBytes())-1))
 		}
 		res.BlocksHeld = min(hold, nb)
-		for g0 := 0; g0 < nb; g0 += hold {
-			g1 := min(nb, g0+hold)
-			held := make([][]*tensors.Tensor, 0, g1-g0)
-			releaseHeld := func() {
-				for _, h := range held {
-					st.release(h)
-				}
-			}
-			for r := g0; r < g1; r++ {
-				rows, err := st.block(r)
-				if err != nil {
-					releaseHeld()
-					return nil, err
-				}
-				held = append(held, rows)
-			}
-			for c := g0; c < nb; c++ {
-				col := []*tensors.Tensor(nil)
-				if c < g1 {
-					col = held[c-g0]
-				} else if col, err = st.block(c); err != nil {
-					releaseHeld()
-					return nil, err
-				}
-				for r := g0; r < g1 && r <= c; r++ {
-					rowsC := col
-					if r == c {
-						rowsC = nil
-					}
-					t, err := eng.tile(held[r-g0], rowsC, starts[r+1]-starts[r], starts[c+1]-starts[c])
-					if err != nil {
-						if c >= g1 {
-							st.release(col)
-						}
-						releaseHeld()
-						return nil, err
-					}
-					add(t, r, c)
-				}
-				if c >= g1 {
-					st.release(col)
-				}
-			}
-			releaseHeld()
+		for g0 := 0; g0 < nb && sweepErr == nil; g0 += hold {
+			sweepErr = sweepGroup(st, eng, g0, min(nb, g0+hold), nb, tileDone, stop, add)
+		}
+	}
+	if sweepErr != nil {
+		return nil, sweepErr
+	}
+	if cp != nil {
+		if err := os.Remove(cp.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("cka: removing the finished checkpoint: %w", err)
 		}
 	}
 
@@ -303,6 +309,110 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 		hsic = assembleHSIC(acc, rowSums, n, debiased)
 	}
 	return finish(src, res, hsic)
+}
+
+// sweepDiagonal computes the diagonal tiles not done yet (minibatch CKA).
+func sweepDiagonal(st *store, eng *tileEngine, nb int, tileDone []bool, stop func() error, add func(*tileResult, int, int) error) error {
+	starts := st.starts
+	for r := 0; r < nb; r++ {
+		if tileDone[r*nb+r] {
+			continue
+		}
+		if err := stop(); err != nil {
+			return err
+		}
+		rows, err := st.block(r)
+		if err != nil {
+			return err
+		}
+		t, err := eng.tile(rows, nil, starts[r+1]-starts[r], starts[r+1]-starts[r])
+		st.release(rows)
+		if err != nil {
+			return err
+		}
+		if err := add(t, r, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepGroup computes the tiles not done yet of row blocks [g0, g1), on and
+// above the diagonal: the group's blocks are held, the other column blocks
+// read one at a time, and blocks with no tile left are not read.
+func sweepGroup(st *store, eng *tileEngine, g0, g1, nb int, tileDone []bool, stop func() error, add func(*tileResult, int, int) error) error {
+	starts := st.starts
+	pending := func(c int) bool { // a tile of column block c is left in the group
+		for r := g0; r < g1 && r <= c; r++ {
+			if !tileDone[r*nb+c] {
+				return true
+			}
+		}
+		return false
+	}
+	any := false
+	for c := g0; c < nb && !any; c++ {
+		any = pending(c)
+	}
+	if !any {
+		return nil
+	}
+	held := make([][]*tensors.Tensor, 0, g1-g0)
+	defer func() {
+		for _, h := range held {
+			st.release(h)
+		}
+	}()
+	for r := g0; r < g1; r++ {
+		rows, err := st.block(r)
+		if err != nil {
+			return err
+		}
+		held = append(held, rows)
+	}
+	for c := g0; c < nb; c++ {
+		if !pending(c) {
+			continue
+		}
+		col := []*tensors.Tensor(nil)
+		if c < g1 {
+			col = held[c-g0]
+		} else {
+			var err error
+			if col, err = st.block(c); err != nil {
+				return err
+			}
+		}
+		err := func() error {
+			for r := g0; r < g1 && r <= c; r++ {
+				if tileDone[r*nb+c] {
+					continue
+				}
+				if err := stop(); err != nil {
+					return err
+				}
+				rowsC := col
+				if r == c {
+					rowsC = nil
+				}
+				t, err := eng.tile(held[r-g0], rowsC, starts[r+1]-starts[r], starts[c+1]-starts[c])
+				if err != nil {
+					return err
+				}
+				if err := add(t, r, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		if c >= g1 {
+			st.release(col)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tileCount is the number of tiles over nb row blocks: the diagonal ones for

@@ -1,7 +1,11 @@
 package cka
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"math"
 	"os"
 	"runtime"
@@ -28,6 +32,9 @@ type store struct {
 	backend compute.Backend
 	free    map[int][][]*tensors.Tensor // reusable blocks read from file, by row count
 	scratch []float32                   // reused buffer for writing the file
+	// fingerprint identifies the job for checkpoints: options, sizes, and
+	// per layer its width, a CRC of its values and its column transform.
+	fingerprint [32]byte
 }
 
 func (s *store) newTensor(rows, cols int) (*tensors.Tensor, error) {
@@ -214,6 +221,11 @@ func preprocess(src Source, opt Options, budget int64, backend compute.Backend) 
 	L := src.Len()
 	st := &store{backend: backend}
 	res := &Result{ConstantColumns: make([]int, L)}
+	var fp hash.Hash
+	if opt.Checkpoint != "" {
+		fp = sha256.New()
+		fmt.Fprintf(fp, "layersim cka v1 measure=%d minibatch=%d tile=%d L=%d\n", opt.Measure, opt.Minibatch, opt.TileSize, L)
+	}
 	var total int64
 	fail := func(err error) (*store, *Result, error) {
 		st.close()
@@ -255,6 +267,18 @@ func preprocess(src Source, opt Options, budget int64, backend compute.Backend) 
 			return fail(fmt.Errorf("cka: %s: %w", src.Name(i), err))
 		}
 		res.ConstantColumns[i] = constant
+		if fp != nil {
+			raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(m.Data))), len(m.Data)*4)
+			var b []byte
+			b = binary.LittleEndian.AppendUint64(b, uint64(m.Rows))
+			b = binary.LittleEndian.AppendUint64(b, uint64(m.Cols))
+			b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(raw, crc32.MakeTable(crc32.Castagnoli)))
+			for j := range mean {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(mean[j]))
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(factor[j]))
+			}
+			fp.Write(b)
+		}
 		total += int64(len(m.Data)) * 4
 		if st.file == nil && total > budget/2 {
 			if err := st.spill(opt.TempDir); err != nil {
@@ -274,6 +298,11 @@ func preprocess(src Source, opt Options, budget int64, backend compute.Backend) 
 		}
 	}
 	res.N = st.n
+	if fp != nil {
+		fmt.Fprintf(fp, "tile rows=%d", st.starts[1]-st.starts[0])
+		copy(st.fingerprint[:], fp.Sum(nil))
+	}
+	st.scratch = nil
 	return st, res, nil
 }
 
