@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +36,7 @@ func runAnalyze(args []string) error {
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	budgetMB := fs.Int64("memory-budget-mb", 0, "memory for the CKA engine in MB (0: 60% of the available memory); layers beyond half of it go to a scratch file")
 	tempDir := fs.String("temp-dir", "", "folder for that scratch file (default: the system's temporary folder)")
+	checkpoint := fs.String("checkpoint", "", `file where large CKA jobs save their progress and resume from (default OUT/.cka-checkpoint; "none": no checkpoint)`)
 	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,12 +57,30 @@ func runAnalyze(args []string) error {
 	if *budgetMB < 0 {
 		return errors.New("--memory-budget-mb must be ≥ 0")
 	}
+	switch *checkpoint {
+	case "none":
+	case "":
+		opt.Checkpoint = filepath.Join(*out, ".cka-checkpoint")
+	default:
+		opt.Checkpoint = *checkpoint
+	}
+	if opt.Checkpoint != "" {
+		if err := os.MkdirAll(filepath.Dir(opt.Checkpoint), 0o755); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opt.Context = ctx
 	if !*quiet {
 		opt.Progress = stageProgress(os.Stderr)
 	}
 	start := time.Now()
 	res, err := study.Analyze(opt)
 	if err != nil {
+		if _, serr := os.Stat(opt.Checkpoint); errors.Is(err, context.Canceled) && opt.Checkpoint != "" && serr == nil {
+			return fmt.Errorf("%w; the progress is saved in %s: run the same command again to resume", err, opt.Checkpoint)
+		}
 		return err
 	}
 	if err := study.Write(*out, res); err != nil {

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,11 @@ type Options struct {
 	// TempDir ("" means the system's).
 	MemoryBudget int64
 	TempDir      string
+	// Checkpoint, if set, is the file where the CKA engine saves its
+	// progress on large jobs and resumes from (cka.Options.Checkpoint);
+	// Context, if set, stops it there when cancelled.
+	Checkpoint string
+	Context    context.Context
 	// Progress, if set, is told what the job is doing.
 	Progress func(stage string, done, total int)
 }
@@ -313,10 +319,17 @@ func Analyze(opt Options) (*Result, error) {
 	progress("cka", 0, 1)
 	ck, err := cka.AllPairs(src, cka.Options{
 		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, TempDir: opt.TempDir, Minibatch: opt.Minibatch,
+		Checkpoint: opt.Checkpoint, Context: opt.Context,
 		Progress: func(done, total int) { progress("cka", done, total) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
+	}
+	if ck.ResumedTiles > 0 {
+		notes = append(notes, fmt.Sprintf("CKA resumed from the checkpoint %s: %d tiles reused", opt.Checkpoint, ck.ResumedTiles))
+	}
+	if ck.CheckpointIgnored != "" {
+		notes = append(notes, "CKA started over: "+ck.CheckpointIgnored)
 	}
 	if ck.Dropped > 0 {
 		notes = append(notes, fmt.Sprintf("minibatch CKA: the last %d prompts make a batch of fewer than 4 and are left out", ck.Dropped))

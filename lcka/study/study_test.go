@@ -1,7 +1,9 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -245,6 +247,34 @@ func TestAnalyzeSpilled(t *testing.T) {
 	if left, _ := os.ReadDir(scratch); len(left) != 0 {
 		t.Errorf("scratch files left behind: %v", left)
 	}
+	// Stopped during the CKA sweep, then resumed from the checkpoint: the
+	// same layer map, and the notes say so.
+	cp := filepath.Join(t.TempDir(), "cka.checkpoint")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := opt
+	stopped.Checkpoint, stopped.Context = cp, ctx
+	stopped.Progress = func(stage string, done, total int) {
+		if stage == "cka" && done == 6+2 { // 6 layers prepared, 2 tiles
+			cancel()
+		}
+	}
+	if _, err := Analyze(stopped); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped run: %v", err)
+	}
+	resumed := opt
+	resumed.Checkpoint = cp
+	again, err := Analyze(resumed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mat.EqualApprox(ref.CKA, again.CKA, 2e-5) {
+		t.Errorf("resumed layer map differs")
+	}
+	if notes := strings.Join(again.Metrics.Notes, "\n"); !strings.Contains(notes, "2 tiles reused") {
+		t.Errorf("notes %q", notes)
+	}
+
 	// The scratch file is really wanted: a missing folder is an error.
 	opt.TempDir = filepath.Join(scratch, "missing")
 	if _, err := Analyze(opt); err == nil || !strings.Contains(err.Error(), "scratch file") {
