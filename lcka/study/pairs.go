@@ -34,7 +34,7 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 		rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 		subset = rng.Perm(m.N)[:statsN]
 		sort.Ints(subset)
-		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics use %d of the %d prompts, drawn at random (seed %d)", statsN, m.N, opt.Seed))
+		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics use %d of the %d prompts, drawn at random (seed %d); the bootstrap intervals are m-out-of-n intervals: the spread of the resamples scaled by √(%d/%d), around the mean CKA of all prompts", statsN, m.N, opt.Seed, statsN, m.N))
 	}
 	if (boot > 0 || perms > 0) && statsN < 4 {
 		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics skipped: %d prompts are too few", statsN))
@@ -98,6 +98,13 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 				if boot > 0 || perms > 0 {
 					progress("statistics "+model.Slug, 0, 1)
 					st, err := pairStats(src, ba, bb, L, subset, opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased, boot, perms, opt.Seed+uint64(mi)*7919)
+					if err == nil && boot > 0 && statsN < m.N {
+						// m-out-of-n bootstrap (Bickel, Götze and van Zwet
+						// 1997): the spread of the resamples of m prompts,
+						// scaled by √(m/n), placed on the mean CKA of all n.
+						scale := math.Sqrt(float64(statsN) / float64(m.N))
+						st.ci = [2]float64{p.CKAMean + (st.lo-st.bootMean)*scale, p.CKAMean + (st.hi-st.bootMean)*scale}
+					}
 					if err != nil {
 						return fmt.Errorf("study: statistics for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
 					}
@@ -123,6 +130,8 @@ type stats struct {
 	ci   [2]float64
 	bias float64
 	p    float64
+	// the resamples' 2.5% and 97.5% quantiles and mean
+	lo, hi, bootMean float64
 }
 
 // pairStats computes the bootstrap interval and the permutation p-value of
@@ -218,8 +227,9 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 		// sits above the observed one. The interval is the percentile
 		// interval shifted by that bias (mean of the resamples − observed).
 		sort.Float64s(bootVals)
-		st.bias = meanOf(bootVals) - observed
-		st.ci = [2]float64{quantile(bootVals, 0.025) - st.bias, quantile(bootVals, 0.975) - st.bias}
+		st.lo, st.hi, st.bootMean = quantile(bootVals, 0.025), quantile(bootVals, 0.975), meanOf(bootVals)
+		st.bias = st.bootMean - observed
+		st.ci = [2]float64{st.lo - st.bias, st.hi - st.bias}
 	}
 	if len(nullVals) > 0 {
 		count := 0

@@ -137,21 +137,26 @@ type LanguageAxis struct {
 
 // Pair holds the cross-lingual statistics of one model and two languages.
 type Pair struct {
-	Model          string      `json:"model"`
-	LangA          string      `json:"lang_a"`
-	LangB          string      `json:"lang_b"`
-	Count          int         `json:"count"`
-	CKAMean        float64     `json:"cka_mean"`
-	CKAMedian      float64     `json:"cka_median"`
-	CKAMin         float64     `json:"cka_min"`
-	CKAPerLayer    []float64   `json:"cka_per_layer"`
-	D3Mean         float64     `json:"d3_mean"`
-	D3Median       float64     `json:"d3_median"`
-	D3Std          *float64    `json:"d3_std"` // null for a single pair (ddof 1)
-	D3Max          float64     `json:"d3_max"`
-	D3PerLayer     []float64   `json:"d3_per_layer"`
-	ProcrustesRes  float64     `json:"procrustes_res"`
-	ProcrustesRel  float64     `json:"procrustes_rel"`
+	Model         string    `json:"model"`
+	LangA         string    `json:"lang_a"`
+	LangB         string    `json:"lang_b"`
+	Count         int       `json:"count"`
+	CKAMean       float64   `json:"cka_mean"`
+	CKAMedian     float64   `json:"cka_median"`
+	CKAMin        float64   `json:"cka_min"`
+	CKAPerLayer   []float64 `json:"cka_per_layer"`
+	D3Mean        float64   `json:"d3_mean"`
+	D3Median      float64   `json:"d3_median"`
+	D3Std         *float64  `json:"d3_std"` // null for a single pair (ddof 1)
+	D3Max         float64   `json:"d3_max"`
+	D3PerLayer    []float64 `json:"d3_per_layer"`
+	ProcrustesRes float64   `json:"procrustes_res"`
+	ProcrustesRel float64   `json:"procrustes_rel"`
+	// CKACI95 is the 95% bootstrap interval of CKAMean over prompts: the
+	// percentile interval shifted by the resampling bias (CKABootBias); when
+	// only StatsN < n prompts are resampled, the m-out-of-n interval (the
+	// resamples' spread scaled by √(StatsN/n), around CKAMean). PermP is the
+	// permutation p-value of CKAMean on the StatsN prompts.
 	CKACI95        *[2]float64 `json:"cka_ci95"`
 	CKABootBias    *float64    `json:"cka_bootstrap_bias,omitempty"`
 	PermP          *float64    `json:"perm_p"`

@@ -282,6 +282,39 @@ func TestAnalyzeSpilled(t *testing.T) {
 	}
 }
 
+// TestAnalyzeSubsampledStats: with StatsMaxN below n, the CKA of the
+// subsample differs from the CKA of all prompts (CKA's bias depends on n), so
+// the interval is the m-out-of-n one: around the full-n mean, as wide as the
+// full bootstrap's up to resampling noise.
+func TestAnalyzeSubsampledStats(t *testing.T) {
+	root := t.TempDir()
+	writeModel(t, root, "model-a", 3, 30, 240, 240, true, 21)
+	opt := Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: 400, Permutations: -1, RSA: "none", Seed: 3}
+	full, err := Analyze(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.StatsMaxN = 60
+	sub, err := Analyze(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, ps := full.Metrics.Pairs[0], sub.Metrics.Pairs[0]
+	if pf.CKAMean != ps.CKAMean {
+		t.Fatalf("mean CKA %g and %g: the subsample must not change it", pf.CKAMean, ps.CKAMean)
+	}
+	if ps.StatsN != 60 || ps.CKACI95[0] > ps.CKAMean || ps.CKACI95[1] < ps.CKAMean {
+		t.Errorf("subsampled interval %v (stats_n %d) does not hold the mean %g", *ps.CKACI95, ps.StatsN, ps.CKAMean)
+	}
+	wf, ws := pf.CKACI95[1]-pf.CKACI95[0], ps.CKACI95[1]-ps.CKACI95[0]
+	if ratio := ws / wf; ratio < 0.5 || ratio > 2 {
+		t.Errorf("interval widths: %g on all prompts, %g from 60 of them (ratio %.2f)", wf, ws, ratio)
+	}
+	if !strings.Contains(strings.Join(sub.Metrics.Notes, "\n"), "m-out-of-n") {
+		t.Errorf("notes %q", sub.Metrics.Notes)
+	}
+}
+
 // zscore standardizes each column (population standard deviation).
 func zscore(x *mat.Dense) *mat.Dense {
 	n, d := x.Dims()
