@@ -244,47 +244,53 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 }
 
 // bootstrapMean is the mean pair CKA on the resampled prompts idx: the
-// resampled Gram matrices are double-centered again before the inner products.
+// resampled Gram matrices A = Ka[idx, idx] and B = Kb[idx, idx] double-
+// centered again. With c the multiplicity of each prompt in idx, a = A·1 and
+// S = 1ᵀA·1, ⟨HAH, HBH⟩ = Σᵢⱼ cᵢcⱼ·Kaᵢⱼ·Kbᵢⱼ − (2/n)·Σᵢ cᵢ·aᵢ·bᵢ + Sa·Sb/n²,
+// so one sequential pass over the rows of prompts drawn at least once gives
+// every term, without forming A and B.
 func bootstrapMean(ka, kb [][]float64, idx []int, n int) float64 {
-	a := make([]float64, n*n)
-	b := make([]float64, n*n)
+	c := make([]float64, n)
+	for _, i := range idx {
+		c[i]++
+	}
+	var drawn []int
+	for i, ci := range c {
+		if ci > 0 {
+			drawn = append(drawn, i)
+		}
+	}
+	nf := float64(n)
 	total := 0.0
 	for k := range ka {
-		gather(ka[k], idx, n, a)
-		gather(kb[k], idx, n, b)
-		var ab, aa, bbv float64
-		for i, v := range a {
-			ab += v * b[i]
-			aa += v * v
-			bbv += b[i] * b[i]
+		var ab, aa, bb, cab, caa, cbb, sa, sb float64
+		for _, i := range drawn {
+			rowA, rowB := ka[k][i*n:(i+1)*n], kb[k][i*n:(i+1)*n]
+			var ai, bi, abi, aai, bbi float64
+			for _, j := range drawn {
+				x, y, cj := rowA[j], rowB[j], c[j]
+				ai += cj * x
+				bi += cj * y
+				abi += cj * x * y
+				aai += cj * x * x
+				bbi += cj * y * y
+			}
+			ci := c[i]
+			ab += ci * abi
+			aa += ci * aai
+			bb += ci * bbi
+			cab += ci * ai * bi
+			caa += ci * ai * ai
+			cbb += ci * bi * bi
+			sa += ci * ai
+			sb += ci * bi
 		}
-		total += ab / math.Sqrt(aa*bbv)
+		dot := ab - 2/nf*cab + sa*sb/(nf*nf)
+		na := aa - 2/nf*caa + sa*sa/(nf*nf)
+		nb := bb - 2/nf*cbb + sb*sb/(nf*nf)
+		total += dot / math.Sqrt(na*nb)
 	}
 	return total / float64(len(ka))
-}
-
-// gather writes the double-centered k[idx, idx] into out.
-func gather(k []float64, idx []int, n int, out []float64) {
-	rowMean := make([]float64, n)
-	grand := 0.0
-	for i, ii := range idx {
-		row := k[ii*n : (ii+1)*n]
-		o := out[i*n : (i+1)*n]
-		s := 0.0
-		for j, jj := range idx {
-			o[j] = row[jj]
-			s += row[jj]
-		}
-		rowMean[i] = s / float64(n)
-		grand += s
-	}
-	grand /= float64(n * n)
-	for i := 0; i < n; i++ {
-		o := out[i*n : (i+1)*n]
-		for j := range o {
-			o[j] += grand - rowMean[i] - rowMean[j]
-		}
-	}
 }
 
 // permutedDot is Σᵢⱼ a[i,j]·b[p(i),p(j)].
