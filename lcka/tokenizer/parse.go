@@ -353,29 +353,42 @@ func parseNormalizer(m json.RawMessage, depth int) (normalizer, error) {
 	case "NFKD":
 		return unicodeNormalizer{norm.NFKD}, nil
 	case "Sequence":
-		var s struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := json.Unmarshal(m, &s); err != nil {
-			return nil, err
-		}
-		if s.Normalizers == nil {
-			return nil, errors.New(`Sequence: missing "normalizers"`)
-		}
-		var q sequenceNormalizer
-		for _, sub := range s.Normalizers {
-			n, err := parseNormalizer(sub, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if n == nil {
-				return nil, errors.New("Sequence: null normalizer")
-			}
-			q = append(q, n)
-		}
-		return q, nil
+		q, err := parseSequence(m, "normalizers", "normalizer", depth, parseNormalizer)
+		return sequenceNormalizer(q), err
 	}
 	return nil, fmt.Errorf("normalizer type %q: %w", typ, ErrUnsupported)
+}
+
+// parseSequence parses the components listed under key in a "Sequence"
+// component, each with parse at the next depth; a missing list or a null
+// component (what names its kind) is an error.
+func parseSequence[T comparable](m json.RawMessage, key, what string, depth int, parse func(json.RawMessage, int) (T, error)) ([]T, error) {
+	var s map[string]json.RawMessage
+	if err := json.Unmarshal(m, &s); err != nil {
+		return nil, err
+	}
+	var subs []json.RawMessage
+	if raw, ok := s[key]; ok {
+		if err := json.Unmarshal(raw, &subs); err != nil {
+			return nil, err
+		}
+	}
+	if subs == nil {
+		return nil, fmt.Errorf("Sequence: missing %q", key)
+	}
+	var zero T
+	out := make([]T, 0, len(subs))
+	for _, sub := range subs {
+		c, err := parse(sub, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if c == zero {
+			return nil, fmt.Errorf("Sequence: null %s", what)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func parsePreTokenizer(m json.RawMessage, depth int) (preTokenizer, error) {
@@ -436,27 +449,8 @@ func parsePreTokenizer(m json.RawMessage, depth int) (preTokenizer, error) {
 		}
 		return p, nil
 	case "Sequence":
-		var s struct {
-			PreTokenizers []json.RawMessage `json:"pretokenizers"`
-		}
-		if err := json.Unmarshal(m, &s); err != nil {
-			return nil, err
-		}
-		if s.PreTokenizers == nil {
-			return nil, errors.New(`Sequence: missing "pretokenizers"`)
-		}
-		var q sequencePreTokenizer
-		for _, sub := range s.PreTokenizers {
-			p, err := parsePreTokenizer(sub, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if p == nil {
-				return nil, errors.New("Sequence: null pre-tokenizer")
-			}
-			q = append(q, p)
-		}
-		return q, nil
+		q, err := parseSequence(m, "pretokenizers", "pre-tokenizer", depth, parsePreTokenizer)
+		return sequencePreTokenizer(q), err
 	}
 	return nil, fmt.Errorf("pre-tokenizer type %q: %w", typ, ErrUnsupported)
 }
@@ -489,27 +483,8 @@ func parsePostProcessor(m json.RawMessage, depth int) (postProcessor, error) {
 	case "ByteLevel":
 		return byteLevelProcessor{}, nil
 	case "Sequence":
-		var s struct {
-			Processors []json.RawMessage `json:"processors"`
-		}
-		if err := json.Unmarshal(m, &s); err != nil {
-			return nil, err
-		}
-		if s.Processors == nil {
-			return nil, errors.New(`Sequence: missing "processors"`)
-		}
-		var q sequenceProcessor
-		for _, sub := range s.Processors {
-			p, err := parsePostProcessor(sub, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if p == nil {
-				return nil, errors.New("Sequence: null post-processor")
-			}
-			q = append(q, p)
-		}
-		return q, nil
+		q, err := parseSequence(m, "processors", "post-processor", depth, parsePostProcessor)
+		return sequenceProcessor(q), err
 	case "TemplateProcessing":
 		var tj templateJSON
 		if err := json.Unmarshal(m, &tj); err != nil {
