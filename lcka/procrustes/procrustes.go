@@ -55,23 +55,7 @@ func Distance(x, y mat.Matrix) (float64, error) {
 // normalize returns a copy of x with its columns centred, scaled to unit
 // Frobenius norm.
 func normalize(name string, x *mat.Dense) (*mat.Dense, error) {
-	n, d := x.Dims()
-	mean := make([]float64, d)
-	for i := 0; i < n; i++ {
-		for j, v := range x.RawRowView(i) {
-			mean[j] += v
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	c := mat.NewDense(n, d, nil)
-	for i := 0; i < n; i++ {
-		dst := c.RawRowView(i)
-		for j, v := range x.RawRowView(i) {
-			dst[j] = v - mean[j]
-		}
-	}
+	c := dense.CenteredColumns(x)
 	norm := mat.Norm(c, 2) // Frobenius, computed without overflow
 	switch {
 	case math.IsInf(norm, 0) || math.IsNaN(norm):
@@ -79,12 +63,7 @@ func normalize(name string, x *mat.Dense) (*mat.Dense, error) {
 	case norm == 0:
 		return nil, fmt.Errorf("procrustes: %s has zero variance (all rows equal), so it cannot be normalised", name)
 	}
-	for i := 0; i < n; i++ {
-		row := c.RawRowView(i)
-		for j := range row {
-			row[j] /= norm
-		}
-	}
+	c.Scale(1/norm, c)
 	return c, nil
 }
 

@@ -91,22 +91,7 @@ func upperRDM(name string, x *mat.Dense, dis Dissimilarity) ([]float64, error) {
 		// Centring the columns leaves the distances unchanged and
 		// keeps G_ii + G_jj − 2G_ij from cancelling when the rows
 		// share a large offset.
-		mean := make([]float64, d)
-		for i := 0; i < n; i++ {
-			for j, v := range x.RawRowView(i) {
-				mean[j] += v
-			}
-		}
-		for j := range mean {
-			mean[j] /= float64(n)
-		}
-		c := mat.NewDense(n, d, nil)
-		for i := 0; i < n; i++ {
-			dst := c.RawRowView(i)
-			for j, v := range x.RawRowView(i) {
-				dst[j] = v - mean[j]
-			}
-		}
+		c := dense.CenteredColumns(x)
 		g.SymOuterK(1, c)
 	default:
 		return nil, fmt.Errorf("rsa: invalid dissimilarity %v", dis)

@@ -1,4 +1,5 @@
-// Package dense checks matrix arguments of the similarity packages.
+// Package dense checks and prepares matrix arguments of the similarity
+// packages.
 package dense
 
 import (
@@ -34,4 +35,27 @@ func Checked(x mat.Matrix, name string) (*mat.Dense, error) {
 		}
 	}
 	return d, nil
+}
+
+// CenteredColumns returns a copy of x with each column's mean subtracted
+// (means summed in float64 over the rows, in order).
+func CenteredColumns(x *mat.Dense) *mat.Dense {
+	n, d := x.Dims()
+	mean := make([]float64, d)
+	for i := 0; i < n; i++ {
+		for j, v := range x.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	c := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		dst := c.RawRowView(i)
+		for j, v := range x.RawRowView(i) {
+			dst[j] = v - mean[j]
+		}
+	}
+	return c
 }

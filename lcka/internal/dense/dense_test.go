@@ -30,3 +30,15 @@ func TestChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestCenteredColumns(t *testing.T) {
+	x := mat.NewDense(3, 2, []float64{1, 10, 2, 20, 6, 30})
+	got := CenteredColumns(x)
+	want := mat.NewDense(3, 2, []float64{-2, -10, -1, 0, 3, 10})
+	if !mat.Equal(got, want) {
+		t.Errorf("centered %v, want %v", mat.Formatted(got), mat.Formatted(want))
+	}
+	if x.At(0, 0) != 1 {
+		t.Error("the input was changed")
+	}
+}
