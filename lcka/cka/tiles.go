@@ -10,6 +10,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
 // tileEngine computes, for one tile (row block r against row block c), the
@@ -144,23 +146,7 @@ func (e *tileEngine) tile(rowsR, rowsC []*tensors.Tensor, br, bc int) (*tileResu
 		})
 	}
 	err := tensors.MutableFlatData(buf, func(all []float32) {
-		workers := max(1, min(runtime.GOMAXPROCS(0), 4, L))
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					layer(i, all)
-				}
-			}()
-		}
-		for i := 0; i < L; i++ {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		parallel.For(L, min(runtime.GOMAXPROCS(0), 4), func(i int) { layer(i, all) })
 	})
 	if err == nil {
 		err = firstErr

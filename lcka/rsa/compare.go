@@ -3,12 +3,13 @@ package rsa
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
 // constantTol is the relative spread below which an RDM counts as constant:
@@ -370,7 +371,7 @@ func AllPairs(reps []mat.Matrix, dis Dissimilarity, c Comparison) (*mat.SymDense
 	}
 	preps := make([]*prepared, L)
 	errs := make([]error, L)
-	parallel(L, func(l int) {
+	parallel.For(L, 0, func(l int) {
 		var dst []float64
 		if z != nil {
 			dst = z.RawRowView(l)
@@ -392,7 +393,7 @@ func AllPairs(reps []mat.Matrix, dis Dissimilarity, c Comparison) (*mat.SymDense
 			}
 		}
 		scratch := sync.Pool{New: func() any { return &kendallScratch{} }}
-		parallel(len(pairs), func(k int) {
+		parallel.For(len(pairs), 0, func(k int) {
 			w := scratch.Get().(*kendallScratch)
 			i, j := pairs[k][0], pairs[k][1]
 			out.SetSym(i, j, compare(preps[i], preps[j], c, w))
@@ -442,29 +443,4 @@ func checkSamples(name string, n int) error {
 		return fmt.Errorf("rsa: %s has %d samples; RSA needs n ≥ %d so that there are at least 3 pairs of samples to correlate", name, n, minSamples)
 	}
 	return nil
-}
-
-// parallel calls f(0), …, f(k−1) on up to GOMAXPROCS goroutines.
-func parallel(k int, f func(i int)) {
-	workers := min(k, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := 0; i < k; i++ {
-			f(i)
-		}
-		return
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			for i := range next {
-				f(i)
-			}
-		})
-	}
-	for i := 0; i < k; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sort"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/internal/parallel"
 	"github.com/layersim/layersim/lcka/procrustes"
 )
 
@@ -208,7 +207,7 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 	}
 	bootVals := make([]float64, len(draws))
 	nullVals := make([]float64, len(perm))
-	parallel(len(draws)+len(perm), func(t int) {
+	parallel.For(len(draws)+len(perm), 0, func(t int) {
 		if t < len(draws) {
 			bootVals[t] = bootstrapMean(ka, kb, draws[t], n)
 			return
@@ -312,23 +311,4 @@ func quantile(sorted []float64, q float64) float64 {
 	lo := int(math.Floor(pos))
 	hi := min(lo+1, len(sorted)-1)
 	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
-}
-
-func parallel(tasks int, fn func(int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range next {
-				fn(t)
-			}
-		}()
-	}
-	for t := 0; t < tasks; t++ {
-		next <- t
-	}
-	close(next)
-	wg.Wait()
 }
