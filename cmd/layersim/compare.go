@@ -118,9 +118,5 @@ func readDense(path string) (*mat.Dense, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := make([]float64, len(m.Data))
-	for i, v := range m.Data {
-		d[i] = float64(v)
-	}
-	return mat.NewDense(m.Rows, m.Cols, d), nil
+	return cka.Matrix(m).Dense(), nil
 }

@@ -22,6 +22,15 @@ type Matrix struct {
 	Data       []float32
 }
 
+// Dense returns a float64 copy of m, for the pairwise functions.
+func (m Matrix) Dense() *mat.Dense {
+	d := make([]float64, len(m.Data))
+	for i, v := range m.Data {
+		d[i] = float64(v)
+	}
+	return mat.NewDense(m.Rows, m.Cols, d)
+}
+
 // Source gives AllPairs the layers to compare, one at a time, so that they
 // need not all be in memory at once.
 type Source interface {

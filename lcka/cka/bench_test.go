@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // benchLayers makes L random layers of n×d float32 values.
@@ -139,7 +137,7 @@ func BenchmarkAllPairsFullScale(b *testing.B) {
 		for _, j := range []int{1, L - 1} {
 			x, _ := src.Layer(0)
 			y, _ := src.Layer(j)
-			want, err := Standardized(toDense(x), toDense(y))
+			want, err := Standardized(x.Dense(), y.Dense())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -150,12 +148,4 @@ func BenchmarkAllPairsFullScale(b *testing.B) {
 		b.ReportMetric(worst, "max-abs-diff")
 		b.StartTimer()
 	}
-}
-
-func toDense(m Matrix) *mat.Dense {
-	data := make([]float64, len(m.Data))
-	for k, v := range m.Data {
-		data[k] = float64(v)
-	}
-	return mat.NewDense(m.Rows, m.Cols, data)
 }

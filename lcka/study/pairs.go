@@ -144,7 +144,7 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 			if err != nil {
 				return nil, 0, err
 			}
-			d := toDense(x)
+			d := x.Dense()
 			var rows mat.Matrix = d
 			if subset != nil {
 				sel := mat.NewDense(len(subset), x.Cols, nil)

@@ -405,7 +405,7 @@ func Analyze(opt Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			reps[i] = toDense(x)
+			reps[i] = x.Dense()
 		}
 		if res.RSA, err = rsa.AllPairs(reps, rm.Dissimilarity, rm.Comparison); err != nil {
 			return nil, fmt.Errorf("study: RSA: %w", err)
@@ -451,14 +451,6 @@ func (s *layerSource) Layer(i int) (cka.Matrix, error) {
 		}
 	}
 	return cka.Matrix{}, fmt.Errorf("layer %d out of range", i)
-}
-
-func toDense(x cka.Matrix) *mat.Dense {
-	d := make([]float64, len(x.Data))
-	for i, v := range x.Data {
-		d[i] = float64(v)
-	}
-	return mat.NewDense(x.Rows, x.Cols, d)
 }
 
 // sub returns the block of s with rows [r0, r0+nr) and columns [c0, c0+nc).
