@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/layersim/layersim/internal/atomicfile"
 	"github.com/layersim/layersim/lcka/study"
 )
 
@@ -206,34 +206,7 @@ func WriteReport(dir, path string) error {
 	if err := Report(dir, &b); err != nil {
 		return err
 	}
-	return writeAtomic(path, b.Bytes())
-}
-
-// writeAtomic writes data to a temporary file next to path and renames it.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.Write(path, b.Bytes()); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
 	return nil

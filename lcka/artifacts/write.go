@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/layersim/layersim/internal/atomicfile"
 )
 
 // zipTime is the timestamp NumPy gives npz entries.
@@ -230,7 +232,7 @@ func (w *Writer) finishData() error {
 		if err := os.Chmod(w.tmp, 0o755); err != nil {
 			return err
 		}
-		return syncDir(w.tmp)
+		return atomicfile.SyncDir(w.tmp)
 	}
 	err := w.zw.Close()
 	if err == nil {
@@ -285,7 +287,7 @@ func (w *Writer) install() error {
 	if err := os.RemoveAll(other); err != nil {
 		return err
 	}
-	return syncDir(w.p.dir)
+	return atomicfile.SyncDir(w.p.dir)
 }
 
 // Abort discards a set that was not committed. It does nothing after
@@ -339,54 +341,8 @@ func WriteJSON(path string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("artifacts: encoding %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, b.Bytes()); err != nil {
+	if err := atomicfile.Write(path, b.Bytes()); err != nil {
 		return fmt.Errorf("artifacts: %w", err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a folder so that renames in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

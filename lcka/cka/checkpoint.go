@@ -8,7 +8,8 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/layersim/layersim/internal/atomicfile"
 )
 
 // A checkpoint holds the state of a tiles-route sweep: which tiles are done
@@ -94,8 +95,7 @@ func (c *checkpoint) load(done []bool, acc []float64, rowSums [][]float64) (int,
 	return count, nil
 }
 
-// save writes the state atomically: a temporary file in the same folder,
-// synced, then renamed over the checkpoint.
+// save writes the state atomically.
 func (c *checkpoint) save(done []bool, acc []float64, rowSums [][]float64) error {
 	buf := make([]byte, 0, c.size())
 	buf = append(buf, checkpointMagic...)
@@ -119,22 +119,7 @@ func (c *checkpoint) save(done []bool, acc []float64, rowSums [][]float64) error
 		}
 	}
 	buf = binary.LittleEndian.AppendUint32(buf, crc32.ChecksumIEEE(buf))
-	f, err := os.CreateTemp(filepath.Dir(c.path), ".cka-checkpoint-*")
-	if err != nil {
-		return fmt.Errorf("cka: writing the checkpoint: %w", err)
-	}
-	_, err = f.Write(buf)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), c.path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.Write(c.path, buf); err != nil {
 		return fmt.Errorf("cka: writing the checkpoint: %w", err)
 	}
 	return nil

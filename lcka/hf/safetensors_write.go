@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
+
+	"github.com/layersim/layersim/internal/atomicfile"
 )
 
 // TensorData is one tensor to write with WriteSafetensors: float32 values in
@@ -120,41 +120,9 @@ func EncodeSafetensors(tensors []TensorData, metadata map[string]string) ([]byte
 // WriteFileAtomic writes data to path through a temporary file in the same
 // folder that is synced and renamed over path, so that readers see either
 // the old file or the complete new one.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+func WriteFileAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("hf: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("hf: writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("hf: syncing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("hf: closing %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("hf: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("hf: %w", err)
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes a rename durable where the platform supports it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
