@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -69,7 +68,8 @@ func runAnalyze(args []string) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// The first interrupt saves the checkpoint after the tile in progress.
+	ctx, stop := interruptible()
 	defer stop()
 	opt.Context = ctx
 	if !*quiet {

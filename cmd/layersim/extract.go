@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/layersim/layersim/lcka/data"
@@ -20,14 +19,9 @@ func init() {
 }
 
 func runExtract(args []string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// The first interrupt stops after the batch in progress.
+	ctx, stop := interruptible()
 	defer stop()
-	// The first interrupt stops after the batch in progress; a second one
-	// ends the process at once.
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
 	return extractCmd(ctx, args, os.Stdout, os.Stderr)
 }
 
