@@ -96,14 +96,11 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 				}
 				if boot > 0 || perms > 0 {
 					progress("statistics "+model.Slug, 0, 1)
-					st, err := pairStats(src, ba, bb, L, subset, opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased, boot, perms, opt.Seed+uint64(mi)*7919)
-					if err == nil && boot > 0 && statsN < m.N {
-						// m-out-of-n bootstrap (Bickel, Götze and van Zwet
-						// 1997): the spread of the resamples of m prompts,
-						// scaled by √(m/n), placed on the mean CKA of all n.
-						scale := math.Sqrt(float64(statsN) / float64(m.N))
-						st.ci = [2]float64{p.CKAMean + (st.lo-st.bootMean)*scale, p.CKAMean + (st.hi-st.bootMean)*scale}
-					}
+					// With m = statsN < n prompts resampled, the interval is
+					// the m-out-of-n one (Bickel, Götze and van Zwet 1997):
+					// the resamples' spread scaled by √(m/n).
+					scale := math.Sqrt(float64(statsN) / float64(m.N))
+					st, err := pairStats(src, ba, bb, L, subset, opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased, boot, perms, opt.Seed+uint64(mi)*7919, p.CKAMean, scale)
 					if err != nil {
 						return fmt.Errorf("study: statistics for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
 					}
@@ -129,13 +126,13 @@ type stats struct {
 	ci   [2]float64
 	bias float64
 	p    float64
-	// the resamples' 2.5% and 97.5% quantiles and mean
-	lo, hi, bootMean float64
 }
 
 // pairStats computes the bootstrap interval and the permutation p-value of
-// the mean pair CKA of one model between two languages.
-func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized bool, boot, perms int, seed uint64) (*stats, error) {
+// the mean pair CKA of one model between two languages, on the prompts of
+// subset (all if nil). The interval is placed on center, the mean pair CKA
+// of all prompts, with the resamples' spread multiplied by scale.
+func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized bool, boot, perms int, seed uint64, center, scale float64) (*stats, error) {
 	grams := func(b block) ([][]float64, int, error) {
 		out := make([][]float64, L)
 		n := 0
@@ -224,11 +221,12 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 		// Resampling with replacement repeats prompts, and a repeated prompt
 		// is perfectly similar to itself in both languages: the resampled CKA
 		// sits above the observed one. The interval is the percentile
-		// interval shifted by that bias (mean of the resamples − observed).
+		// interval shifted by that bias (mean of the resamples − observed),
+		// i.e. the resamples' quantiles taken around their mean.
 		sort.Float64s(bootVals)
-		st.lo, st.hi, st.bootMean = quantile(bootVals, 0.025), quantile(bootVals, 0.975), meanOf(bootVals)
-		st.bias = st.bootMean - observed
-		st.ci = [2]float64{st.lo - st.bias, st.hi - st.bias}
+		mean := meanOf(bootVals)
+		st.bias = mean - observed
+		st.ci = [2]float64{center + (quantile(bootVals, 0.025)-mean)*scale, center + (quantile(bootVals, 0.975)-mean)*scale}
 	}
 	if len(nullVals) > 0 {
 		count := 0
