@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 // randomLayers makes layers that share structure (so CKA values spread over
@@ -15,13 +17,13 @@ import (
 // same rounded values.
 func randomLayers(seed uint64, n int, widths []int) (Slice, []*mat.Dense) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	base := randn(rng, n, 6)
+	base := densetest.Normal(rng, n, 6)
 	var layers Slice
 	var dense []*mat.Dense
 	for k, d := range widths {
 		var m mat.Dense
-		m.Mul(base, randn(rng, 6, d))
-		noise := randn(rng, n, d)
+		m.Mul(base, densetest.Normal(rng, 6, d))
+		noise := densetest.Normal(rng, n, d)
 		noise.Scale(0.3+0.4*float64(k), noise)
 		m.Add(&m, noise)
 		f := make([]float32, n*d)

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 type refCase struct {
@@ -51,24 +53,6 @@ func dense(rows [][]float64) *mat.Dense {
 		m.SetRow(i, r)
 	}
 	return m
-}
-
-func randn(rng *rand.Rand, r, c int) *mat.Dense {
-	m := mat.NewDense(r, c, nil)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			m.Set(i, j, rng.NormFloat64())
-		}
-	}
-	return m
-}
-
-func randomOrthogonal(rng *rand.Rand, d int) *mat.Dense {
-	var qr mat.QR
-	qr.Factorize(randn(rng, d, d))
-	var q mat.Dense
-	qr.QTo(&q)
-	return &q
 }
 
 func near(got, want, tol float64) bool {
@@ -129,13 +113,13 @@ func TestAgainstNumpy(t *testing.T) {
 func TestInvariances(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const n, dx, dy = 40, 12, 9
-	x := randn(rng, n, dx)
+	x := densetest.Normal(rng, n, dx)
 	var y mat.Dense
-	y.Mul(x, randn(rng, dx, dy))
-	y.Add(&y, randn(rng, n, dy))
+	y.Mul(x, densetest.Normal(rng, dx, dy))
+	y.Add(&y, densetest.Normal(rng, n, dy))
 
 	var rotated, scaled, shifted mat.Dense
-	rotated.Mul(x, randomOrthogonal(rng, dx))
+	rotated.Mul(x, densetest.Orthogonal(rng, dx))
 	scaled.Scale(7.5, x)
 	shifted.Apply(func(_, j int, v float64) float64 { return v + float64(j)*3 - 11 }, x)
 
@@ -186,7 +170,7 @@ func TestInvariances(t *testing.T) {
 
 func TestSignatureDotIsStandardizedCKA(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	x, y := randn(rng, 25, 30), randn(rng, 25, 7)
+	x, y := densetest.Normal(rng, 25, 30), densetest.Normal(rng, 25, 7)
 	sx, err := Signature(x)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +190,7 @@ func TestDebiasedNearZeroOnIndependentData(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	// With d ≫ n·something, biased CKA of independent data is far from zero
 	// (its expectation grows with d/n); the debiased estimate is centered on 0.
-	x, y := randn(rng, 200, 400), randn(rng, 200, 400)
+	x, y := densetest.Normal(rng, 200, 400), densetest.Normal(rng, 200, 400)
 	biased, _ := Linear(x, y)
 	debiased, err := Debiased(x, y)
 	if err != nil {
@@ -223,7 +207,7 @@ func TestDebiasedNearZeroOnIndependentData(t *testing.T) {
 func TestRoutesAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, dims := range [][3]int{{10, 50, 40}, {60, 5, 8}, {30, 30, 1}} {
-		x, y := randn(rng, dims[0], dims[1]), randn(rng, dims[0], dims[2])
+		x, y := densetest.Normal(rng, dims[0], dims[1]), densetest.Normal(rng, dims[0], dims[2])
 		g, _ := LinearRoute(x, y, Gram)
 		f, _ := LinearRoute(x, y, Feature)
 		a, _ := Linear(x, y)
@@ -235,7 +219,7 @@ func TestRoutesAgree(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	good := randn(rng, 10, 3)
+	good := densetest.Normal(rng, 10, 3)
 	nan := mat.DenseCopyOf(good)
 	nan.Set(4, 1, math.NaN())
 	inf := mat.DenseCopyOf(good)
@@ -249,12 +233,12 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"nan", firstErr(Linear(nan, good)), "non-finite value NaN at row 4, column 1"},
 		{"inf in y", firstErr(Standardized(good, inf)), "y has a non-finite value -Inf"},
-		{"rows differ", firstErr(Linear(good, randn(rng, 9, 3))), "x has 10 rows and y has 9"},
+		{"rows differ", firstErr(Linear(good, densetest.Normal(rng, 9, 3))), "x has 10 rows and y has 9"},
 		{"constant", firstErr(Standardized(constant, good)), "constant"},
 		{"constant linear", firstErr(Linear(good, constant)), "constant"},
 		{"constant rbf", firstErr(RBF(constant, good, 1)), "constant"},
-		{"debiased n<4", firstErr(Debiased(randn(rng, 3, 2), randn(rng, 3, 2))), "n ≥ 4"},
-		{"one row", firstErr(Linear(randn(rng, 1, 2), randn(rng, 1, 2))), "at least 2"},
+		{"debiased n<4", firstErr(Debiased(densetest.Normal(rng, 3, 2), densetest.Normal(rng, 3, 2))), "n ≥ 4"},
+		{"one row", firstErr(Linear(densetest.Normal(rng, 1, 2), densetest.Normal(rng, 1, 2))), "at least 2"},
 		{"bad threshold", firstErr(RBF(good, good, -1)), "threshold"},
 		{"empty minibatch", firstErr((&Minibatch{}).CKA()), "no batches"},
 	}
@@ -276,7 +260,7 @@ func firstErr(_ float64, err error) error { return err }
 
 func TestCenteredGramIsSignature(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	x := randn(rng, 15, 6)
+	x := densetest.Normal(rng, 15, 6)
 	g, err := CenteredGram(x, true)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 // ref is testdata/ref.json, written by testdata/gen_ref.py from numpy 1.24.2
@@ -119,29 +121,11 @@ func TestResidualAgainstScipy(t *testing.T) {
 	}
 }
 
-func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
-	d := mat.NewDense(r, c, nil)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			d.Set(i, j, rnd.NormFloat64())
-		}
-	}
-	return d
-}
-
-func randOrthogonal(rnd *rand.Rand, d int) *mat.Dense {
-	var qr mat.QR
-	qr.Factorize(randDense(rnd, d, d))
-	var q mat.Dense
-	qr.QTo(&q)
-	return &q
-}
-
 // transformed returns s·x·Q + 1·tᵀ for a random orthogonal Q and offsets t.
 func transformed(rnd *rand.Rand, x *mat.Dense, s float64) *mat.Dense {
 	n, d := x.Dims()
 	var y mat.Dense
-	y.Mul(x, randOrthogonal(rnd, d))
+	y.Mul(x, densetest.Orthogonal(rnd, d))
 	y.Scale(s, &y)
 	for j := 0; j < d; j++ {
 		t := 10 * rnd.NormFloat64()
@@ -155,7 +139,7 @@ func transformed(rnd *rand.Rand, x *mat.Dense, s float64) *mat.Dense {
 func TestDistanceIdentities(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ n, d int }{{12, 4}, {9, 9}, {5, 80}, {30, 200}} {
-		x := randDense(rnd, tc.n, tc.d)
+		x := densetest.Normal(rnd, tc.n, tc.d)
 		for _, s := range []float64{1, 0.01, 250} {
 			y := transformed(rnd, x, s)
 			got, err := Distance(x, y)
@@ -175,7 +159,7 @@ func TestDistanceIdentities(t *testing.T) {
 	}
 	// Two samples: after centring both representations are ±v/2 for one
 	// vector v, equal up to rotation and scale.
-	if got, err := Distance(randDense(rnd, 2, 3), randDense(rnd, 2, 7)); err != nil || got > 1e-14 {
+	if got, err := Distance(densetest.Normal(rnd, 2, 3), densetest.Normal(rnd, 2, 7)); err != nil || got > 1e-14 {
 		t.Errorf("n=2: d² = %g, %v; want 0", got, err)
 	}
 }
@@ -183,7 +167,7 @@ func TestDistanceIdentities(t *testing.T) {
 func TestDistanceSymmetricAndBounded(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct{ n, dx, dy int }{{10, 3, 3}, {10, 3, 20}, {6, 50, 40}, {40, 8, 300}} {
-		x, y := randDense(rnd, tc.n, tc.dx), randDense(rnd, tc.n, tc.dy)
+		x, y := densetest.Normal(rnd, tc.n, tc.dx), densetest.Normal(rnd, tc.n, tc.dy)
 		xy, err := Distance(x, y)
 		if err != nil {
 			t.Fatal(err)
@@ -212,8 +196,8 @@ func TestRoutesAgree(t *testing.T) {
 		if got := useGrams(tc.n, tc.dx, tc.dy); got != tc.grams {
 			t.Errorf("%+v: useGrams = %v", tc, got)
 		}
-		x, _ := normalize("x", randDense(rnd, tc.n, tc.dx))
-		y, _ := normalize("y", randDense(rnd, tc.n, tc.dy))
+		x, _ := normalize("x", densetest.Normal(rnd, tc.n, tc.dx))
+		y, _ := normalize("y", densetest.Normal(rnd, tc.n, tc.dy))
 		direct, err := nuclearNormDirect(x, y)
 		if err != nil {
 			t.Fatal(err)
@@ -233,7 +217,7 @@ func TestResidualIdentities(t *testing.T) {
 
 	// Via Grams equals via the explicit SVD of AᵀB (small p).
 	for _, tc := range []struct{ l, p int }{{3, 5}, {6, 6}, {8, 4}, {5, 30}} {
-		a, b := randDense(rnd, tc.l, tc.p), randDense(rnd, tc.l, tc.p)
+		a, b := densetest.Normal(rnd, tc.l, tc.p), densetest.Normal(rnd, tc.l, tc.p)
 		var atb mat.Dense
 		atb.Mul(a.T(), b)
 		var svd mat.SVD
@@ -268,9 +252,9 @@ func TestResidualIdentities(t *testing.T) {
 
 	// B = AQ: the residual vanishes, up to √ε·‖A‖ (cancellation in res²).
 	for _, tc := range []struct{ l, p int }{{4, 6}, {5, 300}} {
-		a := randDense(rnd, tc.l, tc.p)
+		a := densetest.Normal(rnd, tc.l, tc.p)
 		var b mat.Dense
-		b.Mul(a, randOrthogonal(rnd, tc.p))
+		b.Mul(a, densetest.Orthogonal(rnd, tc.p))
 		res, rel, err := Residual(a, &b)
 		if err != nil {
 			t.Fatal(err)
@@ -281,7 +265,7 @@ func TestResidualIdentities(t *testing.T) {
 	}
 
 	// One row: min_R ‖aR − b‖ = |‖a‖ − ‖b‖|.
-	a, b := randDense(rnd, 1, 7), randDense(rnd, 1, 7)
+	a, b := densetest.Normal(rnd, 1, 7), densetest.Normal(rnd, 1, 7)
 	b.Scale(3, b)
 	res, _, err := Residual(a, b)
 	if err != nil {
@@ -292,7 +276,7 @@ func TestResidualIdentities(t *testing.T) {
 	}
 
 	// A zero: res = ‖B‖, rel = 1.
-	res, rel, err := Residual(mat.NewDense(3, 4, nil), randDense(rnd, 3, 4))
+	res, rel, err := Residual(mat.NewDense(3, 4, nil), densetest.Normal(rnd, 3, 4))
 	if err != nil || rel != 1 || res <= 0 {
 		t.Errorf("zero a: res %v, rel %v, %v; want rel 1", res, rel, err)
 	}
@@ -336,7 +320,7 @@ func TestResidualLargeP(t *testing.T) {
 	if !useGrams(l, p, p) {
 		t.Fatal("Gram route not chosen for large p")
 	}
-	a := randDense(rnd, l, p)
+	a := densetest.Normal(rnd, l, p)
 	// B = A Q + E for a signed permutation Q (orthogonal, not formed).
 	perm := rnd.Perm(p)
 	for _, noise := range []float64{0.01, 0.5, 3} {
@@ -359,7 +343,7 @@ func TestResidualLargeP(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 12))
-	x, y := randDense(rnd, 5, 3), randDense(rnd, 5, 4)
+	x, y := densetest.Normal(rnd, 5, 3), densetest.Normal(rnd, 5, 4)
 	withAt := func(m *mat.Dense, i, j int, v float64) *mat.Dense {
 		c := mat.DenseCopyOf(m)
 		c.Set(i, j, v)
@@ -374,7 +358,7 @@ func TestErrors(t *testing.T) {
 		x, y mat.Matrix
 		want string
 	}{
-		{"n mismatch", x, randDense(rnd, 6, 4), "x has 5 samples (rows) and y has 6"},
+		{"n mismatch", x, densetest.Normal(rnd, 6, 4), "x has 5 samples (rows) and y has 6"},
 		{"n too small", x.Slice(0, 1, 0, 3), y.Slice(0, 1, 0, 4), "needs at least 2"},
 		{"NaN in x", withAt(x, 2, 1, math.NaN()), y, "x has non-finite value NaN at row 2, column 1"},
 		{"Inf in y", x, withAt(y, 4, 3, math.Inf(1)), "y has non-finite value +Inf at row 4, column 3"},
@@ -394,7 +378,7 @@ func TestErrors(t *testing.T) {
 		a, b mat.Matrix
 		want string
 	}{
-		{"rows mismatch", x, randDense(rnd, 4, 3), "a has 5 rows and b has 4"},
+		{"rows mismatch", x, densetest.Normal(rnd, 4, 3), "a has 5 rows and b has 4"},
 		{"NaN in b", x, withAt(x, 0, 2, math.NaN()), "b has non-finite value NaN at row 0, column 2"},
 		{"both zero", mat.NewDense(2, 3, nil), mat.NewDense(2, 5, nil), "both zero"},
 		{"overflow", withAt(x, 0, 0, 1e200), x, "overflow"},
@@ -438,8 +422,8 @@ func BenchmarkDistance(b *testing.B) {
 		{"n400-d1024/direct", 400, 1024, nuclearNormDirect},
 		{"n400-d1024/grams", 400, 1024, nuclearNormGrams},
 	} {
-		x, _ := normalize("x", randDense(rnd, tc.n, tc.d))
-		y, _ := normalize("y", randDense(rnd, tc.n, tc.d))
+		x, _ := normalize("x", densetest.Normal(rnd, tc.n, tc.d))
+		y, _ := normalize("y", densetest.Normal(rnd, tc.n, tc.d))
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := tc.route(x, y); err != nil {

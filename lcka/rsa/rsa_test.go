@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 // ref is testdata/ref.json, written by testdata/gen_ref.py from numpy 1.24.2
@@ -289,24 +291,6 @@ func TestInversions(t *testing.T) {
 	}
 }
 
-func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
-	d := mat.NewDense(r, c, nil)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			d.Set(i, j, rnd.NormFloat64())
-		}
-	}
-	return d
-}
-
-func randOrthogonal(rnd *rand.Rand, d int) *mat.Dense {
-	var qr mat.QR
-	qr.Factorize(randDense(rnd, d, d))
-	var q mat.Dense
-	qr.QTo(&q)
-	return &q
-}
-
 var (
 	allDissimilarities = []Dissimilarity{Cosine, Correlation, Euclidean}
 	allComparisons     = []Comparison{Spearman, Pearson, KendallTauA}
@@ -319,8 +303,8 @@ var (
 func TestInvariance(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	n, d := 15, 8
-	x := randDense(rnd, n, d)
-	y := randDense(rnd, n, 11)
+	x := densetest.Normal(rnd, n, d)
+	y := densetest.Normal(rnd, n, 11)
 	for i := 0; i < n; i++ {
 		for j := 0; j < d; j++ {
 			y.Set(i, j, y.At(i, j)+x.At(i, j))
@@ -328,7 +312,7 @@ func TestInvariance(t *testing.T) {
 	}
 
 	var rot mat.Dense
-	rot.Mul(x, randOrthogonal(rnd, d))
+	rot.Mul(x, densetest.Orthogonal(rnd, d))
 	rot.Scale(3.7, &rot)
 	shifted := mat.DenseCopyOf(&rot)
 	for i := 0; i < n; i++ {
@@ -378,12 +362,12 @@ func TestInvariance(t *testing.T) {
 func TestAllPairsMatchesCompare(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
 	n := 40
-	base := randDense(rnd, n, 6)
+	base := densetest.Normal(rnd, n, 6)
 	var reps []mat.Matrix
 	for l, d := range []int{6, 9, 4, 12, 7} {
 		var x mat.Dense
-		x.Mul(base, randDense(rnd, 6, d))
-		x.Add(&x, randDense(rnd, n, d))
+		x.Mul(base, densetest.Normal(rnd, 6, d))
+		x.Add(&x, densetest.Normal(rnd, n, d))
 		if l == 3 { // integer-valued layer: ties in every RDM
 			x.Apply(func(_, _ int, v float64) float64 { return math.Round(v) }, &x)
 		}
@@ -425,7 +409,7 @@ func TestAllPairsMatchesCompare(t *testing.T) {
 func TestKendallLarge(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 10))
 	n := 120
-	x := randDense(rnd, n, 5)
+	x := densetest.Normal(rnd, n, 5)
 	y := mat.DenseCopyOf(x)
 	y.Apply(func(_, _ int, v float64) float64 { return math.Round(2*v + rnd.NormFloat64()) }, y)
 	all, err := AllPairs([]mat.Matrix{x, y}, Euclidean, KendallTauA)
@@ -445,8 +429,8 @@ func TestKendallLarge(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 12))
-	x := randDense(rnd, 6, 4)
-	y := randDense(rnd, 6, 3)
+	x := densetest.Normal(rnd, 6, 4)
+	y := densetest.Normal(rnd, 6, 3)
 	withAt := func(m *mat.Dense, i, j int, v float64) *mat.Dense {
 		c := mat.DenseCopyOf(m)
 		c.Set(i, j, v)
@@ -469,7 +453,7 @@ func TestErrors(t *testing.T) {
 		c    Comparison
 		want string
 	}{
-		{"n mismatch", x, randDense(rnd, 5, 4), Cosine, Spearman, "x has 6 samples (rows) and y has 5"},
+		{"n mismatch", x, densetest.Normal(rnd, 5, 4), Cosine, Spearman, "x has 6 samples (rows) and y has 5"},
 		{"n too small", x.Slice(0, 2, 0, 4), y.Slice(0, 2, 0, 3), Cosine, Spearman, "RSA needs n ≥ 3"},
 		{"NaN in x", withAt(x, 1, 2, math.NaN()), y, Cosine, Spearman, "x has non-finite value NaN at row 1, column 2"},
 		{"Inf in y", x, withAt(y, 5, 0, math.Inf(-1)), Euclidean, Pearson, "y has non-finite value -Inf at row 5, column 0"},
@@ -477,7 +461,7 @@ func TestErrors(t *testing.T) {
 		{"nil y", x, nil, Correlation, Spearman, "y is nil"},
 		{"constant row", x, constRow.Slice(0, 6, 0, 3), Correlation, Spearman, "row 4 of y is constant"},
 		{"constant cosine RDM", simplex, simplex, Cosine, Spearman, "RDM of x is constant"},
-		{"constant euclidean RDM", randDense(rnd, 4, 2), simplex, Euclidean, KendallTauA, "RDM of y is constant"},
+		{"constant euclidean RDM", densetest.Normal(rnd, 4, 2), simplex, Euclidean, KendallTauA, "RDM of y is constant"},
 		{"overflow", withAt(x, 0, 0, 1e200), y, Euclidean, Pearson, "overflow"},
 		{"bad dissimilarity", x, y, 0, Spearman, "invalid dissimilarity"},
 		{"bad comparison", x, y, Cosine, 7, "invalid comparison"},
@@ -495,10 +479,10 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{"none", nil, "no representations"},
-		{"n mismatch", []mat.Matrix{x, y, randDense(rnd, 7, 3)}, "reps[2] has 7 samples"},
+		{"n mismatch", []mat.Matrix{x, y, densetest.Normal(rnd, 7, 3)}, "reps[2] has 7 samples"},
 		{"NaN", []mat.Matrix{x, y, withAt(y, 3, 1, math.NaN())}, "reps[2] has non-finite value NaN at row 3, column 1"},
 		{"n too small", []mat.Matrix{x.Slice(0, 2, 0, 4)}, "reps[0] has 2 samples"},
-		{"constant RDM", []mat.Matrix{simplex, randDense(rnd, 4, 2)}, "RDM of reps[0] is constant"},
+		{"constant RDM", []mat.Matrix{simplex, densetest.Normal(rnd, 4, 2)}, "RDM of reps[0] is constant"},
 	} {
 		for _, c := range allComparisons {
 			if _, err := AllPairs(tc.reps, Cosine, c); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -508,7 +492,7 @@ func TestErrors(t *testing.T) {
 	}
 
 	a, _ := RDM(x, Cosine)
-	b, _ := RDM(randDense(rnd, 5, 2), Cosine)
+	b, _ := RDM(densetest.Normal(rnd, 5, 2), Cosine)
 	if _, err := CompareRDMs(a, b, Spearman); err == nil || !strings.Contains(err.Error(), "must match") {
 		t.Errorf("CompareRDMs size mismatch: error %v", err)
 	}
@@ -641,7 +625,7 @@ func benchReps(n, d, L int) []mat.Matrix {
 	rnd := rand.New(rand.NewPCG(13, 14))
 	reps := make([]mat.Matrix, L)
 	for i := range reps {
-		reps[i] = randDense(rnd, n, d)
+		reps[i] = densetest.Normal(rnd, n, d)
 	}
 	return reps
 }

@@ -1,0 +1,31 @@
+// Package densetest makes random matrices for the tests of the similarity
+// packages.
+package densetest
+
+import (
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Normal returns an r×c matrix of standard normal values drawn from rng, row
+// by row.
+func Normal(rng *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return m
+}
+
+// Orthogonal returns a random d×d orthogonal matrix: the Q factor of a
+// normal matrix.
+func Orthogonal(rng *rand.Rand, d int) *mat.Dense {
+	var qr mat.QR
+	qr.Factorize(Normal(rng, d, d))
+	var q mat.Dense
+	qr.QTo(&q)
+	return &q
+}
