@@ -47,7 +47,7 @@ func (m *Model) HiddenStates(tokens, mask, positions [][]int32) ([][]float32, er
 
 // Pooled holds per-layer pooled hidden states, each indexed
 // [layer 0..NumLayers][batch row][hidden]. The pooling is over the real
-// (mask != 0) tokens of each row.
+// (mask != 0) tokens of each row. Poolings that were not asked for are nil.
 type Pooled struct {
 	Last [][][]float32 // the last real token of the row
 	Mean [][][]float32 // the mean over real tokens (accumulated in float64)
@@ -56,19 +56,33 @@ type Pooled struct {
 
 // PooledHiddenStates is HiddenStates followed by pooling inside the graph,
 // so that only [NumLayers+1, batch, hidden] values per pooling leave it.
-// Every row must contain at least one real token.
-func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32) (*Pooled, error) {
+// It computes the given poolings, or all three when none is given. Every
+// row must contain at least one real token.
+func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings ...Pooling) (*Pooled, error) {
+	var set poolSet
+	for _, p := range poolings {
+		if p < 0 || p >= numPoolings {
+			return nil, fmt.Errorf("llm: unknown pooling %v", p)
+		}
+		set |= 1 << p
+	}
+	if set == 0 {
+		set = 1<<PoolLast | 1<<PoolMean | 1<<PoolMax
+	}
+	exec, err := m.pooledExecFor(set)
+	if err != nil {
+		return nil, err
+	}
 	args, err := m.inputs(tokens, mask, positions, true)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := m.run(m.pooledExec, args)
+	outs, err := m.run(exec, args)
 	if err != nil {
 		return nil, err
 	}
 	hidden := m.cfg.HiddenSize
 	split := func(t *tensors.Tensor) ([][][]float32, error) {
-		defer func() { _ = t.FinalizeAll() }()
 		flat, err := tensors.CopyFlatData[float32](t)
 		if err != nil {
 			return nil, fmt.Errorf("llm: %w", err)
@@ -84,11 +98,21 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32) (*Pooled, 
 		}
 		return out, nil
 	}
+	defer func() {
+		for _, t := range outs {
+			_ = t.FinalizeAll()
+		}
+	}()
 	p := &Pooled{}
-	for i, dst := range []*[][][]float32{&p.Last, &p.Mean, &p.Max} {
+	i := 0
+	for k, dst := range []*[][][]float32{&p.Last, &p.Mean, &p.Max} {
+		if !set.has(Pooling(k)) {
+			continue
+		}
 		if *dst, err = split(outs[i]); err != nil {
 			return nil, err
 		}
+		i++
 	}
 	return p, nil
 }

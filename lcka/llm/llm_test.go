@@ -380,7 +380,7 @@ func TestErrors(t *testing.T) {
 		{"rope type", badCfg, w, nil, "longrope"},
 		{"kv heads", gqaCfg, w, nil, "not a multiple"},
 		{"activation", actCfg, w, nil, "gelu"},
-		{"bf16", cfg, w, []Option{WithDType(dtypes.BFloat16)}, "not implemented"},
+		{"int32 dtype", cfg, w, []Option{WithDType(dtypes.Int32)}, "not implemented"},
 		{"nil weights", cfg, nil, nil, "nil weights"},
 	}
 	for _, c := range newCases {

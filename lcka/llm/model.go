@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -19,14 +20,24 @@ import (
 // compiled once per (batch, sequence length) shape and cached.
 type Model struct {
 	cfg Config
+	dt  dtypes.DType // compute dtype: the weights' and the residual stream's
 
 	index     map[string]int
 	params    []*tensors.Tensor
 	invFreq   []float32
 	attnScale float32 // factor on cos and sin (yarn)
+	// transposed names the linear weights held as [in, out] rather than
+	// torch's [out, in]: in half dtypes, because the Go backend's half
+	// matrix products with the contracted axis last in both operands
+	// (its "transposed" layout) give wrong results in GoMLX compute v0.1.2
+	// (TestHalfAgainstReference catches it), while [n, in]·[in, out] is right.
+	transposed map[string]bool
 
+	backend    compute.Backend
 	statesExec *graph.Exec
-	pooledExec *graph.Exec
+	mu         sync.Mutex
+	pooledExec map[poolSet]*graph.Exec
+	closed     bool
 }
 
 // Option configures New.
@@ -36,17 +47,22 @@ type options struct {
 	dtype dtypes.DType
 }
 
-// WithDType selects the dtype in which weights are stored and the forward
-// pass is computed. Only dtypes.Float32 is implemented; the option exists
-// so that bfloat16 can be added for accelerators without changing the API.
+// WithDType selects the dtype in which weights are held and the forward
+// pass is computed: dtypes.Float32 (the default), dtypes.BFloat16 or
+// dtypes.Float16. In the half types the matrix products take half inputs
+// and accumulate in float32, and the steps transformers computes in float32
+// are computed in float32 (see the package documentation, "Numerics").
 func WithDType(dt dtypes.DType) Option {
 	return func(o *options) { o.dtype = dt }
 }
 
 // New checks cfg and the weights, copies every parameter to the backend
-// once and returns the model. The backend is used as given: New never
-// selects a default backend. For a mixture of experts (cfg.MoE) w must
-// also implement Uint8Weights; the MXFP4 bytes are kept as they are.
+// once, in the compute dtype, and returns the model. The backend is used as
+// given: New never selects a default backend. Weights that implement
+// RawWeights are copied from their stored encoding (never widened to
+// float32 as a whole); a WeightReleaser is told when each tensor is on the
+// backend. For a mixture of experts (cfg.MoE) w must also implement
+// Uint8Weights; the MXFP4 bytes are kept as they are.
 func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model, error) {
 	if backend == nil {
 		return nil, errors.New("llm: nil backend")
@@ -58,8 +74,8 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.dtype != dtypes.Float32 {
-		return nil, fmt.Errorf("llm: dtype %s is not implemented (only float32)", o.dtype)
+	if !validComputeDType(o.dtype) {
+		return nil, fmt.Errorf("llm: compute dtype %s is not implemented (float32, bfloat16 or float16)", o.dtype)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -74,35 +90,30 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 		}
 	}
 	m := &Model{
-		cfg:       cfg,
-		index:     make(map[string]int, len(names)+len(byteNames)),
-		params:    make([]*tensors.Tensor, 0, len(names)+len(byteNames)),
-		invFreq:   invFreq32(cfg),
-		attnScale: float32(attentionScaling(cfg)),
+		cfg:        cfg,
+		dt:         o.dtype,
+		index:      make(map[string]int, len(names)+len(byteNames)),
+		params:     make([]*tensors.Tensor, 0, len(names)+len(byteNames)),
+		invFreq:    invFreq32(cfg),
+		attnScale:  float32(attentionScaling(cfg)),
+		pooledExec: make(map[poolSet]*graph.Exec),
+		transposed: make(map[string]bool),
 	}
 	fail := func(name string, err error) (*Model, error) {
 		m.Close()
 		return nil, fmt.Errorf("llm: weight %s: %w", name, err)
 	}
 	for i, name := range names {
-		data, shape, err := w.Tensor(name)
-		if err != nil {
-			return fail(name, err)
-		}
-		if err := checkShape(shape, wantShapes[i], len(data)); err != nil {
-			return fail(name, err)
-		}
-		for j, v := range data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fail(name, fmt.Errorf("has a non-finite value %v at flat index %d", v, j))
-			}
-		}
-		t, err := upload(backend, dtypes.Float32, shape, data)
+		transpose := m.dt != dtypes.Float32 && isLinearWeight(name)
+		t, err := loadFloat(backend, m.dt, w, name, wantShapes[i], transpose)
 		if err != nil {
 			return fail(name, err)
 		}
 		m.index[name] = len(m.params)
 		m.params = append(m.params, t)
+		if transpose {
+			m.transposed[name] = true
+		}
 	}
 	var blocks []uint8
 	for i, name := range byteNames {
@@ -128,23 +139,23 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	}
 	var err error
 	m.statesExec, err = graph.NewExec(backend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		return m.forward(in)
-	})
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	m.pooledExec, err = graph.NewExec(backend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		return pool(m.forward(in), in[1])
+		states := m.forward(in)
+		for i, s := range states {
+			states[i] = graph.ConvertDType(s, dtypes.Float32)
+		}
+		return states
 	})
 	if err != nil {
 		m.Close()
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	m.statesExec.SetMaxCache(-1)
-	m.pooledExec.SetMaxCache(-1)
+	m.backend = backend
 	return m, nil
 }
+
+// DType returns the compute dtype.
+func (m *Model) DType() dtypes.DType { return m.dt }
 
 // checkShape reports an error unless shape is want and holds n values.
 func checkShape(shape, want []int, n int) error {
@@ -187,18 +198,21 @@ func (m *Model) Config() Config { return m.cfg }
 // Close frees the weights and the compiled executables. The model must not
 // be used afterwards, nor while Close runs.
 func (m *Model) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, t := range m.params {
 		if t != nil {
 			_ = t.FinalizeAll()
 		}
 	}
 	m.params = nil
-	for _, e := range []*graph.Exec{m.statesExec, m.pooledExec} {
-		if e != nil {
-			e.Finalize()
-		}
+	if m.statesExec != nil {
+		m.statesExec.Finalize()
 	}
-	m.statesExec, m.pooledExec = nil, nil
+	for _, e := range m.pooledExec {
+		e.Finalize()
+	}
+	m.statesExec, m.pooledExec, m.closed = nil, nil, true
 }
 
 // param returns the graph input holding the named weight.
@@ -233,7 +247,7 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 	states = append(states, x)
 	x = graph.Reshape(x, n, hidden)
 
-	cos, sin := m.rotary(positions) // [B,S,1,D]
+	cos, sin := m.rotary(positions) // [B,S,1,D], in the compute dtype
 
 	// allowed[b,1,1,q,s] = s <= q && mask[b,s] != 0, broadcast to the scores' shape [B,KV,G,Sq,Sk];
 	// in sliding-window layers also s > q - window.
@@ -254,9 +268,11 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 	// transformers adds finfo(float32).min to masked scores. Without sinks,
 	// where the whole row is masked (left-padding queries) both give a
 	// uniform softmax over all keys; with sinks the sink takes all the
-	// weight there and the attention output is zero, in both.
+	// weight there and the attention output is zero, in both. The softmax
+	// is in float32 in every compute dtype, as transformers'.
 	masked := graph.Const(g, float32(-math.MaxFloat32))
 	scaleDiv := graph.Const(g, float32(math.Sqrt(float64(d))))
+	scaleMul := graph.Const(g, float32(1/math.Sqrt(float64(d))))
 
 	for l := range c.NumLayers {
 		p := fmt.Sprintf("model.layers.%d.", l)
@@ -276,7 +292,19 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 		k = applyRotary(k, cos, sin)
 		// Query head h uses key/value head h / groups, as transformers' repeat_kv.
 		q = graph.Reshape(q, batch, seq, nKV, groups, d)
-		scores := graph.Div(graph.Einsum("bqkgd,bskd->bkgqs", q, k), scaleDiv)
+		var scores *graph.Node
+		if m.dt == dtypes.Float32 {
+			scores = graph.Einsum("bqkgd,bskd->bkgqs", q, k)
+		} else {
+			scores = halfScores(q, k)
+		}
+		if m.dt == dtypes.Float32 {
+			scores = graph.Div(scores, scaleDiv)
+		} else {
+			// transformers: (q·kᵀ)·scaling rounded to the compute dtype, then
+			// the mask added, then softmax(dtype=float32).
+			scores = graph.ConvertDType(graph.ConvertDType(graph.Mul(graph.ConvertDType(scores, dtypes.Float32), scaleMul), m.dt), dtypes.Float32)
+		}
 		allowed := allowedFull
 		if c.slidingLayer(l) {
 			allowed = allowedSliding
@@ -285,25 +313,39 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 		var probs *graph.Node
 		if c.AttentionSinks {
 			// The sink of head h is one more logit in its softmax, dropped after it.
-			sinks := graph.Reshape(m.param(in, p+"self_attn.sinks"), 1, nKV, groups, 1, 1)
-			sinks = graph.BroadcastToDims(sinks, batch, nKV, groups, seq, 1)
+			sinks := graph.ConvertDType(m.param(in, p+"self_attn.sinks"), dtypes.Float32)
+			sinks = graph.BroadcastToDims(graph.Reshape(sinks, 1, nKV, groups, 1, 1), batch, nKV, groups, seq, 1)
 			probs = graph.Softmax(graph.Concatenate([]*graph.Node{scores, sinks}, -1), -1)
 			probs = graph.SliceAxis(probs, -1, graph.AxisRange(0, seq))
 		} else {
 			probs = graph.Softmax(scores, -1)
 		}
-		attn := graph.Einsum("bkgqs,bskd->bqkgd", probs, v)
+		probs = graph.ConvertDType(probs, m.dt)
+		var attn *graph.Node
+		if m.dt == dtypes.Float32 {
+			attn = graph.Einsum("bkgqs,bskd->bqkgd", probs, v)
+		} else {
+			attn = halfAttend(probs, v)
+		}
 		attn = graph.Reshape(attn, n, nHeads*d)
 		x = graph.Add(x, m.linear(in, attn, p+"self_attn.o_proj", c.AttentionOutputBias))
 
 		h = m.rmsNorm(x, m.param(in, p+"post_attention_layernorm.weight"))
 		if c.MoE != nil {
-			x = graph.Add(x, m.experts(in, h, p+"mlp."))
+			y := m.experts(in, graph.ConvertDType(h, dtypes.Float32), p+"mlp.")
+			x = graph.Add(x, graph.ConvertDType(y, m.dt))
 		} else {
 			// SwiGLU MLP.
 			gate := m.linear(in, h, p+"mlp.gate_proj", c.MLPBias)
 			up := m.linear(in, h, p+"mlp.up_proj", c.MLPBias)
-			act := graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
+			var act *graph.Node
+			if m.dt == dtypes.Float32 {
+				act = graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
+			} else {
+				// torch's silu on a half tensor computes in float32 and rounds once.
+				g32 := graph.ConvertDType(gate, dtypes.Float32)
+				act = graph.Mul(graph.ConvertDType(graph.Mul(g32, graph.Sigmoid(g32)), m.dt), up)
+			}
 			x = graph.Add(x, m.linear(in, act, p+"mlp.down_proj", c.MLPBias))
 		}
 
@@ -334,7 +376,7 @@ func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
 	g := h.Graph()
 	n, inter := h.Shape().Dimensions[0], c.IntermediateSize
 
-	logits := m.linear(in, h, p+"router", true) // [N,E]
+	logits := m.linearF32(in, h, p+"router", true) // [N,E]
 	// rank_e = #{e' : z_e' > z_e or (z_e' = z_e and e' < e)}; selected when rank_e < TopK.
 	zi := graph.ExpandAxes(logits, -1) // [N,E,1]: z_e
 	zj := graph.ExpandAxes(logits, -2) // [N,1,E]: z_e'
@@ -349,7 +391,8 @@ func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
 
 	gateUpBlocks, gateUpScales := m.param(in, p+"experts.gate_up_proj_blocks"), m.param(in, p+"experts.gate_up_proj_scales")
 	downBlocks, downScales := m.param(in, p+"experts.down_proj_blocks"), m.param(in, p+"experts.down_proj_scales")
-	gateUpBias, downBias := m.param(in, p+"experts.gate_up_proj_bias"), m.param(in, p+"experts.down_proj_bias")
+	gateUpBias := graph.ConvertDType(m.param(in, p+"experts.gate_up_proj_bias"), dtypes.Float32)
+	downBias := graph.ConvertDType(m.param(in, p+"experts.down_proj_bias"), dtypes.Float32)
 	alpha := graph.Const(g, float32(e.SwiGLUAlpha))
 	limit := float32(e.SwiGLULimit)
 	one := graph.Const(g, float32(1))
@@ -382,30 +425,74 @@ func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
 }
 
 // linear is torch.nn.Linear: x·Wᵀ (+ b), with W shaped [out, in] and x [..., in].
+// In a half compute dtype the product accumulates in float32, the bias is
+// added in float32 and the sum is rounded once, as torch's addmm does.
 func (m *Model) linear(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
 	w := m.param(in, prefix+".weight")
+	if m.dt == dtypes.Float32 {
+		y := graph.Einsum("ni,oi->no", x, w)
+		if bias {
+			y = graph.Add(y, graph.ExpandAxes(m.param(in, prefix+".bias"), 0))
+		}
+		return y
+	}
+	wAxis := 1 // contracted axis of w
+	if m.transposed[prefix+".weight"] {
+		wAxis = 0
+	}
+	if !bias {
+		return graph.Dot(x, w).General([]int{1}, nil, []int{wAxis}, nil)
+	}
+	y := graph.Dot(x, w).WithOutputDType(dtypes.Float32).General([]int{1}, nil, []int{wAxis}, nil)
+	b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
+	return graph.ConvertDType(graph.Add(y, graph.ExpandAxes(b, 0)), m.dt)
+}
+
+// linearF32 is linear for a float32 x in any compute dtype: the weights
+// are widened to float32 in the graph (GPT-OSS's router, which runs on the
+// float32 path of the experts).
+func (m *Model) linearF32(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
+	w := graph.ConvertDType(m.param(in, prefix+".weight"), dtypes.Float32)
+	if m.transposed[prefix+".weight"] {
+		w = graph.Transpose(w, 0, 1)
+	}
 	y := graph.Einsum("ni,oi->no", x, w)
 	if bias {
-		b := m.param(in, prefix+".bias")
+		b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
 		y = graph.Add(y, graph.ExpandAxes(b, 0))
 	}
 	return y
 }
 
-// rmsNorm is transformers' LlamaRMSNorm over the last axis:
-// w · (x / sqrt(mean(x²) + eps)). The mean of squares is accumulated in float64.
+// rmsNorm is transformers' RMSNorm over the last axis:
+// w · (x / sqrt(mean(x²) + eps)). In float32 the mean of squares is
+// accumulated in float64. In a half dtype, as transformers, x is widened to
+// float32, normalized there and rounded back before the product with w
+// (Llama, Mistral, Qwen2, Qwen3); GPT-OSS multiplies by w in float32 and
+// rounds the product.
 func (m *Model) rmsNorm(x, w *graph.Node) *graph.Node {
-	x64 := graph.ConvertDType(x, dtypes.Float64)
-	meanSq := graph.ReduceAndKeep(graph.Square(x64), graph.ReduceMean, -1)
-	inv := graph.Rsqrt(graph.AddScalar(meanSq, m.cfg.RMSNormEps))
-	normed := graph.Mul(x, graph.ConvertDType(inv, x.DType()))
-	return graph.Mul(normed, graph.ExpandLeftToRank(w, x.Rank()))
+	if m.dt == dtypes.Float32 {
+		x64 := graph.ConvertDType(x, dtypes.Float64)
+		meanSq := graph.ReduceAndKeep(graph.Square(x64), graph.ReduceMean, -1)
+		inv := graph.Rsqrt(graph.AddScalar(meanSq, m.cfg.RMSNormEps))
+		normed := graph.Mul(x, graph.ConvertDType(inv, x.DType()))
+		return graph.Mul(normed, graph.ExpandLeftToRank(w, x.Rank()))
+	}
+	x32 := graph.ConvertDType(x, dtypes.Float32)
+	meanSq := graph.ReduceAndKeep(graph.Square(x32), graph.ReduceMean, -1)
+	normed := graph.Mul(x32, graph.Rsqrt(graph.AddScalar(meanSq, m.cfg.RMSNormEps)))
+	if m.cfg.AttentionSinks { // GPT-OSS
+		w32 := graph.ConvertDType(w, dtypes.Float32)
+		return graph.ConvertDType(graph.Mul(normed, graph.ExpandLeftToRank(w32, x.Rank())), m.dt)
+	}
+	return graph.Mul(graph.ConvertDType(normed, m.dt), graph.ExpandLeftToRank(w, x.Rank()))
 }
 
 // rotary returns cos and sin shaped [B,S,1,D] for the positions [B,S]:
 // angle = float32(position) · inv_freq in float32, as transformers does,
 // with cos and sin evaluated in float64 and rounded to float32, then
-// multiplied by the attention scaling (yarn) in float32.
+// multiplied by the attention scaling (yarn) in float32, then rounded to
+// the compute dtype (transformers' cos.to(x.dtype)).
 func (m *Model) rotary(positions *graph.Node) (cos, sin *graph.Node) {
 	g := positions.Graph()
 	pos := graph.ExpandAxes(graph.ConvertDType(positions, dtypes.Float32), -1) // [B,S,1]
@@ -419,11 +506,12 @@ func (m *Model) rotary(positions *graph.Node) (cos, sin *graph.Node) {
 		scale := graph.Const(g, m.attnScale)
 		cos, sin = graph.Mul(cos, scale), graph.Mul(sin, scale)
 	}
-	return cos, sin
+	return graph.ConvertDType(cos, m.dt), graph.ConvertDType(sin, m.dt)
 }
 
 // applyRotary returns x·cos + rotate_half(x)·sin for x shaped [B,S,heads,D],
-// with rotate_half(x) = concat(-x[D/2:], x[:D/2]) (halves, not interleaved pairs).
+// with rotate_half(x) = concat(-x[D/2:], x[:D/2]) (halves, not interleaved
+// pairs), each operation in x's dtype as in transformers.
 func applyRotary(x, cos, sin *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions[3]
 	x1 := graph.SliceAxis(x, 3, graph.AxisRange(0, d/2))
@@ -432,27 +520,33 @@ func applyRotary(x, cos, sin *graph.Node) *graph.Node {
 	return graph.Add(graph.Mul(x, cos), graph.Mul(rotated, sin))
 }
 
-// pool reduces the hidden states (L+1 nodes [B,S,H]) over the tokens where
-// mask != 0 and returns three nodes shaped [L+1,B,H]: the last such token,
-// the mean (accumulated in float64) and the element-wise maximum.
-func pool(states []*graph.Node, mask *graph.Node) []*graph.Node {
-	x := graph.Stack(states, 0) // [L1,B,S,H]
-	dims := x.Shape().Dimensions
-	layers, batch, seq, hidden := dims[0], dims[1], dims[2], dims[3]
-	g := x.Graph()
-	real := graph.NotEqual(mask, graph.ScalarZero(g, mask.DType())) // [B,S]
-	realB := graph.BroadcastToDims(graph.Reshape(real, 1, batch, seq, 1), layers, batch, seq, hidden)
+// isLinearWeight reports whether name is the weight matrix of a linear
+// layer (attention projections, MLP, router), as opposed to embeddings,
+// norms, biases and sinks.
+func isLinearWeight(name string) bool {
+	return strings.HasSuffix(name, "_proj.weight") || strings.HasSuffix(name, ".router.weight")
+}
 
-	sum := graph.ReduceSum(graph.Where(realB, graph.ConvertDType(x, dtypes.Float64), graph.Const(g, 0.0)), 2)
-	count := graph.ReduceSum(graph.ConvertDType(real, dtypes.Float64), 1) // [B]
-	mean := graph.ConvertDType(graph.Div(sum, graph.Reshape(count, 1, batch, 1)), dtypes.Float32)
+// halfScores is Einsum("bqkgd,bskd->bkgqs", q, k) for half dtypes, laid out
+// as [B·KV, G·Sq, D]·[B·KV, D, Sk] so that the Go backend's half product
+// runs in its correct (non-transposed) layout (see Model.transposed).
+func halfScores(q, k *graph.Node) *graph.Node {
+	dims := q.Shape().Dimensions
+	b, s, kv, g, d := dims[0], dims[1], dims[2], dims[3], dims[4]
+	lhs := graph.Reshape(graph.TransposeAllDims(q, 0, 2, 3, 1, 4), b*kv, g*s, d) // [B,KV,G,Sq,D]
+	rhs := graph.Reshape(graph.TransposeAllDims(k, 0, 2, 3, 1), b*kv, d, s)      // [B,KV,D,Sk]
+	out := graph.Dot(lhs, rhs).General([]int{2}, []int{0}, []int{1}, []int{0})
+	return graph.Reshape(out, b, kv, g, s, s)
+}
 
-	maxv := graph.ReduceMax(graph.Where(realB, x, graph.Const(g, float32(math.Inf(-1)))), 2)
-
-	idx := graph.Iota(g, shapes.Make(dtypes.Int32, batch, seq), 1)
-	lastIdx := graph.ReduceMax(graph.Where(real, idx, graph.Const(g, int32(-1))), 1) // [B]
-	isLast := graph.Equal(idx, graph.ExpandAxes(lastIdx, -1))                        // [B,S]
-	isLastB := graph.BroadcastToDims(graph.Reshape(isLast, 1, batch, seq, 1), layers, batch, seq, hidden)
-	last := graph.ReduceSum(graph.Where(isLastB, x, graph.Const(g, float32(0))), 2)
-	return []*graph.Node{last, mean, maxv}
+// halfAttend is Einsum("bkgqs,bskd->bqkgd", probs, v) for half dtypes, as
+// [B·KV, G·Sq, Sk]·[B·KV, Sk, D] (see halfScores).
+func halfAttend(probs, v *graph.Node) *graph.Node {
+	dims := v.Shape().Dimensions
+	b, s, kv, d := dims[0], dims[1], dims[2], dims[3]
+	g := probs.Shape().Dimensions[2]
+	lhs := graph.Reshape(probs, b*kv, g*s, s)
+	rhs := graph.Reshape(graph.TransposeAllDims(v, 0, 2, 1, 3), b*kv, s, d) // [B,KV,Sk,D]
+	out := graph.Dot(lhs, rhs).General([]int{2}, []int{0}, []int{1}, []int{0})
+	return graph.TransposeAllDims(graph.Reshape(out, b, kv, g, s, d), 0, 3, 1, 2, 4)
 }
