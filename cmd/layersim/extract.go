@@ -47,7 +47,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	batch := fs.Int("batch-size", extract.DefaultBatchSize, "prompts per forward pass (halved on out-of-memory errors)")
 	out := fs.String("out", "", "artifacts root folder (required)")
 	split := fs.String("split", extract.DefaultSplit, "split name of the written sets")
-	dtype := fs.String("dtype", "float32", "dtype the model runs in (only float32 is implemented)")
+	dtype := fs.String("dtype", "auto", "dtype the model runs in: auto (the checkpoint's torch_dtype), float32, bfloat16 or float16")
 	slug := fs.String("slug", "", "folder name of the model under ROOT/models (default from the model id)")
 	modelID := fs.String("model-id", "", "model id recorded in meta.json (default: --model as given)")
 	revision := fs.String("revision", "", "hub revision (branch, tag or commit) when not given as id@revision")

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/tensors"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/meminfo"
 )
 
 // Matrix is a dense row-major float32 matrix: one layer's representation,
@@ -532,14 +533,8 @@ func chooseTile(n, L, sumCols int, budget int64) int {
 }
 
 func defaultBudget() int64 {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err == nil {
-		for line := range strings.Lines(string(data)) {
-			var kb int64
-			if _, err := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); err == nil {
-				return kb * 1024 * 6 / 10
-			}
-		}
+	if avail, ok := meminfo.Available(); ok {
+		return avail * 6 / 10
 	}
 	return 4 << 30
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gomlx/compute/dtypes"
+
 	"github.com/layersim/layersim/lcka/hf"
 	"github.com/layersim/layersim/lcka/llm"
 )
@@ -173,12 +175,51 @@ func isNull(raw json.RawMessage) bool {
 // checkpointWeights reads the weights llm asks for from a checkpoint.
 type checkpointWeights struct{ c *hf.Checkpoint }
 
-// CheckpointWeights adapts an open checkpoint to llm.Weights and
-// llm.Uint8Weights. Floating-point tensors are converted to new float32
+// CheckpointWeights adapts an open checkpoint to llm.Weights,
+// llm.Uint8Weights, llm.RawWeights and llm.WeightReleaser. Raw serves
+// F32, BF16 and F16 tensors as their stored bytes (llm.New converts them to
+// the compute dtype tensor by tensor); Tensor converts to new float32
 // slices (exactly from BF16, F16 and F32); uint8 tensors (MXFP4 blocks and
 // scales) alias the checkpoint's memory map and stay valid until it is
-// closed (llm.New copies them).
-func CheckpointWeights(c *hf.Checkpoint) llm.Uint8Weights { return checkpointWeights{c} }
+// closed (llm.New copies them). Release drops a copied tensor's mapped
+// pages from the resident set.
+func CheckpointWeights(c *hf.Checkpoint) CheckpointReader { return checkpointWeights{c} }
+
+// CheckpointReader is what CheckpointWeights returns.
+type CheckpointReader interface {
+	llm.Uint8Weights
+	llm.RawWeights
+	llm.WeightReleaser
+}
+
+func (w checkpointWeights) Raw(name string) (dtypes.DType, []byte, []int, error) {
+	t, err := w.c.Tensor(name)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	var dt dtypes.DType
+	switch t.DType {
+	case hf.F32:
+		dt = dtypes.Float32
+	case hf.BF16:
+		dt = dtypes.BFloat16
+	case hf.F16:
+		dt = dtypes.Float16
+	default:
+		return 0, nil, nil, fmt.Errorf("extract: tensor %s has dtype %s, want F32, BF16 or F16", name, t.DType)
+	}
+	raw, err := t.Bytes()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return dt, raw, slices.Clone(t.Shape), nil
+}
+
+func (w checkpointWeights) Release(name string) {
+	if t, err := w.c.Tensor(name); err == nil {
+		t.DropPages()
+	}
+}
 
 func (w checkpointWeights) Tensor(name string) ([]float32, []int, error) {
 	t, err := w.c.Tensor(name)

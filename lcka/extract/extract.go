@@ -39,6 +39,17 @@ const (
 )
 
 // ParsePooling returns the pooling named s ("last", "mean" or "max").
+// llm returns the llm pooling of p.
+func (p Pooling) llm() llm.Pooling {
+	switch p {
+	case PoolMean:
+		return llm.PoolMean
+	case PoolMax:
+		return llm.PoolMax
+	}
+	return llm.PoolLast
+}
+
 func ParsePooling(s string) (Pooling, error) {
 	switch p := Pooling(s); p {
 	case PoolLast, PoolMean, PoolMax:
@@ -446,7 +457,7 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		}
 		tokens, mask := padRight(enc.ids, rows)
 		res.Forward++
-		pooled, err := m.forward(tokens, mask, llm.PositionsFromMask(mask))
+		pooled, err := m.forward(tokens, mask, llm.PositionsFromMask(mask), opts.Pooling)
 		if err != nil {
 			if IsOutOfMemory(err) && len(rows) > 1 {
 				h := Halving{Rows: len(rows), Tokens: seq, From: res.Batch, To: max(len(rows)/2, 1), Reason: err.Error()}

@@ -322,7 +322,7 @@ type countingForward struct {
 
 func (c *countingForward) wrap(m *Model) {
 	inner := m.forward
-	m.forward = func(tokens, mask, positions [][]int32) (*llm.Pooled, error) {
+	m.forward = func(tokens, mask, positions [][]int32, pooling Pooling) (*llm.Pooled, error) {
 		c.calls++
 		if c.before != nil {
 			if err := c.before(len(tokens)); err != nil {
@@ -330,7 +330,7 @@ func (c *countingForward) wrap(m *Model) {
 			}
 		}
 		c.rows += len(tokens)
-		return inner(tokens, mask, positions)
+		return inner(tokens, mask, positions, pooling)
 	}
 }
 
@@ -612,7 +612,8 @@ func TestBadInputs(t *testing.T) {
 		{"dynamic rope", copyModel(t, editConfig(`"rope_scaling": null`, `"rope_scaling": {"rope_type": "dynamic", "factor": 4}`)), "rope_scaling type \"dynamic\"", LoadOptions{}},
 		{"no tokenizer", copyModel(t, func(d string) { os.Remove(filepath.Join(d, "tokenizer.json")) }), "has no tokenizer.json", LoadOptions{}},
 		{"no weights", copyModel(t, func(d string) { os.Remove(filepath.Join(d, "model.safetensors")) }), "safetensors", LoadOptions{}},
-		{"bfloat16", dir, "dtype \"bfloat16\" is not implemented", LoadOptions{DType: "bfloat16"}},
+		{"unknown dtype", dir, "unknown dtype \"float8\" (one of auto, float32, bfloat16, float16)", LoadOptions{DType: "float8"}},
+		{"bad torch_dtype", copyModel(t, editConfig(`"torch_dtype": "float32"`, `"torch_dtype": "int8"`)), "torch_dtype \"int8\" is not one of", LoadOptions{}},
 	}
 	for _, tt := range loads {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 
 	"github.com/layersim/layersim/lcka/hf"
@@ -44,9 +43,12 @@ type LoadOptions struct {
 	Hub hf.Options
 	// Backend runs the model; nil means NewGoBackend().
 	Backend compute.Backend
-	// DType is the dtype the model runs in: "" or "float32" (the only one
-	// package llm implements; checkpoints in bfloat16 or float16 are
-	// converted exactly to float32).
+	// DType is the dtype the model runs in: "auto" (or ""), "float32",
+	// "bfloat16" or "float16". "auto" follows the checkpoint as
+	// transformers' torch_dtype="auto" does: config.json's torch_dtype
+	// (or dtype), else the dtype of the first floating-point weight.
+	// Weights are held in this dtype (converted tensor by tensor where the
+	// file's differs); the saved states are float32 either way.
 	DType string
 	// ID, if set, is the model id recorded in meta.json instead of the
 	// folder or hub id given to Load (the slug still comes from the latter).
@@ -61,7 +63,7 @@ type Model struct {
 	ID       string // the model as given (a folder or a hub id), or LoadOptions.ID
 	Revision string // the hub commit (or revision) of a hub model; "" for a folder
 	Dir      string // the folder holding config.json, tokenizer.json and weights
-	DType    string // the dtype it runs in
+	DType    string // the dtype it runs in: float32, bfloat16 or float16
 
 	HF        *hf.Config
 	Config    llm.Config
@@ -76,7 +78,7 @@ type Model struct {
 	model   *llm.Model
 	source  string // the folder or hub id given to Load
 	// forward runs one padded batch; tests replace it.
-	forward func(tokens, mask, positions [][]int32) (*llm.Pooled, error)
+	forward func(tokens, mask, positions [][]int32, pooling Pooling) (*llm.Pooled, error)
 }
 
 // Load finds the model (a local folder, or a hub id "org/name[@revision]"
@@ -86,12 +88,8 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	if idOrPath == "" {
 		return nil, errors.New("extract: no model given")
 	}
-	dtype := opts.DType
-	if dtype == "" {
-		dtype = "float32"
-	}
-	if dtype != "float32" {
-		return nil, fmt.Errorf("extract: dtype %q is not implemented (only float32)", dtype)
+	if _, err := ParseDType(opts.DType); err != nil {
+		return nil, err
 	}
 	res, err := hf.ResolveContext(ctx, idOrPath, opts.Hub)
 	if err != nil {
@@ -119,6 +117,11 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	}
 	ckpt, err := hf.OpenCheckpoint(res.Dir)
 	if err != nil {
+		return nil, fmt.Errorf("extract: model %s: %w", idOrPath, err)
+	}
+	dtype, err := resolveDType(opts.DType, c, ckpt)
+	if err != nil {
+		ckpt.Close()
 		return nil, fmt.Errorf("extract: model %s: %w", idOrPath, err)
 	}
 	m := &Model{
@@ -190,7 +193,7 @@ func isLocalPath(s string) bool {
 
 // llmForward runs the batch on the llm model, copying the weights to the
 // backend on the first call.
-func (m *Model) llmForward(tokens, mask, positions [][]int32) (*llm.Pooled, error) {
+func (m *Model) llmForward(tokens, mask, positions [][]int32, pooling Pooling) (*llm.Pooled, error) {
 	if m.model == nil {
 		if m.ckpt == nil {
 			return nil, errors.New("extract: model is closed")
@@ -202,13 +205,17 @@ func (m *Model) llmForward(tokens, mask, positions [][]int32) (*llm.Pooled, erro
 			}
 			m.backend = b
 		}
-		lm, err := llm.New(m.backend, m.Config, CheckpointWeights(m.ckpt), llm.WithDType(dtypes.Float32))
+		dt, err := ParseDType(m.DType)
+		if err != nil {
+			return nil, err
+		}
+		lm, err := llm.New(m.backend, m.Config, CheckpointWeights(m.ckpt), llm.WithDType(dt))
 		if err != nil {
 			return nil, fmt.Errorf("extract: model %s: %w", m.ID, err)
 		}
 		m.model = lm
 	}
-	return m.model.PooledHiddenStates(tokens, mask, positions)
+	return m.model.PooledHiddenStates(tokens, mask, positions, pooling.llm())
 }
 
 // fullHashLimit is the size up to which a weights file is hashed whole for

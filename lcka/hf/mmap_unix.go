@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // mapFile maps a file read-only into memory. It falls back to reading the
@@ -34,4 +35,22 @@ func mapFile(path string) ([]byte, func() error, error) {
 		return data, nil, nil
 	}
 	return data, func() error { return syscall.Munmap(data) }, nil
+}
+
+// dropPages tells the kernel that the mapped bytes b are not needed for
+// now: their pages leave the process's resident set (they stay in the page
+// cache and are read again if touched). Only whole pages inside b are
+// dropped.
+func dropPages(b []byte) {
+	page := uintptr(syscall.Getpagesize())
+	if len(b) == 0 {
+		return
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	first := (start + page - 1) &^ (page - 1)
+	last := (start + uintptr(len(b))) &^ (page - 1)
+	if last <= first {
+		return
+	}
+	_ = syscall.Madvise(b[first-start:last-start], syscall.MADV_DONTNEED)
 }

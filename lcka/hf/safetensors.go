@@ -47,6 +47,17 @@ func (t *Tensor) Bytes() ([]byte, error) {
 	return t.raw, nil
 }
 
+// DropPages releases the resident memory of the tensor's bytes when they
+// are memory-mapped (a no-op otherwise): a loader that has copied a tensor
+// calls it so that the checkpoint and its copy are not resident together.
+// The bytes stay readable (the kernel reads them again from the file).
+func (t *Tensor) DropPages() {
+	if t.file == nil || t.file.unmap == nil || t.file.closed.Load() {
+		return
+	}
+	dropPages(t.raw)
+}
+
 func (t *Tensor) bytesOf(want ...DType) ([]byte, error) {
 	raw, err := t.Bytes()
 	if err != nil {

@@ -134,6 +134,10 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 		if err != nil {
 			return fail(name, err)
 		}
+		if r, ok := w.(WeightReleaser); ok && !strings.HasSuffix(name, "_blocks") {
+			r.Release(name) // the scales; the blocks are released after them
+			r.Release(strings.TrimSuffix(name, "_scales") + "_blocks")
+		}
 		m.index[name] = len(m.params)
 		m.params = append(m.params, t)
 	}
