@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/layersim/layersim/lcka/data"
@@ -57,6 +58,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	layer0 := fs.Bool("embedding-layer", false, "also save the embedding output as <slug>_<lang>_<split>.layer_0.npy")
 	memMB := fs.Int64("memory-limit-mb", 0, "halve batches whose estimated activations exceed this many MiB (0: no limit)")
 	force := fs.Bool("force", false, "recompute sets that are already written")
+	skipPlan := fs.Bool("skip-memory-check", false, "run even when the memory plan says the model does not fit the available memory")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,8 +93,9 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	opts := extract.Options{
 		Out: *out, Slug: *slug, Split: *split, Subset: *spec, Pooling: pool,
 		MaxLength: *maxLength, BatchSize: *batch, NoSpecialTokens: *noSpecial,
-		EmbeddingLayer: *layer0, MemoryLimit: *memMB << 20, Force: *force,
+		EmbeddingLayer: *layer0, MemoryLimit: *memMB << 20, Force: *force, IgnoreMemoryPlan: *skipPlan,
 	}
+	setGCLimit(m.PlanMemory(*batch, *maxLength, set.Len()))
 	if !*quiet {
 		opts.Progress = extract.TerminalProgress(stderr)
 	}
@@ -119,4 +122,20 @@ func printResult(w io.Writer, r extract.Result) {
 	for _, h := range r.Halvings {
 		fmt.Fprintf(w, "%s\tbatch size %d → %d on %d×%d tokens: %s\n", r.Lang, h.From, h.To, h.Rows, h.Tokens, h.Reason)
 	}
+}
+
+// setGCLimit gives the Go garbage collector a soft memory limit from the
+// plan (its total with a quarter more, at most 95% of the available
+// memory), unless GOMEMLIMIT is set: the weights are most of the heap and
+// the default GOGC=100 would let garbage grow to as much again before a
+// collection.
+func setGCLimit(p extract.MemoryPlan) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := p.Total + p.Total/4
+	if p.Available > 0 {
+		limit = min(limit, p.Available/20*19)
+	}
+	debug.SetMemoryLimit(limit)
 }

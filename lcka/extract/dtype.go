@@ -82,3 +82,11 @@ func resolveDType(requested string, c *hf.Config, ckpt *hf.Checkpoint) (string, 
 	}
 	return "float32", nil
 }
+
+// dtype returns the model's compute dtype.
+func (m *Model) dtype() dtypes.DType {
+	if dt, err := ParseDType(m.DType); err == nil && dt != dtypes.InvalidDType {
+		return dt
+	}
+	return dtypes.Float32
+}

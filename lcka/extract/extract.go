@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomlx/compute/dtypes"
 	"github.com/layersim/layersim/lcka/artifacts"
 	"github.com/layersim/layersim/lcka/data"
 	"github.com/layersim/layersim/lcka/hf"
@@ -90,6 +91,9 @@ type Options struct {
 	MemoryLimit int64
 	// Force recomputes sets whose artifact already exists and matches.
 	Force bool
+	// IgnoreMemoryPlan runs even when the memory plan (Model.PlanMemory)
+	// says the model does not fit the machine's available memory.
+	IgnoreMemoryPlan bool
 
 	// Progress, if set, is called after every batch (and once per language
 	// at its start and end).
@@ -151,6 +155,11 @@ type Result struct {
 // (see IsOutOfMemory).
 var ErrOutOfMemory = errors.New("out of memory")
 
+// ErrDoesNotFit is wrapped by the error of an extraction whose memory plan
+// does not fit the machine (see Model.PlanMemory and
+// Options.IgnoreMemoryPlan); the message gives the figures and the way out.
+var ErrDoesNotFit = errors.New("the model does not fit in memory")
+
 // IsOutOfMemory reports whether err says that memory ran out: it wraps
 // ErrOutOfMemory, or its message holds "out of memory",
 // "RESOURCE_EXHAUSTED" or "failed to allocate" (any case). The Go
@@ -172,25 +181,9 @@ func IsOutOfMemory(err error) bool {
 	return false
 }
 
-// EstimateBatchBytes is a rough upper bound of the activation memory of one
-// forward pass over batch×seq tokens (weights excluded), in bytes: float32
-// values for the L+1 hidden states [B,S,H] kept for pooling, the widest
-// block intermediates (q, k, v and the attention output, the gate, up and
-// product of the MLP) and two attention matrices [B,heads,S,S]:
-//
-//	4·B·S·((L+1)·H + H + (heads+2·kv)·d + 3·I) + 8·B·heads·S²
+// EstimateBatchBytes is EstimateBatchBytesDType in float32.
 func EstimateBatchBytes(c llm.Config, batch, seq int) int64 {
-	d := c.HeadDim
-	if d == 0 {
-		d = c.HiddenSize / max(c.NumHeads, 1)
-	}
-	kv := c.NumKVHeads
-	if kv == 0 {
-		kv = c.NumHeads
-	}
-	b, s := int64(batch), int64(seq)
-	perToken := int64((c.NumLayers+2)*c.HiddenSize + (c.NumHeads+2*kv)*d + 3*c.IntermediateSize)
-	return 4*b*s*perToken + 8*b*int64(c.NumHeads)*s*s
+	return EstimateBatchBytesDType(c, dtypes.Float32, batch, seq)
 }
 
 func (o *Options) defaults(set *data.Parallel, m *Model) error {
@@ -436,6 +429,27 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(enc.ids[order[a]]) > len(enc.ids[order[b]]) })
 
+	limit := opts.MemoryLimit
+	if m.model == nil && len(order) > 0 && !opts.IgnoreMemoryPlan {
+		// Before the weights are read: does the model fit?
+		seq := len(enc.ids[order[0]])
+		plan := m.PlanMemory(min(res.Batch, len(order)), seq, n)
+		if plan.Fits() {
+			report(Progress{Done: resumed, TokensLeft: tokensLeft, BatchSize: res.Batch, Note: "memory plan: " + plan.String()})
+		} else {
+			room := plan.Available - plan.Weights - plan.Fixed
+			if room < plan.LoadPeak || EstimateBatchBytesDType(m.Config, m.dtype(), 1, seq) > room {
+				return res, fmt.Errorf("%w: %s", ErrDoesNotFit, plan)
+			}
+			// The weights fit: bound the batches to what is left.
+			if limit == 0 || room < limit {
+				limit = room
+			}
+			report(Progress{Done: resumed, TokensLeft: tokensLeft, BatchSize: res.Batch,
+				Note: fmt.Sprintf("memory plan: %s; batches bounded to %s of activations", plan, gb(room))})
+		}
+	}
+
 	runStart := time.Now()
 	tokensRun := 0
 	for pos := 0; pos < len(order); {
@@ -444,10 +458,10 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		}
 		rows := order[pos:min(pos+res.Batch, len(order))]
 		seq := len(enc.ids[rows[0]])
-		if opts.MemoryLimit > 0 {
-			for len(rows) > 1 && EstimateBatchBytes(m.Config, len(rows), seq) > opts.MemoryLimit {
+		if limit > 0 {
+			for len(rows) > 1 && EstimateBatchBytesDType(m.Config, m.dtype(), len(rows), seq) > limit {
 				h := Halving{Rows: len(rows), Tokens: seq, From: res.Batch, To: max(len(rows)/2, 1),
-					Reason: fmt.Sprintf("estimated %d bytes > memory limit %d", EstimateBatchBytes(m.Config, len(rows), seq), opts.MemoryLimit)}
+					Reason: fmt.Sprintf("estimated %d bytes > memory limit %d", EstimateBatchBytesDType(m.Config, m.dtype(), len(rows), seq), limit)}
 				res.Halvings = append(res.Halvings, h)
 				res.Batch = h.To
 				rows = rows[:h.To]

@@ -14,6 +14,7 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 
 	"github.com/layersim/layersim/lcka/artifacts"
 	"github.com/layersim/layersim/lcka/data"
@@ -566,9 +567,12 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	// The estimate grows with batch and length as its formula says.
 	cfg := m.Config
-	perToken := int64((cfg.NumLayers+2)*cfg.HiddenSize + (cfg.NumHeads+2*cfg.NumKVHeads)*32 + 3*cfg.IntermediateSize)
-	if got, want := EstimateBatchBytes(cfg, 2, 10), 4*2*10*perToken+8*2*int64(cfg.NumHeads)*100; got != want {
+	h, i, q := int64(cfg.HiddenSize), int64(cfg.IntermediateSize), int64(cfg.NumHeads+2*cfg.NumKVHeads)*32
+	if got, want := EstimateBatchBytes(cfg, 2, 10), 2*10*4*(4*h+4*q+3*i)+16*2*int64(cfg.NumHeads)*100; got != want {
 		t.Errorf("EstimateBatchBytes = %d, want %d", got, want)
+	}
+	if got, want := EstimateBatchBytesDType(cfg, dtypes.BFloat16, 2, 10), 2*10*(2*(4*h+4*q+3*i)+4*(2*h+2*i))+16*2*int64(cfg.NumHeads)*100; got != want {
+		t.Errorf("EstimateBatchBytesDType(bfloat16) = %d, want %d", got, want)
 	}
 }
 

@@ -2,18 +2,24 @@ package llm
 
 import (
 	"fmt"
+
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute/dtypes"
 )
 
 // BenchmarkLlama1BShapeForward runs a random-weight model shaped like
 // Llama-3.2-1B (hidden 2048, 16 layers, 32 heads, 8 key/value heads,
-// intermediate 8192, llama3 rope scaling) on 8 prompts of 64 tokens and
-// reports tokens per second for PooledHiddenStates (all 17 states, pooled
-// in the graph). The vocabulary is shrunk from 128256 to 32768 to save
-// 0.8 GB of memory; it only changes the embedding lookup. The weights take
-// about 4.2 GB. Run it with -benchtime=1x: one pass is long on a few cores.
+// intermediate 8192, llama3 rope scaling) on a right-padded batch and
+// reports tokens per second for PooledHiddenStates with last-token pooling
+// of all 17 states (what extraction runs), and the process's peak resident
+// memory. Sub-benchmarks: dtype (float32, bfloat16), batch and sequence
+// length; 8×64 is the historical shape, 16×96 the study's (batches of 16
+// questions of about 60–130 tokens). The vocabulary is shrunk from 128256
+// to 32768 to save memory; it only changes the embedding lookup. Run one
+// sub-benchmark at a time with -benchtime=2x: a pass is long on few cores.
 func BenchmarkLlama1BShapeForward(b *testing.B) {
 	cfg := Config{
 		VocabSize: 32768, HiddenSize: 2048, IntermediateSize: 8192, NumLayers: 16,
@@ -21,33 +27,57 @@ func BenchmarkLlama1BShapeForward(b *testing.B) {
 		RopeScaling: &RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192},
 		HiddenAct:   "silu",
 	}
-	m := newTestModel(b, cfg, randomWeights{cfg: cfg, seed: 7})
-	const batch, seq = 8, 64
-	tokens := make([][]int32, batch)
-	mask := make([][]int32, batch)
-	for i := range tokens {
-		tokens[i] = make([]int32, seq)
-		mask[i] = make([]int32, seq)
-		for j := range tokens[i] {
-			tokens[i][j] = int32((i*7919 + j*104729) % cfg.VocabSize)
-			mask[i][j] = 1
-		}
-		// Left-pad half of the prompts by a few tokens, as a real batch would be.
-		for j := 0; j < i%4; j++ {
-			mask[i][j] = 0
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
+		for _, shape := range [][2]int{{8, 64}, {16, 96}} {
+			batch, seq := shape[0], shape[1]
+			b.Run(fmt.Sprintf("dtype=%s/batch=%d/seq=%d", dt, batch, seq), func(b *testing.B) {
+				m, err := New(testBackend(), cfg, randomWeights{cfg: cfg, seed: 7}, WithDType(dt))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				tokens := make([][]int32, batch)
+				mask := make([][]int32, batch)
+				for i := range tokens {
+					tokens[i] = make([]int32, seq)
+					mask[i] = make([]int32, seq)
+					// Right-padded as extraction pads: rows a few tokens shorter than the longest.
+					for j := range tokens[i] {
+						tokens[i][j] = int32((i*7919 + j*104729) % cfg.VocabSize)
+						if j < seq-i%4 {
+							mask[i][j] = 1
+						}
+					}
+				}
+				pos := PositionsFromMask(mask)
+				if _, err := m.PooledHiddenStates(tokens, mask, pos, PoolLast); err != nil { // compiles
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := m.PooledHiddenStates(tokens, mask, pos, PoolLast); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
+				reportPeakMemory(b)
+			})
 		}
 	}
-	pos := PositionsFromMask(mask)
-	if _, err := m.PooledHiddenStates(tokens, mask, pos); err != nil { // compiles
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := m.PooledHiddenStates(tokens, mask, pos); err != nil {
-			b.Fatal(err)
+}
+
+// reportPeakMemory reports the process's peak resident memory (VmHWM,
+// Linux) in GiB.
+func reportPeakMemory(b *testing.B) {
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(status)) {
+			if strings.HasPrefix(line, "VmHWM:") {
+				var kb float64
+				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+				b.ReportMetric(kb/(1<<20), "peak-GiB")
+			}
 		}
 	}
-	b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
 }
 
 // gptOSS20BConfig is openai/gpt-oss-20b's architecture (its config.json,
@@ -100,13 +130,5 @@ func BenchmarkGptOSS20BLayerForward(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
-	if status, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range strings.Lines(string(status)) {
-			if strings.HasPrefix(line, "VmHWM:") {
-				var kb float64
-				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
-				b.ReportMetric(kb/(1<<20), "peak-GiB")
-			}
-		}
-	}
+	reportPeakMemory(b)
 }

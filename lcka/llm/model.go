@@ -143,7 +143,7 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	}
 	var err error
 	m.statesExec, err = graph.NewExec(backend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		states := m.forward(in)
+		states := m.forward(in, nil)
 		for i, s := range states {
 			states[i] = graph.ConvertDType(s, dtypes.Float32)
 		}
@@ -236,7 +236,12 @@ const numDataInputs = 3
 // It returns NumLayers+1 nodes shaped [B,S,hidden], following transformers:
 // index 0 is the embedding output, index k < L the output of block k and
 // index L the output of block L after the final RMSNorm.
-func (m *Model) forward(in []*graph.Node) []*graph.Node {
+//
+// visit, when not nil, is called with each state as soon as it is built,
+// so that what it builds on the state (pooling) comes before the next
+// layer in the graph and the Go backend, which runs the ops in the order
+// they were built, can free the full state early.
+func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node {
 	c := &m.cfg
 	tokens, mask, positions := in[0], in[1], in[2]
 	batch, seq := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
@@ -248,7 +253,13 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 
 	x := graph.Gather(m.param(in, "model.embed_tokens.weight"), graph.ExpandAxes(tokens, -1)) // [B,S,H]
 	states := make([]*graph.Node, 0, c.NumLayers+1)
-	states = append(states, x)
+	addState := func(x *graph.Node) {
+		states = append(states, x)
+		if visit != nil {
+			visit(x)
+		}
+	}
+	addState(x)
 	x = graph.Reshape(x, n, hidden)
 
 	cos, sin := m.rotary(positions) // [B,S,1,D], in the compute dtype
@@ -354,11 +365,11 @@ func (m *Model) forward(in []*graph.Node) []*graph.Node {
 		}
 
 		if l < c.NumLayers-1 {
-			states = append(states, graph.Reshape(x, batch, seq, hidden))
+			addState(graph.Reshape(x, batch, seq, hidden))
 		}
 	}
 	x = m.rmsNorm(x, m.param(in, "model.norm.weight"))
-	states = append(states, graph.Reshape(x, batch, seq, hidden))
+	addState(graph.Reshape(x, batch, seq, hidden))
 	return states
 }
 

@@ -1,0 +1,104 @@
+package extract
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+
+	"github.com/layersim/layersim/lcka/llm"
+)
+
+// llama31_8B is Llama-3.1-8B's architecture (its config.json).
+var llama31_8B = llm.Config{
+	VocabSize: 128256, HiddenSize: 4096, IntermediateSize: 14336, NumLayers: 32,
+	NumHeads: 32, NumKVHeads: 8, HeadDim: 128, RMSNormEps: 1e-5, RopeTheta: 500000, HiddenAct: "silu",
+	RopeScaling: &llm.RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192},
+}
+
+// TestPlanFigures checks the weight bytes of Llama-3.1-8B against its
+// parameter count without the output head (which extraction never reads),
+// counted by hand from its config.json: embedding 128256·4096 =
+// 525,336,576; per layer q and o 4096·4096 each, k and v 1024·4096 each,
+// gate, up and down 14336·4096 each and two norms of 4096, 218,112,000 in
+// all, times 32; the final norm 4096: 7,504,924,672 parameters.
+func TestPlanFigures(t *testing.T) {
+	const params = 7_504_924_672
+	for _, c := range []struct {
+		dt   dtypes.DType
+		size int64
+	}{{dtypes.Float32, 4}, {dtypes.BFloat16, 2}, {dtypes.Float16, 2}} {
+		p := planFor(llama31_8B, c.dt, 16, 256, 400)
+		if p.Weights != params*c.size {
+			t.Errorf("%s: weights %d bytes, want %d", c.dt, p.Weights, params*c.size)
+		}
+		if p.LoadPeak != 128256*4096*c.size {
+			t.Errorf("%s: load peak %d, want the embedding matrix", c.dt, p.LoadPeak)
+		}
+		if want := p.Weights + max(p.LoadPeak, p.Activations) + p.Fixed; p.Total != want {
+			t.Errorf("%s: total %d, want %d", c.dt, p.Total, want)
+		}
+		if p.Activations != EstimateBatchBytesDType(llama31_8B, c.dt, 16, 256) {
+			t.Errorf("%s: activations %d", c.dt, p.Activations)
+		}
+	}
+	// On a 24 GB machine (22.9 GB available) the float32 model does not fit
+	// and bfloat16 does.
+	p := planFor(llama31_8B, dtypes.Float32, 16, 256, 400)
+	p.Model, p.Available = "meta-llama/Llama-3.1-8B", 22.9e9
+	p.Others = map[string]int64{"bfloat16": planFor(llama31_8B, dtypes.BFloat16, 16, 256, 400).Total}
+	if p.Fits() || p.Others["bfloat16"] > p.Available {
+		t.Fatalf("float32 total %d, bfloat16 total %d against 22.9 GB", p.Total, p.Others["bfloat16"])
+	}
+	msg := p.String()
+	for _, want := range []string{"meta-llama/Llama-3.1-8B in float32 needs 32.", "weights 30.0 GB", "22.9 GB are available", "--dtype bfloat16 needs 1"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q does not say %q", msg, want)
+		}
+	}
+}
+
+// TestMemoryPlanStops checks that Extract stops before reading any weight
+// when the plan does not fit, runs with smaller batches when the weights
+// fit but the batches do not, and runs anyway with IgnoreMemoryPlan.
+func TestMemoryPlanStops(t *testing.T) {
+	m := loadTiny(t)
+	set := promptSet(t, 6)
+	weights := planFor(m.Config, dtypes.Float32, 1, 1, 0).Weights
+	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
+
+	availableMemory = func() (int64, bool) { return 1 << 20, true }
+	_, err := m.Extract(context.Background(), set, Options{Out: t.TempDir()})
+	if !errors.Is(err, ErrDoesNotFit) || !strings.Contains(err.Error(), "MB") && !strings.Contains(err.Error(), "GB are available") {
+		t.Fatalf("error %v, want ErrDoesNotFit with the figures", err)
+	}
+	if m.model != nil {
+		t.Fatal("weights were loaded although the plan did not fit")
+	}
+	if _, err := m.Extract(context.Background(), set, Options{Out: t.TempDir(), IgnoreMemoryPlan: true}); err != nil {
+		t.Fatalf("IgnoreMemoryPlan: %v", err)
+	}
+
+	// Room for the weights and batches of one or two texts only.
+	m2 := loadTiny(t)
+	enc, err := m2.encode(set.Texts["en"], &Options{MaxLength: DefaultMaxLength})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := EstimateBatchBytes(m2.Config, 2, enc.stats.Max)
+	availableMemory = func() (int64, bool) { return weights + fixedBytes + int64(6*(m2.Config.NumLayers+1)*m2.Config.HiddenSize*4) + room, true }
+	var notes []string
+	res, err := m2.Extract(context.Background(), set, Options{Out: t.TempDir(), BatchSize: 6,
+		Progress: func(p Progress) { notes = append(notes, p.Note) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Batch > 2 || len(res[0].Halvings) == 0 {
+		t.Errorf("batch %d after %d halvings, want at most 2", res[0].Batch, len(res[0].Halvings))
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "memory plan: ") {
+		t.Errorf("no memory plan note in %q", notes)
+	}
+}
