@@ -112,6 +112,16 @@ func (h hfConfig) toConfig() Config {
 		c.AttentionBias = true
 	case "qwen3":
 		c.AttentionBias, c.AttentionOutputBias, c.QKNorm = h.AttentionBias, h.AttentionBias, true
+	case "mistral":
+		// transformers 4.55 gives every Mistral layer the sliding window
+		// when sliding_window is set.
+		if h.SlidingWindow > 0 {
+			c.LayerTypes = make([]string, h.NumHiddenLayers)
+			for i := range c.LayerTypes {
+				c.LayerTypes[i] = "sliding_attention"
+			}
+			c.SlidingWindow = h.SlidingWindow
+		}
 	case "gpt_oss":
 		// GptOssConfig forces attention_bias; GptOssExperts (v4.55.4) fixes alpha
 		// 1.702 and limit 7.0.
