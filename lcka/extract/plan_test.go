@@ -88,7 +88,9 @@ func TestMemoryPlanStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	room := EstimateBatchBytes(m2.Config, 2, enc.stats.Max)
-	availableMemory = func() (int64, bool) { return weights + fixedBytes + int64(6*(m2.Config.NumLayers+1)*m2.Config.HiddenSize*4) + room, true }
+	availableMemory = func() (int64, bool) {
+		return weights + fixedBytes + int64(6*(m2.Config.NumLayers+1)*m2.Config.HiddenSize*4) + room, true
+	}
 	var notes []string
 	res, err := m2.Extract(context.Background(), set, Options{Out: t.TempDir(), BatchSize: 6,
 		Progress: func(p Progress) { notes = append(notes, p.Note) }})
