@@ -307,12 +307,7 @@ func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node
 		k = applyRotary(k, cos, sin)
 		// Query head h uses key/value head h / groups, as transformers' repeat_kv.
 		q = graph.Reshape(q, batch, seq, nKV, groups, d)
-		var scores *graph.Node
-		if m.dt == dtypes.Float32 {
-			scores = graph.Einsum("bqkgd,bskd->bkgqs", q, k)
-		} else {
-			scores = halfScores(q, k)
-		}
+		scores := attentionScores(q, k)
 		if m.dt == dtypes.Float32 {
 			scores = graph.Div(scores, scaleDiv)
 		} else {
@@ -336,12 +331,7 @@ func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node
 			probs = graph.Softmax(scores, -1)
 		}
 		probs = graph.ConvertDType(probs, m.dt)
-		var attn *graph.Node
-		if m.dt == dtypes.Float32 {
-			attn = graph.Einsum("bkgqs,bskd->bqkgd", probs, v)
-		} else {
-			attn = halfAttend(probs, v)
-		}
+		attn := attend(probs, v)
 		attn = graph.Reshape(attn, n, nHeads*d)
 		x = graph.Add(x, m.linear(in, attn, p+"self_attn.o_proj", c.AttentionOutputBias))
 
@@ -542,10 +532,13 @@ func isLinearWeight(name string) bool {
 	return strings.HasSuffix(name, "_proj.weight") || strings.HasSuffix(name, ".router.weight")
 }
 
-// halfScores is Einsum("bqkgd,bskd->bkgqs", q, k) for half dtypes, laid out
-// as [B·KV, G·Sq, D]·[B·KV, D, Sk] so that the Go backend's half product
-// runs in its correct (non-transposed) layout (see Model.transposed).
-func halfScores(q, k *graph.Node) *graph.Node {
+// attentionScores is Einsum("bqkgd,bskd->bkgqs", q, k) laid out as
+// [B·KV, G·Sq, D]·[B·KV, D, Sk], the Go backend's non-transposed layout:
+// in half dtypes its transposed layout is wrong (see Model.transposed), and
+// in float32 its small transposed kernel (a horizontal sum per output) ran
+// the attention products about 5× slower than this layout on the 1B
+// shape's batches.
+func attentionScores(q, k *graph.Node) *graph.Node {
 	dims := q.Shape().Dimensions
 	b, s, kv, g, d := dims[0], dims[1], dims[2], dims[3], dims[4]
 	lhs := graph.Reshape(graph.TransposeAllDims(q, 0, 2, 3, 1, 4), b*kv, g*s, d) // [B,KV,G,Sq,D]
@@ -554,9 +547,9 @@ func halfScores(q, k *graph.Node) *graph.Node {
 	return graph.Reshape(out, b, kv, g, s, s)
 }
 
-// halfAttend is Einsum("bkgqs,bskd->bqkgd", probs, v) for half dtypes, as
-// [B·KV, G·Sq, Sk]·[B·KV, Sk, D] (see halfScores).
-func halfAttend(probs, v *graph.Node) *graph.Node {
+// attend is Einsum("bkgqs,bskd->bqkgd", probs, v) laid out as
+// [B·KV, G·Sq, Sk]·[B·KV, Sk, D] (see attentionScores).
+func attend(probs, v *graph.Node) *graph.Node {
 	dims := v.Shape().Dimensions
 	b, s, kv, d := dims[0], dims[1], dims[2], dims[3]
 	g := probs.Shape().Dimensions[2]
