@@ -117,8 +117,16 @@ func printResult(w io.Writer, r extract.Result) {
 	case r.Resumed > 0:
 		state += fmt.Sprintf(", %d resumed", r.Resumed)
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s; tokens/text mean %.1f median %.1f max %d, %d truncated; %.1fs\n",
+	fmt.Fprintf(w, "%s\t%s\t%s; tokens/text mean %.1f median %.1f max %d, %d truncated; %.1fs",
 		r.Lang, r.Path, state, r.Tokens.Mean, r.Tokens.Median, r.Tokens.Max, r.Tokens.Truncated, r.Elapsed.Seconds())
+	if r.Computed > 0 {
+		fmt.Fprintf(w, " (forward passes %.1fs, %.1f tokens/s", r.Forwarding.Seconds(), r.TokensPerSec)
+		if r.Load > 0 {
+			fmt.Fprintf(w, "; weights loaded in %.1fs", r.Load.Seconds())
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
 	for _, h := range r.Halvings {
 		fmt.Fprintf(w, "%s\tbatch size %d → %d on %d×%d tokens: %s\n", r.Lang, h.From, h.To, h.Rows, h.Tokens, h.Reason)
 	}

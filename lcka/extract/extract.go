@@ -148,6 +148,12 @@ type Result struct {
 	Halvings []Halving
 	Tokens   TokenStats
 	Elapsed  time.Duration
+	// Load is the part of Elapsed spent copying the weights to the backend
+	// (on the first forward pass of a Model); Forwarding the part spent in
+	// forward passes otherwise (graph compilation included), over which
+	// TokensPerSec counts the real tokens run.
+	Load, Forwarding time.Duration
+	TokensPerSec     float64
 }
 
 // ErrOutOfMemory is the error a forward pass may wrap to report that the
@@ -471,7 +477,11 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		}
 		tokens, mask := padRight(enc.ids, rows)
 		res.Forward++
+		m.loadTime = 0
+		fstart := time.Now()
 		pooled, err := m.forward(tokens, mask, llm.PositionsFromMask(mask), opts.Pooling)
+		res.Load += m.loadTime
+		res.Forwarding += time.Since(fstart) - m.loadTime
 		if err != nil {
 			if IsOutOfMemory(err) && len(rows) > 1 {
 				h := Halving{Rows: len(rows), Tokens: seq, From: res.Batch, To: max(len(rows)/2, 1), Reason: err.Error()}
@@ -496,6 +506,9 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		for _, r := range rows {
 			tokensRun += len(enc.ids[r])
 			tokensLeft -= len(enc.ids[r])
+		}
+		if res.Forwarding > 0 {
+			res.TokensPerSec = float64(tokensRun) / res.Forwarding.Seconds()
 		}
 		p := Progress{Done: resumed + pos, Tokens: tokensRun, TokensLeft: tokensLeft, BatchSize: res.Batch}
 		if el := time.Since(runStart); el > 0 {

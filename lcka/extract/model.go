@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
@@ -73,10 +74,11 @@ type Model struct {
 	// see the package documentation.
 	Fingerprint string
 
-	backend compute.Backend
-	ckpt    *hf.Checkpoint
-	model   *llm.Model
-	source  string // the folder or hub id given to Load
+	backend  compute.Backend
+	ckpt     *hf.Checkpoint
+	model    *llm.Model
+	source   string        // the folder or hub id given to Load
+	loadTime time.Duration // of the weights, by the last forward call that loaded them
 	// forward runs one padded batch; tests replace it.
 	forward func(tokens, mask, positions [][]int32, pooling Pooling) (*llm.Pooled, error)
 }
@@ -209,7 +211,9 @@ func (m *Model) llmForward(tokens, mask, positions [][]int32, pooling Pooling) (
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		lm, err := llm.New(m.backend, m.Config, CheckpointWeights(m.ckpt), llm.WithDType(dt))
+		m.loadTime = time.Since(start)
 		if err != nil {
 			return nil, fmt.Errorf("extract: model %s: %w", m.ID, err)
 		}
