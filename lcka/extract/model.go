@@ -29,8 +29,13 @@ import (
 // package cka on 2 cores). The llm forward pass has at most three
 // independent products (q, k, v) and did not hang in our runs with either
 // scheduling, at about the same speed; the sequential one is used to be safe.
+// Ops run in the order the graph built them ("creation_order"): package
+// llm pools each hidden state right after building it, so that the full
+// state can be freed before the next layer; the default order (longest
+// path to an output first) would run every pooling at the end and keep all
+// L+1 states [batch, seq, hidden] alive.
 func NewGoBackend() (compute.Backend, error) {
-	b, err := gobackend.New("ops_sequential")
+	b, err := gobackend.New("ops_sequential,creation_order")
 	if err != nil {
 		return nil, fmt.Errorf("extract: starting the Go backend: %w", err)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/gomlx/compute/gobackend"
 )
 
+// testBackend is the Go backend configured as package extract runs it: ops
+// one after the other, in the order the graph built them.
 var testBackend = sync.OnceValue(func() compute.Backend {
-	b, err := gobackend.New("")
+	b, err := gobackend.New("ops_sequential,creation_order")
 	if err != nil {
 		panic(err)
 	}
