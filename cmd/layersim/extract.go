@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/layersim/layersim/lcka/data"
@@ -60,6 +61,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	force := fs.Bool("force", false, "recompute sets that are already written")
 	skipPlan := fs.Bool("skip-memory-check", false, "run even when the memory plan says the model does not fit the available memory")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,6 +100,20 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	setGCLimit(m.PlanMemory(*batch, *maxLength, set.Len()))
 	if !*quiet {
 		opts.Progress = extract.TerminalProgress(stderr)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	results, err := m.Extract(ctx, set, opts)
 	for _, r := range results {
