@@ -430,6 +430,10 @@ func TestGoExperiment(t *testing.T) {
 		if st.env["GOEXPERIMENT"] != "simd" {
 			t.Errorf("image environment: GOEXPERIMENT=%q, want simd", st.env["GOEXPERIMENT"])
 		}
+		// The kernels' cells run with it (internal/simdrt).
+		if st.env["GODEBUG"] != "asyncpreemptoff=1" {
+			t.Errorf("image environment: GODEBUG=%q, want asyncpreemptoff=1", st.env["GODEBUG"])
+		}
 	})
 }
 

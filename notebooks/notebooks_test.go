@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/layersim/layersim/internal/simdrt"
 	"github.com/layersim/layersim/plots"
 )
 
@@ -245,6 +246,9 @@ func jupyterSetup(t *testing.T) string {
 	}
 	if gonb.Spec.Env["GOEXPERIMENT"] != "simd" {
 		t.Errorf("the GoNB kernel does not build with GOEXPERIMENT=simd (env %v): run scripts/gonb-setup", gonb.Spec.Env)
+	}
+	if gonb.Spec.Env["GODEBUG"] != simdrt.Setting {
+		t.Errorf("the GoNB kernel does not run cells with GODEBUG=%s (env %v): run scripts/gonb-setup", simdrt.Setting, gonb.Spec.Env)
 	}
 	return jupyter
 }

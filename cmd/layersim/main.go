@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+
+	"github.com/layersim/layersim/internal/simdrt"
 )
 
 // command is one subcommand: run gets the arguments after its name.
@@ -28,6 +30,13 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
+	// Before anything runs: a GOEXPERIMENT=simd build on amd64 starts itself
+	// again with GODEBUG=asyncpreemptoff=1 (see internal/simdrt; without
+	// it the Go backend's scalar ops run up to 150× slower). Failing that, it
+	// goes on as it is.
+	if err := simdrt.ReExec(); err != nil {
+		fmt.Fprintf(os.Stderr, "layersim: could not restart with GODEBUG=%s (%v); going on, slower\n", simdrt.Setting, err)
+	}
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {

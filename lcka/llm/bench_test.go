@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+
+	"github.com/layersim/layersim/internal/simdrt"
 )
 
 // BenchmarkLlama1BShapeForward runs a random-weight model shaped like
@@ -22,6 +24,7 @@ import (
 // to 32768 to save memory; it only changes the embedding lookup. Run one
 // sub-benchmark at a time with -benchtime=2x: a pass is long on few cores.
 func BenchmarkLlama1BShapeForward(b *testing.B) {
+	warnPreemption(b)
 	cfg := Config{
 		VocabSize: 32768, HiddenSize: 2048, IntermediateSize: 8192, NumLayers: 16,
 		NumHeads: 32, NumKVHeads: 8, HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 500000,
@@ -114,6 +117,7 @@ func gptOSS20BConfig() Config {
 // is evaluated for every token, as transformers does in eval mode. Run it
 // with -benchtime=1x.
 func BenchmarkGptOSS20BLayerForward(b *testing.B) {
+	warnPreemption(b)
 	cfg := gptOSS20BConfig()
 	cfg.VocabSize, cfg.NumLayers, cfg.LayerTypes = 1024, 1, cfg.LayerTypes[:1]
 	m := newTestModel(b, cfg, randomWeights{cfg: cfg, seed: 9})
@@ -136,4 +140,13 @@ func BenchmarkGptOSS20BLayerForward(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
 	reportPeakMemory(b)
+}
+
+// warnPreemption says when the benchmark runs without
+// GODEBUG=asyncpreemptoff=1, whose absence slows every op but the matrix
+// products several times over in a simd build (internal/simdrt).
+func warnPreemption(b *testing.B) {
+	if simdrt.NeedsReExec() {
+		b.Logf("GODEBUG lacks %s: the figures include the Go runtime's AVX-to-SSE penalty (see internal/simdrt)", simdrt.Setting)
+	}
 }
