@@ -156,12 +156,15 @@
 // are compiled once per (batch, seq) shape and cached. The output head
 // (lm_head) is never read, so tied and untied checkpoints behave alike.
 //
-// GoMLX compute v0.1.2's Go backend computes half-precision matrix
-// products wrongly when the contracted axis is the last of both operands
-// (its "transposed" layout, seen for contracted sizes of 16 and more), so
-// in half dtypes the linear weights are held transposed ([in, out]) and the
-// attention products are laid out with the contracted axis in the middle
-// of the right operand; float32 is unaffected.
+// Every matrix product of a half compute dtype widens its operands to
+// float32 (exactly) in the graph and runs on the Go backend's float32
+// kernel: the values of a half product with float32 accumulation, as
+// PyTorch's CPU kernels compute them. GoMLX compute v0.1.2's own half
+// kernels are avoided: its AVX-512 bfloat16 kernel ran a Llama-1B forward
+// pass about 50× slower than the float32 one, and its half products with
+// the contracted axis last in both operands (its "transposed" layout) are
+// wrong for contracted sizes of 16 and more. The widened weight is a
+// temporary of its product; the weights stay in the half dtype in memory.
 //
 // # Verification
 //

@@ -48,10 +48,7 @@ func validComputeDType(dt dtypes.DType) bool {
 // tensor of dtype dt holding it, after checking its shape and that every
 // value is finite (in the stored dtype and after the conversion: a float32
 // or bfloat16 value beyond float16's range is an error in float16).
-//
-// With transpose, a matrix [rows, cols] is stored as its transpose
-// [cols, rows] (see Model.transposed).
-func loadFloat(backend compute.Backend, dt dtypes.DType, w Weights, name string, want []int, transpose bool) (*tensors.Tensor, error) {
+func loadFloat(backend compute.Backend, dt dtypes.DType, w Weights, name string, want []int) (*tensors.Tensor, error) {
 	var (
 		src   dtypes.DType
 		raw   []byte
@@ -166,14 +163,6 @@ func loadFloat(backend compute.Backend, dt dtypes.DType, w Weights, name string,
 		_ = t.FinalizeAll()
 		return nil, convErr
 	}
-	if transpose {
-		tt, err := transposed(t, dt)
-		_ = t.FinalizeAll()
-		if err != nil {
-			return nil, err
-		}
-		t = tt
-	}
 	if !backend.HasSharedBuffers() {
 		if err := t.ToDevice(backend, 0); err != nil {
 			_ = t.FinalizeAll()
@@ -188,51 +177,4 @@ func loadFloat(backend compute.Backend, dt dtypes.DType, w Weights, name string,
 
 func isNonFinite(v float32) bool {
 	return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0)
-}
-
-// transposed returns a new tensor holding the transpose of the matrix t.
-func transposed(t *tensors.Tensor, dt dtypes.DType) (*tensors.Tensor, error) {
-	dims := t.Shape().Dimensions
-	if len(dims) != 2 {
-		return nil, fmt.Errorf("internal error: transposing a tensor of shape %v", dims)
-	}
-	rows, cols := dims[0], dims[1]
-	out := tensors.FromShape(shapes.Make(dt, cols, rows))
-	var err error
-	switch dt {
-	case dtypes.Float32:
-		err = transposeFlat[float32](t, out, rows, cols)
-	case dtypes.BFloat16:
-		err = transposeFlat[bfloat16.BFloat16](t, out, rows, cols)
-	case dtypes.Float16:
-		err = transposeFlat[float16.Float16](t, out, rows, cols)
-	}
-	if err != nil {
-		_ = out.FinalizeAll()
-		return nil, err
-	}
-	return out, nil
-}
-
-func transposeFlat[T float32 | bfloat16.BFloat16 | float16.Float16](src, dst *tensors.Tensor, rows, cols int) error {
-	var err error
-	cerr := tensors.ConstFlatData(src, func(in []T) {
-		err = tensors.MutableFlatData(dst, func(out []T) {
-			const blk = 64 // square blocks keep both sides in cache
-			for r0 := 0; r0 < rows; r0 += blk {
-				for c0 := 0; c0 < cols; c0 += blk {
-					for r := r0; r < min(r0+blk, rows); r++ {
-						row := in[r*cols : (r+1)*cols]
-						for c := c0; c < min(c0+blk, cols); c++ {
-							out[c*rows+r] = row[c]
-						}
-					}
-				}
-			}
-		})
-	})
-	if cerr != nil {
-		return cerr
-	}
-	return err
 }

@@ -26,12 +26,6 @@ type Model struct {
 	params    []*tensors.Tensor
 	invFreq   []float32
 	attnScale float32 // factor on cos and sin (yarn)
-	// transposed names the linear weights held as [in, out] rather than
-	// torch's [out, in]: in half dtypes, because the Go backend's half
-	// matrix products with the contracted axis last in both operands
-	// (its "transposed" layout) give wrong results in GoMLX compute v0.1.2
-	// (TestHalfAgainstReference catches it), while [n, in]·[in, out] is right.
-	transposed map[string]bool
 
 	backend    compute.Backend
 	statesExec *graph.Exec
@@ -97,23 +91,18 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 		invFreq:    invFreq32(cfg),
 		attnScale:  float32(attentionScaling(cfg)),
 		pooledExec: make(map[poolSet]*graph.Exec),
-		transposed: make(map[string]bool),
 	}
 	fail := func(name string, err error) (*Model, error) {
 		m.Close()
 		return nil, fmt.Errorf("llm: weight %s: %w", name, err)
 	}
 	for i, name := range names {
-		transpose := m.dt != dtypes.Float32 && isLinearWeight(name)
-		t, err := loadFloat(backend, m.dt, w, name, wantShapes[i], transpose)
+		t, err := loadFloat(backend, m.dt, w, name, wantShapes[i])
 		if err != nil {
 			return fail(name, err)
 		}
 		m.index[name] = len(m.params)
 		m.params = append(m.params, t)
-		if transpose {
-			m.transposed[name] = true
-		}
 	}
 	var blocks []uint8
 	for i, name := range byteNames {
@@ -441,16 +430,28 @@ func (m *Model) linear(in []*graph.Node, x *graph.Node, prefix string, bias bool
 		}
 		return y
 	}
-	wAxis := 1 // contracted axis of w
-	if m.transposed[prefix+".weight"] {
-		wAxis = 0
+	y := graph.Einsum("ni,oi->no", widen(x), widen(w))
+	if bias {
+		b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
+		y = graph.Add(y, graph.ExpandAxes(b, 0))
 	}
-	if !bias {
-		return graph.Dot(x, w).General([]int{1}, nil, []int{wAxis}, nil)
+	return graph.ConvertDType(y, m.dt)
+}
+
+// widen converts a half-precision x to float32 (exactly) for a matrix
+// product; float32 passes through. The products of the half compute dtypes
+// run on the float32 kernel this way: the same values as a half product
+// with float32 accumulation, but the Go backend's half kernels in GoMLX
+// compute v0.1.2 are far slower than its float32 one (its AVX-512 bfloat16
+// kernel broadcasts every left-hand value through a scalar conversion and
+// ran a Llama-1B forward pass at 0.4 tokens/s against 24 in float32). The
+// widened weight is a temporary of one product: the weights stay in their
+// half dtype in memory.
+func widen(x *graph.Node) *graph.Node {
+	if x.DType() == dtypes.Float32 {
+		return x
 	}
-	y := graph.Dot(x, w).WithOutputDType(dtypes.Float32).General([]int{1}, nil, []int{wAxis}, nil)
-	b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
-	return graph.ConvertDType(graph.Add(y, graph.ExpandAxes(b, 0)), m.dt)
+	return graph.ConvertDType(x, dtypes.Float32)
 }
 
 // linearF32 is linear for a float32 x in any compute dtype: the weights
@@ -458,9 +459,6 @@ func (m *Model) linear(in []*graph.Node, x *graph.Node, prefix string, bias bool
 // float32 path of the experts).
 func (m *Model) linearF32(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
 	w := graph.ConvertDType(m.param(in, prefix+".weight"), dtypes.Float32)
-	if m.transposed[prefix+".weight"] {
-		w = graph.Transpose(w, 0, 1)
-	}
 	y := graph.Einsum("ni,oi->no", x, w)
 	if bias {
 		b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
@@ -525,17 +523,9 @@ func applyRotary(x, cos, sin *graph.Node) *graph.Node {
 	return graph.Add(graph.Mul(x, cos), graph.Mul(rotated, sin))
 }
 
-// isLinearWeight reports whether name is the weight matrix of a linear
-// layer (attention projections, MLP, router), as opposed to embeddings,
-// norms, biases and sinks.
-func isLinearWeight(name string) bool {
-	return strings.HasSuffix(name, "_proj.weight") || strings.HasSuffix(name, ".router.weight")
-}
-
 // attentionScores is Einsum("bqkgd,bskd->bkgqs", q, k) laid out as
 // [B·KV, G·Sq, D]·[B·KV, D, Sk], the Go backend's non-transposed layout:
-// in half dtypes its transposed layout is wrong (see Model.transposed), and
-// in float32 its small transposed kernel (a horizontal sum per output) ran
+// its small transposed kernel (a horizontal sum per output) ran
 // the attention products about 5× slower than this layout on the 1B
 // shape's batches.
 func attentionScores(q, k *graph.Node) *graph.Node {
@@ -543,8 +533,8 @@ func attentionScores(q, k *graph.Node) *graph.Node {
 	b, s, kv, g, d := dims[0], dims[1], dims[2], dims[3], dims[4]
 	lhs := graph.Reshape(graph.TransposeAllDims(q, 0, 2, 3, 1, 4), b*kv, g*s, d) // [B,KV,G,Sq,D]
 	rhs := graph.Reshape(graph.TransposeAllDims(k, 0, 2, 3, 1), b*kv, d, s)      // [B,KV,D,Sk]
-	out := graph.Dot(lhs, rhs).General([]int{2}, []int{0}, []int{1}, []int{0})
-	return graph.Reshape(out, b, kv, g, s, s)
+	out := graph.Dot(widen(lhs), widen(rhs)).General([]int{2}, []int{0}, []int{1}, []int{0})
+	return graph.ConvertDType(graph.Reshape(out, b, kv, g, s, s), q.DType())
 }
 
 // attend is Einsum("bkgqs,bskd->bqkgd", probs, v) laid out as
@@ -555,6 +545,6 @@ func attend(probs, v *graph.Node) *graph.Node {
 	g := probs.Shape().Dimensions[2]
 	lhs := graph.Reshape(probs, b*kv, g*s, s)
 	rhs := graph.Reshape(graph.TransposeAllDims(v, 0, 2, 1, 3), b*kv, s, d) // [B,KV,Sk,D]
-	out := graph.Dot(lhs, rhs).General([]int{2}, []int{0}, []int{1}, []int{0})
+	out := graph.ConvertDType(graph.Dot(widen(lhs), widen(rhs)).General([]int{2}, []int{0}, []int{1}, []int{0}), v.DType())
 	return graph.TransposeAllDims(graph.Reshape(out, b, kv, g, s, d), 0, 3, 1, 2, 4)
 }

@@ -121,7 +121,7 @@ func TestTransformersBFloat16(t *testing.T) {
 					g := realPositions(got[l], mask, cfg.HiddenSize)
 					r := realPositions(ref[l], mask, cfg.HiddenSize)
 					if dt == dtypes.Float32 {
-						if e := maxRelErr(g, widen(r)); e > 1e-4 {
+						if e := maxRelErr(g, float64s(r)); e > 1e-4 {
 							t.Errorf("float32 layer %d: relative error %.3g vs transformers (tol 1e-4)", l, e)
 						}
 						continue
@@ -163,7 +163,7 @@ func bf16WeightsSHA256(t *testing.T, cfg Config, w randomWeights) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func widen(x []float32) []float64 {
+func float64s(x []float32) []float64 {
 	out := make([]float64, len(x))
 	for i, v := range x {
 		out[i] = float64(v)
