@@ -36,6 +36,11 @@ func runCompare(args []string) error {
 		fs.Usage()
 		return errors.New("want two .npy files")
 	}
+	// The measure costs nothing to check: before the files are read.
+	f, err := parseCompareMeasure(*measure)
+	if err != nil {
+		return err
+	}
 	x, err := readDense(fs.Arg(0))
 	if err != nil {
 		return err
@@ -44,7 +49,7 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := compare(*measure, x, y)
+	v, err := f(x, y)
 	if err != nil {
 		return err
 	}
@@ -52,37 +57,50 @@ func runCompare(args []string) error {
 	return nil
 }
 
+// measureFunc computes one measure between two matrices with the same rows.
+type measureFunc func(x, y mat.Matrix) (float64, error)
+
 // compare computes one named measure.
 func compare(measure string, x, y mat.Matrix) (float64, error) {
+	f, err := parseCompareMeasure(measure)
+	if err != nil {
+		return 0, err
+	}
+	return f(x, y)
+}
+
+// parseCompareMeasure checks a measure name and its parameter and returns the
+// measure; unknown names get the list of known ones.
+func parseCompareMeasure(measure string) (measureFunc, error) {
 	switch {
 	case measure == "cka":
-		return cka.Linear(x, y)
+		return cka.Linear, nil
 	case measure == "cka-standardized":
-		return cka.Standardized(x, y)
+		return cka.Standardized, nil
 	case measure == "cka-debiased":
-		return cka.Debiased(x, y)
+		return cka.Debiased, nil
 	case strings.HasPrefix(measure, "cka-minibatch:"):
 		b, err := strconv.Atoi(strings.TrimPrefix(measure, "cka-minibatch:"))
 		if err != nil || b < 4 {
-			return 0, fmt.Errorf("measure %q: the batch size must be an integer ≥ 4", measure)
+			return nil, fmt.Errorf("measure %q: the batch size must be an integer ≥ 4", measure)
 		}
-		return minibatchCKA(x, y, b)
+		return func(x, y mat.Matrix) (float64, error) { return minibatchCKA(x, y, b) }, nil
 	case strings.HasPrefix(measure, "cka-rbf:"):
 		t, err := strconv.ParseFloat(strings.TrimPrefix(measure, "cka-rbf:"), 64)
 		if err != nil {
-			return 0, fmt.Errorf("measure %q: the threshold is not a number", measure)
+			return nil, fmt.Errorf("measure %q: the threshold is not a number", measure)
 		}
-		return cka.RBF(x, y, t)
+		return func(x, y mat.Matrix) (float64, error) { return cka.RBF(x, y, t) }, nil
 	case strings.HasPrefix(measure, "rsa-"):
 		m, err := rsa.ParseMethod(measure)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return rsa.Compare(x, y, m.Dissimilarity, m.Comparison)
+		return func(x, y mat.Matrix) (float64, error) { return rsa.Compare(x, y, m.Dissimilarity, m.Comparison) }, nil
 	case measure == "procrustes":
-		return procrustes.Distance(x, y)
+		return procrustes.Distance, nil
 	}
-	return 0, fmt.Errorf("unknown measure %q; known: %s", measure, measuresHelp)
+	return nil, fmt.Errorf("unknown measure %q; known: %s", measure, measuresHelp)
 }
 
 // minibatchCKA is the minibatch CKA (Nguyen et al. 2021) over consecutive

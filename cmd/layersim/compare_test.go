@@ -64,6 +64,15 @@ func TestCompareCommandOutput(t *testing.T) {
 			t.Errorf("%v: no error", bad)
 		}
 	}
+	// A bad measure is reported before a missing file, with the known names.
+	err = runCompare([]string{"--measure", "foo", "testdata/missing-a.npy", "testdata/missing-b.npy"})
+	if err == nil || !strings.Contains(err.Error(), `unknown measure "foo"`) || !strings.Contains(err.Error(), "cka-standardized") {
+		t.Errorf("bad measure and missing files: %v, want the unknown measure and the known names", err)
+	}
+	err = runCompare([]string{"--measure", "cka-minibatch:2", "testdata/missing-a.npy", "testdata/missing-b.npy"})
+	if err == nil || !strings.Contains(err.Error(), "batch size") {
+		t.Errorf("bad minibatch size and missing files: %v, want the batch size error", err)
+	}
 }
 
 func captureStdout(t *testing.T, fn func() error) string {
