@@ -37,6 +37,7 @@ func runAnalyze(args []string) error {
 	tempDir := fs.String("temp-dir", "", "folder for that scratch file (default: the system's temporary folder)")
 	checkpoint := fs.String("checkpoint", "", `file where large CKA jobs save their progress and resume from (default OUT/.cka-checkpoint; "none": no checkpoint)`)
 	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
+	skipUnreadable := fs.Bool("skip-unreadable", false, "leave out activation sets that cannot be read (named in metrics.json's notes) instead of failing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +53,7 @@ func runAnalyze(args []string) error {
 		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
 		Minibatch: *minibatch, MemoryBudget: *budgetMB << 20, TempDir: *tempDir,
+		SkipUnreadable: *skipUnreadable,
 	}
 	if *budgetMB < 0 {
 		return errors.New("--memory-budget-mb must be ≥ 0")

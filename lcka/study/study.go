@@ -18,6 +18,10 @@ import (
 	"github.com/layersim/layersim/lcka/rsa"
 )
 
+// ErrUnreadable is wrapped by Analyze's error when activation sets cannot
+// be read and Options.SkipUnreadable is not set.
+var ErrUnreadable = errors.New("activation sets that cannot be read (set SkipUnreadable to leave them out)")
+
 // Options configures Analyze. Artifacts and Langs are required.
 type Options struct {
 	Artifacts string   // the artifacts root (holding models/)
@@ -52,6 +56,11 @@ type Options struct {
 	Context    context.Context
 	// Progress, if set, is told what the job is doing.
 	Progress func(stage string, done, total int)
+	// SkipUnreadable leaves out the activation sets that cannot be read
+	// (a truncated .npz, a member of an unsupported dtype, a broken
+	// meta.json), with a note in Metrics.Notes naming each; by default any
+	// such set fails the study, since its results would silently lack it.
+	SkipUnreadable bool
 }
 
 // Metrics is metrics.json.
@@ -228,12 +237,12 @@ func Analyze(opt Options) (*Result, error) {
 		progress = func(string, int, int) {}
 	}
 	sets, err := artifacts.Discover(opt.Artifacts)
-	if err != nil && len(sets) == 0 {
-		return nil, fmt.Errorf("study: %w", err)
+	if err != nil && (len(sets) == 0 || !opt.SkipUnreadable) {
+		return nil, fmt.Errorf("study: %w: %w", ErrUnreadable, err)
 	}
 	var notes []string
 	if err != nil {
-		notes = append(notes, "some activation sets could not be read and were left out: "+err.Error())
+		notes = append(notes, "some activation sets could not be read and were left out (SkipUnreadable): "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	bySlug := map[string]map[string]*artifacts.Set{}
 	for _, s := range sets {

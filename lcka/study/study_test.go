@@ -363,3 +363,39 @@ func TestTokenSummary(t *testing.T) {
 		t.Errorf("no tokens: %q", got)
 	}
 }
+
+// TestUnreadableSet: a set whose .npz is truncated fails the study, naming
+// the set, unless SkipUnreadable, which leaves its model out and says so.
+func TestUnreadableSet(t *testing.T) {
+	root := t.TempDir()
+	writeModel(t, root, "model-a", 3, 8, 40, 40, true, 1)
+	writeModel(t, root, "model-b", 3, 8, 40, 40, true, 2)
+	npz := filepath.Join(root, "models", "model-b", "hi", "activations", "model-b_hi_test.npz")
+	st, err := os.Stat(npz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(npz, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none"}
+	_, err = Analyze(opt)
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "model-b_hi_test") {
+		t.Fatalf("truncated set: error %v, want ErrUnreadable naming model-b_hi_test", err)
+	}
+	opt.SkipUnreadable = true
+	res, err := Analyze(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if len(m.Models) != 1 || m.Models[0].Slug != "model-a" {
+		t.Fatalf("models %+v, want model-a alone", m.Models)
+	}
+	notes := strings.Join(m.Notes, "\n")
+	for _, want := range []string{"could not be read and were left out", "model-b_hi_test", "model-b left out"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+}
