@@ -41,12 +41,21 @@ const (
 // given; else for mistral every layer when sliding_window is set; for qwen2
 // and qwen3 the layers from max_window_layers on when use_sliding_window is
 // true; for gpt_oss every even layer (0, 2, …); never for llama.
+// maxLayers bounds num_hidden_layers (the largest supported models have
+// a few hundred).
+const maxLayers = 4096
+
 func LLMConfig(c *hf.Config) (llm.Config, error) {
 	if c == nil {
 		return llm.Config{}, errors.New("extract: nil config")
 	}
 	unsupported := func(format string, args ...any) error {
 		return fmt.Errorf("extract: %w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
+	}
+	// Bounded before anything is sized by it (layer types, weight lists);
+	// extract.Load then compares it with the layers the checkpoint holds.
+	if c.NumHiddenLayers < 1 || c.NumHiddenLayers > maxLayers {
+		return llm.Config{}, fmt.Errorf("extract: config.json: num_hidden_layers %d is outside 1–%d", c.NumHiddenLayers, maxLayers)
 	}
 	gptOSS := c.ModelType == "gpt_oss"
 	switch c.ModelType {

@@ -126,6 +126,10 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	if err != nil {
 		return nil, fmt.Errorf("extract: model %s: %w", idOrPath, err)
 	}
+	if err := checkCheckpoint(cfg, ckpt); err != nil {
+		ckpt.Close()
+		return nil, fmt.Errorf("extract: model %s: %w", idOrPath, err)
+	}
 	dtype, err := resolveDType(opts.DType, c, ckpt)
 	if err != nil {
 		ckpt.Close()

@@ -1,0 +1,92 @@
+package extract
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestHostileConfig: config.json values that disagree with the checkpoint,
+// however large, fail Load with an error naming the field, and the failure
+// costs little memory (the checkpoint's header is all that is read).
+func TestHostileConfig(t *testing.T) {
+	src := tinyModel(t)
+	base, err := os.ReadFile(filepath.Join(src, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		field string
+		value any
+		want  string // in the error
+	}{
+		{"num_hidden_layers", 1_000_000_000, "num_hidden_layers"},
+		{"num_hidden_layers", 1000, "num_hidden_layers 1000"},
+		{"num_hidden_layers", 2, "num_hidden_layers 2"},
+		{"num_hidden_layers", -1, "num_hidden_layers"},
+		{"hidden_size", 1_000_000_000, "hidden_size"},
+		{"hidden_size", 64, "hidden_size"},
+		{"intermediate_size", 1_000_000_000_000, "intermediate_size"},
+		{"vocab_size", 1_000_000_000_000, "vocab_size"},
+		{"vocab_size", 7, "vocab_size"},
+		{"num_attention_heads", 1_000_000_000, "num_attention_heads"},
+		{"num_key_value_heads", 1_000_000_000, "num_key_value_heads"},
+		{"head_dim", 1_000_000_000, "head_dim"},
+		{"model_type", "mistral", ""}, // loads: a Mistral config of these shapes is the same model
+	} {
+		t.Run(tc.field+"="+strings.ReplaceAll(jsonString(tc.value), `"`, ""), func(t *testing.T) {
+			var cfg map[string]any
+			if err := json.Unmarshal(base, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			cfg[tc.field] = tc.value
+			dir := t.TempDir()
+			entries, err := os.ReadDir(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.Name() != "config.json" {
+					if err := os.Symlink(filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			b, _ := json.Marshal(cfg)
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			m, err := Load(context.Background(), dir, LoadOptions{Backend: testBackend(t)})
+			runtime.ReadMemStats(&after)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				m.Close()
+				return
+			}
+			if err == nil {
+				m.Close()
+				t.Fatalf("%s = %v: no error", tc.field, tc.value)
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s = %v: error %q does not name %q", tc.field, tc.value, err, tc.want)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("%s = %v: %d MB allocated before the error", tc.field, tc.value, alloc>>20)
+			}
+		})
+	}
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
