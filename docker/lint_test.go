@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // dockerfilelint is where scripts/setup installs dockerfilelint 1.8.0
@@ -18,10 +20,10 @@ var dockerfilelint = filepath.Join("lint", "node_modules", ".bin", "dockerfileli
 // node is missing.
 func TestDockerfilelint(t *testing.T) {
 	if _, err := os.Stat(dockerfilelint); err != nil {
-		t.Skipf("dockerfilelint not installed (scripts/setup installs it): %v", err)
+		testenv.Missing(t, "dockerfilelint not installed (scripts/setup installs it): %v", err)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found")
+		testenv.Missing(t, "node not found (scripts/setup installs it)")
 	}
 	for _, name := range dockerfiles {
 		// Its exit status is the number of issues; the JSON says which.

@@ -31,6 +31,8 @@ import (
 
 	"github.com/layersim/layersim/internal/simdrt"
 	"github.com/layersim/layersim/plots"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // notebook is the part of the .ipynb format (nbformat 4) the test reads.
@@ -211,11 +213,11 @@ func jupyterSetup(t *testing.T) string {
 	}
 	jupyter, err := exec.LookPath("jupyter")
 	if err != nil {
-		t.Skip("skipped: jupyter is not installed (scripts/gonb-setup installs it and the GoNB kernel)")
+		testenv.Missing(t, "jupyter is not installed (scripts/gonb-setup installs it and the GoNB kernel)")
 	}
 	out, err := exec.Command(jupyter, "kernelspec", "list", "--json").Output()
 	if err != nil {
-		t.Skipf("skipped: jupyter kernelspec list failed (%v); run scripts/gonb-setup", err)
+		testenv.Missing(t, "jupyter kernelspec list failed (%v); run scripts/gonb-setup", err)
 	}
 	var specs struct {
 		Kernelspecs map[string]struct {
@@ -230,7 +232,7 @@ func jupyterSetup(t *testing.T) string {
 	}
 	gonb, ok := specs.Kernelspecs["gonb"]
 	if !ok {
-		t.Skip("skipped: the GoNB kernel is not registered; run scripts/gonb-setup")
+		testenv.Missing(t, "the GoNB kernel is not registered; run scripts/gonb-setup")
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -517,7 +519,7 @@ func checkPage(t *testing.T, page string) {
 		}
 	}
 	if bin == "" {
-		t.Skip("skipped the page check: no chromium on PATH (scripts/gonb-setup installs Debian's chromium)")
+		testenv.Missing(t, "no chromium on PATH for the page check (scripts/gonb-setup installs Debian's chromium)")
 	}
 	b, err := os.ReadFile(page)
 	if err != nil {

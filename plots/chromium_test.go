@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/layersim/layersim/lcka/study"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 func findChromium(t *testing.T) string {
@@ -36,7 +38,7 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("skipped: no chromium on PATH (scripts/setup installs Debian's chromium)")
+	testenv.Missing(t, "no chromium on PATH (scripts/setup installs Debian's chromium)")
 	return ""
 }
 

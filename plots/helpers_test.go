@@ -12,6 +12,8 @@ import (
 
 	"github.com/layersim/layersim/lcka/artifacts"
 	"github.com/layersim/layersim/lcka/study"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // synthModel writes the activations of one synthetic model in English and
@@ -125,7 +127,7 @@ func loadSynth(t testing.TB) *Results {
 func needAssets(t testing.TB) {
 	t.Helper()
 	if _, err := loadAssets(); err != nil {
-		t.Skipf("skipped: %v", err)
+		testenv.Missing(t, "%v", err)
 	}
 }
 

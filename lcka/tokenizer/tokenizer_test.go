@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 func loadTiny(t testing.TB, name string) *Tokenizer {
@@ -303,7 +305,7 @@ func TestRealConfigs(t *testing.T) {
 		dir := filepath.Dir(realTokenizerPath(tc.name))
 		c, err := LoadConfig(filepath.Join(dir, "tokenizer_config.json"))
 		if errors.Is(err, os.ErrNotExist) {
-			t.Skipf("%s absent: run `npm ci` in testdata/ref", dir)
+			testenv.Missing(t, "%s absent: run `npm ci` in testdata/ref", dir)
 		}
 		if err != nil {
 			t.Fatal(err)
