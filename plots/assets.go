@@ -38,13 +38,18 @@ var (
 var ErrNoAssets = errors.New("plots: ECharts bundles not found")
 
 // loadAssets finds and reads the ECharts bundles: under $LAYERSIM_JS_DIR if
-// set, else under plots/js of the module found by walking up from the
-// working directory to go.mod, else next to this source file (a binary run
-// from the checkout it was built in).
+// set, else the copies embedded at build time (-tags embedcharts), else
+// under plots/js of the module found by walking up from the working
+// directory to go.mod, else next to this source file (a binary run from the
+// checkout it was built in).
 func loadAssets() (*assets, error) {
 	assetsMu.Lock()
 	defer assetsMu.Unlock()
 	if assetsCached != nil {
+		return assetsCached, nil
+	}
+	if os.Getenv(JSDirEnv) == "" && embeddedECharts != nil {
+		assetsCached = &assets{echarts: inlineSafe(embeddedECharts), gl: inlineSafe(embeddedEChartsGL), dir: "(embedded)"}
 		return assetsCached, nil
 	}
 	var tried []string
@@ -64,8 +69,12 @@ func loadAssets() (*assets, error) {
 			return a, nil
 		}
 	}
-	return nil, fmt.Errorf("%w (looked in %s): run scripts/setup, which runs npm ci in plots/js, or set %s",
-		ErrNoAssets, strings.Join(tried, ", "), JSDirEnv)
+	where := "looked in " + strings.Join(tried, ", ")
+	if len(tried) == 0 {
+		where = "no plots/js folder: not run from a layersim checkout"
+	}
+	return nil, fmt.Errorf("%w (%s): run scripts/setup, which runs npm ci in plots/js, and build with -tags embedcharts to carry them in the binary, or set %s",
+		ErrNoAssets, where, JSDirEnv)
 }
 
 // assetDirs lists the folders that may hold the bundles, best first.
