@@ -1,0 +1,85 @@
+package extract
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// TestCorruptModelFolder damages each file of a model folder in turn —
+// truncated, bytes flipped at spread positions, duplicated, grown, emptied —
+// and loads and runs the damaged folder: every case must end in an error
+// or in finished extraction, never a panic or unbounded memory (the suite's
+// total allocation is bounded per case).
+func TestCorruptModelFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: about a hundred loads")
+	}
+	src := tinyModel(t)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := promptSet(t, 2)
+	for _, e := range entries {
+		orig, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(orig)
+		type damage struct {
+			name string
+			data []byte
+		}
+		var cases []damage
+		for _, cut := range []int{0, 1, 8, n / 3, n / 2, n - 1} {
+			if cut >= 0 && cut < n {
+				cases = append(cases, damage{fmt.Sprintf("truncated-%d", cut), orig[:cut:cut]})
+			}
+		}
+		for _, at := range []int{0, 4, 8, 9, 16, 64, n / 4, n / 2, 3 * n / 4, n - 1} {
+			if at < n {
+				d := append([]byte(nil), orig...)
+				d[at] ^= 0xff
+				cases = append(cases, damage{fmt.Sprintf("flipped-%d", at), d})
+			}
+		}
+		cases = append(cases,
+			damage{"duplicated", append(append([]byte(nil), orig...), orig...)},
+			damage{"grown", append(append([]byte(nil), orig...), make([]byte, 4096)...)},
+		)
+		for _, c := range cases {
+			t.Run(e.Name()+"/"+c.name, func(t *testing.T) {
+				dir := t.TempDir()
+				for _, o := range entries {
+					if o.Name() != e.Name() {
+						if err := os.Symlink(filepath.Join(src, o.Name()), filepath.Join(dir, o.Name())); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if err := os.WriteFile(filepath.Join(dir, e.Name()), c.data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				m, err := Load(context.Background(), dir, LoadOptions{Backend: testBackend(t)})
+				if err == nil {
+					_, err = m.Extract(context.Background(), set, Options{Out: t.TempDir(), BatchSize: 2})
+					m.Close()
+				}
+				runtime.ReadMemStats(&after)
+				t.Logf("outcome: %v", err)
+				if err != nil && err.Error() == "" {
+					t.Error("an error without a message")
+				}
+				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
+					t.Errorf("%d MB allocated", alloc>>20)
+				}
+			})
+		}
+	}
+}
