@@ -37,6 +37,14 @@ func TestHostileConfig(t *testing.T) {
 		{"num_key_value_heads", 1_000_000_000, "num_key_value_heads"},
 		{"head_dim", 1_000_000_000, "head_dim"},
 		{"model_type", "mistral", ""}, // loads: a Mistral config of these shapes is the same model
+		{"rope_theta", -1.0, "rope_theta must be positive"},
+		{"rope_theta", 0.0, "rope_theta must be positive"},
+		{"rms_norm_eps", -1.0, "rms_norm_eps must be positive"},
+		{"max_position_embeddings", 1_000_000_000_000, ""}, // loads: nothing is sized by it,
+		{"max_position_embeddings", -5, "max_position_embeddings"},
+		{"sliding_window", 1_000_000_000_000, ""}, // loads: a Llama has no window,
+		{"rope_scaling", map[string]any{"rope_type": "llama3", "factor": -5.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}, "invalid factor"},
+		{"rope_scaling", map[string]any{"rope_type": "yarn", "factor": 1e30}, ""}, // loads: only the frequencies change,
 	} {
 		t.Run(tc.field+"="+strings.ReplaceAll(jsonString(tc.value), `"`, ""), func(t *testing.T) {
 			var cfg map[string]any
@@ -64,6 +72,9 @@ func TestHostileConfig(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			m, err := Load(context.Background(), dir, LoadOptions{Backend: testBackend(t)})
 			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("%s = %v: %d MB allocated", tc.field, tc.value, alloc>>20)
+			}
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
@@ -78,9 +89,6 @@ func TestHostileConfig(t *testing.T) {
 			t.Log(err)
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s = %v: error %q does not name %q", tc.field, tc.value, err, tc.want)
-			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
-				t.Errorf("%s = %v: %d MB allocated before the error", tc.field, tc.value, alloc>>20)
 			}
 		})
 	}
