@@ -10,9 +10,11 @@ import (
 	"testing"
 )
 
-// TestHostileConfig: config.json values that disagree with the checkpoint,
-// however large, fail Load with an error naming the field, and the failure
-// costs little memory (the checkpoint's header is all that is read).
+// TestHostileConfig: config.json values that disagree with the checkpoint
+// or are out of range, however large, fail Load with an error naming the
+// field; values that size nothing (a huge max_position_embeddings) load.
+// Either way Load costs little memory: the checkpoint's header is all that
+// is read before the checks.
 func TestHostileConfig(t *testing.T) {
 	src := tinyModel(t)
 	base, err := os.ReadFile(filepath.Join(src, "config.json"))
