@@ -170,7 +170,10 @@ func ciScripts(t *testing.T) []string {
 	}
 	var out []string
 	for _, m := range regexp.MustCompile(`(?m)^\s*\./(scripts/[\w.-]+)`).FindAllStringSubmatch(string(b), -1) {
-		out = append(out, m[1])
+		// The set-up scripts: what installs; CI's checks (scripts/fuzz-briefly) are not the images' business.
+		if strings.HasSuffix(m[1], "setup") {
+			out = append(out, m[1])
+		}
 	}
 	if len(out) == 0 {
 		t.Fatal(".ci/run runs no script under scripts/")
