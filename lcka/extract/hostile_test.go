@@ -16,16 +16,7 @@ import (
 // Either way Load costs little memory: the checkpoint's header is all that
 // is read before the checks.
 func TestHostileConfig(t *testing.T) {
-	src := tinyModel(t)
-	base, err := os.ReadFile(filepath.Join(src, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		field string
-		value any
-		want  string // in the error
-	}{
+	checkHostile(t, tinyModel(t), []hostileCase{
 		{"num_hidden_layers", 1_000_000_000, "num_hidden_layers"},
 		{"num_hidden_layers", 1000, "num_hidden_layers 1000"},
 		{"num_hidden_layers", 2, "num_hidden_layers 2"},
@@ -47,7 +38,38 @@ func TestHostileConfig(t *testing.T) {
 		{"sliding_window", 1_000_000_000_000, ""}, // loads: a Llama has no window,
 		{"rope_scaling", map[string]any{"rope_type": "llama3", "factor": -5.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}, "invalid factor"},
 		{"rope_scaling", map[string]any{"rope_type": "yarn", "factor": 1e30}, ""}, // loads: only the frequencies change,
-	} {
+	})
+	// GPT-OSS's expert fields, on a tiny GPT-OSS folder.
+	gptoss := t.TempDir()
+	writeTinyGPTOSS(t, gptoss)
+	checkHostile(t, gptoss, []hostileCase{
+		{"num_local_experts", 1_000_000_000, "num_local_experts 1000000000"},
+		{"num_local_experts", 3, "num_local_experts 3"},
+		{"num_local_experts", -1, "num_local_experts"},
+		{"num_experts_per_tok", 1_000_000_000, "num_experts_per_tok"},
+		{"num_experts_per_tok", 0, "num_experts_per_tok"},
+		{"num_hidden_layers", 1_000_000_000, "num_hidden_layers"},
+		{"swiglu_limit", "x", "swiglu_limit"},
+	})
+}
+
+// hostileCase is one config.json field set to one value; want is a part of
+// the error, or "" when the folder must load.
+type hostileCase struct {
+	field string
+	value any
+	want  string
+}
+
+// checkHostile loads copies of the model folder src with each case's value
+// in its config.json.
+func checkHostile(t *testing.T, src string, cases []hostileCase) {
+	t.Helper()
+	base, err := os.ReadFile(filepath.Join(src, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
 		t.Run(tc.field+"="+strings.ReplaceAll(jsonString(tc.value), `"`, ""), func(t *testing.T) {
 			var cfg map[string]any
 			if err := json.Unmarshal(base, &cfg); err != nil {
