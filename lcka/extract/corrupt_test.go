@@ -10,7 +10,8 @@ import (
 )
 
 // TestCorruptModelFolder damages each file of a model folder in turn —
-// truncated, bytes flipped at spread positions, duplicated, grown, emptied —
+// truncated (to nothing among other lengths), bytes flipped at spread
+// positions, duplicated, grown, its halves swapped —
 // and loads and runs the damaged folder: every case must end in an error
 // or in finished extraction, never a panic or unbounded memory (the suite's
 // total allocation is bounded per case).
@@ -50,6 +51,7 @@ func TestCorruptModelFolder(t *testing.T) {
 		cases = append(cases,
 			damage{"duplicated", append(append([]byte(nil), orig...), orig...)},
 			damage{"grown", append(append([]byte(nil), orig...), make([]byte, 4096)...)},
+			damage{"reordered", append(append([]byte(nil), orig[n/2:]...), orig[:n/2]...)}, // halves swapped
 		)
 		for _, c := range cases {
 			t.Run(e.Name()+"/"+c.name, func(t *testing.T) {
