@@ -38,19 +38,22 @@ var (
 var ErrNoAssets = errors.New("plots: ECharts bundles not found")
 
 // loadAssets finds and reads the ECharts bundles: under $LAYERSIM_JS_DIR if
-// set, else the copies embedded at build time (-tags embedcharts), else
-// under plots/js of the module found by walking up from the working
-// directory to go.mod, else next to this source file (a binary run from the
-// checkout it was built in).
+// set and holding them, else the copies embedded at build time (-tags
+// embedcharts), else under plots/js of the module found by walking up from
+// the working directory to go.mod, else next to this source file (a binary
+// run from the checkout it was built in).
 func loadAssets() (*assets, error) {
 	assetsMu.Lock()
 	defer assetsMu.Unlock()
 	if assetsCached != nil {
 		return assetsCached, nil
 	}
-	if os.Getenv(JSDirEnv) == "" && embeddedECharts != nil {
+	embedded := func() *assets {
 		assetsCached = &assets{echarts: inlineSafe(embeddedECharts), gl: inlineSafe(embeddedEChartsGL), dir: "(embedded)"}
-		return assetsCached, nil
+		return assetsCached
+	}
+	if os.Getenv(JSDirEnv) == "" && embeddedECharts != nil {
+		return embedded(), nil
 	}
 	var tried []string
 	for _, dir := range assetDirs() {
@@ -68,6 +71,11 @@ func loadAssets() (*assets, error) {
 			assetsCached = a
 			return a, nil
 		}
+	}
+	// $LAYERSIM_JS_DIR names a folder without them: the embedded copies
+	// still serve (an image whose checkout is gone).
+	if embeddedECharts != nil {
+		return embedded(), nil
 	}
 	where := "looked in " + strings.Join(tried, ", ")
 	if len(tried) == 0 {

@@ -55,6 +55,14 @@ func TestBinaryOutsideCheckout(t *testing.T) {
 		t.Error("the embedded build's report.html does not inline the ECharts bundle")
 	}
 
+	// $LAYERSIM_JS_DIR naming a folder without the bundles (an image whose
+	// checkout is gone): the embedded copies still serve.
+	cmd := exec.Command(embedded, "demo", "--out", "stale-env", "--n", "24", "--quiet")
+	cmd.Dir, cmd.Env = dir, append(slices.Clone(env), "LAYERSIM_JS_DIR="+filepath.Join(dir, "gone"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("embedded build with a stale LAYERSIM_JS_DIR: %v\n%s", err, out)
+	}
+
 	plain := build("layersim-plain")
 	out, err := run(plain, "without")
 	if err == nil || !strings.Contains(string(out), "-tags embedcharts") {
