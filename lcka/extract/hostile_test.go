@@ -30,6 +30,13 @@ func TestHostileConfig(t *testing.T) {
 		{"num_key_value_heads", 1_000_000_000, "num_key_value_heads"},
 		{"head_dim", 1_000_000_000, "head_dim"},
 		{"model_type", "mistral", ""}, // loads: a Mistral config of these shapes is the same model
+		{"model_type", "bert", "model_type"},
+		{"attention_bias", true, "q_proj.bias"},
+		{"mlp_bias", true, "gate_proj.bias"},
+		{"hidden_act", "gelu", "hidden_act"},
+		{"torch_dtype", "int8", "torch_dtype"},
+		{"tie_word_embeddings", false, ""}, // loads: the output head is never read
+		{"layer_types", []string{"sliding_attention", "full_attention"}, "layer_types"},
 		{"rope_theta", -1.0, "rope_theta must be positive"},
 		{"rope_theta", 0.0, "rope_theta must be positive"},
 		{"rms_norm_eps", -1.0, "rms_norm_eps must be positive"},
