@@ -29,6 +29,6 @@
 //     (PJRT_PLUGIN_LIBRARY_PATH, file name pjrt_c_api_cuda_plugin.so, the
 //     NVIDIA libraries in the nvidia folder next to it).
 //
-// When dockerfilelint (installed by scripts/setup under docker/lint) or
-// hadolint is present, a test also runs it on both files.
+// dockerfilelint (installed by scripts/setup under docker/lint) runs on both
+// files in a test.
 package docker

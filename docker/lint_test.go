@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -16,8 +15,7 @@ import (
 var dockerfilelint = filepath.Join("lint", "node_modules", ".bin", "dockerfilelint")
 
 // TestDockerfilelint runs dockerfilelint on both files and fails on any
-// issue. It is skipped when scripts/setup has not installed it, or when
-// node is missing.
+// issue. Without it or node it is skipped, and fails under CI=true.
 func TestDockerfilelint(t *testing.T) {
 	if _, err := os.Stat(dockerfilelint); err != nil {
 		testenv.Missing(t, "dockerfilelint not installed (scripts/setup installs it): %v", err)
@@ -41,24 +39,6 @@ func TestDockerfilelint(t *testing.T) {
 		}
 		if err != nil && len(r.Files[0].Issues) == 0 {
 			t.Errorf("%s: dockerfilelint failed with no issue reported: %v", name, err)
-		}
-	}
-}
-
-// TestHadolint runs hadolint, when on PATH, on both files. DL3008 (pin apt
-// package versions) is ignored: the images take the packages of the pinned
-// Debian or Ubuntu release, as scripts/setup does on any machine.
-func TestHadolint(t *testing.T) {
-	bin, err := exec.LookPath("hadolint")
-	if err != nil {
-		t.Skip("hadolint not on PATH (neither Debian nor npm packages it)")
-	}
-	for _, name := range dockerfiles {
-		var out bytes.Buffer
-		cmd := exec.Command(bin, "--no-color", "--failure-threshold", "warning", "--ignore", "DL3008", name)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Errorf("hadolint %s: %v\n%s", name, err, out.String())
 		}
 	}
 }

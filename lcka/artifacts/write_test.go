@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -322,9 +323,10 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 }
 
-// TestExportForNumPy writes sets in every format for testdata/check_numpy.py,
-// which reads them with numpy and checks every value. It runs only when
-// ARTIFACTS_EXPORT names an empty folder:
+// TestExportForNumPy writes sets in every format and reads every value
+// back. With ARTIFACTS_EXPORT naming an empty folder it writes them there,
+// for testdata/check_numpy.py, which reads them with numpy and checks every
+// value:
 //
 //	ARTIFACTS_EXPORT=/tmp/x go test -run TestExportForNumPy ./lcka/artifacts/
 //	/usr/bin/python3 lcka/artifacts/testdata/check_numpy.py /tmp/x
@@ -333,7 +335,7 @@ func TestMetaRoundTrip(t *testing.T) {
 func TestExportForNumPy(t *testing.T) {
 	root := os.Getenv("ARTIFACTS_EXPORT")
 	if root == "" {
-		t.Skip("ARTIFACTS_EXPORT not set")
+		root = t.TempDir()
 	}
 	for f, format := range []Format{NPZ, NPZCompressed, NPYDir} {
 		rows, cols, L := 5+f, 3+f, 3
@@ -360,6 +362,26 @@ func TestExportForNumPy(t *testing.T) {
 		}
 		if err := w.Commit(texts); err != nil {
 			t.Fatal(err)
+		}
+		s, err := Open(root, "org__export", "lang"+strconv.Itoa(f), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 1; k <= L; k++ {
+			m, err := s.Layer(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range rows {
+				for j := range cols {
+					if got, want := m.Data[i*cols+j], float32(1000*k+10*i+j)/8; m.Rows != rows || m.Cols != cols || got != want {
+						t.Fatalf("%v layer %d [%d, %d] = %v (%d×%d), want %v (%d×%d)", format, k, i, j, got, m.Rows, m.Cols, want, rows, cols)
+					}
+				}
+			}
+		}
+		if got, err := s.Texts(); err != nil || !slices.Equal(got, texts) {
+			t.Errorf("%v texts %q, %v; want %q", format, got, err, texts)
 		}
 	}
 }

