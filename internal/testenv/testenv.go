@@ -23,3 +23,44 @@ func Missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skip("skipped: " + msg)
 }
+
+// Corruption is one damaged copy of a file's bytes.
+type Corruption struct {
+	Name string
+	Data []byte
+}
+
+// Corruptions returns damaged copies of data for corruption suites:
+// truncated at six lengths (to nothing among them), one byte flipped at ten
+// spread positions, duplicated, grown by 4 KiB of zeros, and its halves
+// swapped. Names are unique and the order is fixed.
+func Corruptions(data []byte) []Corruption {
+	n := len(data)
+	var out []Corruption
+	for _, cut := range []int{0, 1, 8, n / 3, n / 2, n - 1} {
+		if cut >= 0 && cut < n && !containsName(out, fmt.Sprintf("truncated-%d", cut)) {
+			out = append(out, Corruption{fmt.Sprintf("truncated-%d", cut), data[:cut:cut]})
+		}
+	}
+	for _, at := range []int{0, 4, 8, 9, 16, 64, n / 4, n / 2, 3 * n / 4, n - 1} {
+		if at >= 0 && at < n && !containsName(out, fmt.Sprintf("flipped-%d", at)) {
+			d := append([]byte(nil), data...)
+			d[at] ^= 0xff
+			out = append(out, Corruption{fmt.Sprintf("flipped-%d", at), d})
+		}
+	}
+	return append(out,
+		Corruption{"duplicated", append(append([]byte(nil), data...), data...)},
+		Corruption{"grown", append(append([]byte(nil), data...), make([]byte, 4096)...)},
+		Corruption{"reordered", append(append([]byte(nil), data[n/2:]...), data[:n/2]...)},
+	)
+}
+
+func containsName(cs []Corruption, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -2,11 +2,12 @@ package extract
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // TestCorruptModelFolder damages each file of a model folder in turn —
@@ -30,31 +31,8 @@ func TestCorruptModelFolder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := len(orig)
-		type damage struct {
-			name string
-			data []byte
-		}
-		var cases []damage
-		for _, cut := range []int{0, 1, 8, n / 3, n / 2, n - 1} {
-			if cut >= 0 && cut < n {
-				cases = append(cases, damage{fmt.Sprintf("truncated-%d", cut), orig[:cut:cut]})
-			}
-		}
-		for _, at := range []int{0, 4, 8, 9, 16, 64, n / 4, n / 2, 3 * n / 4, n - 1} {
-			if at < n {
-				d := append([]byte(nil), orig...)
-				d[at] ^= 0xff
-				cases = append(cases, damage{fmt.Sprintf("flipped-%d", at), d})
-			}
-		}
-		cases = append(cases,
-			damage{"duplicated", append(append([]byte(nil), orig...), orig...)},
-			damage{"grown", append(append([]byte(nil), orig...), make([]byte, 4096)...)},
-			damage{"reordered", append(append([]byte(nil), orig[n/2:]...), orig[:n/2]...)}, // halves swapped
-		)
-		for _, c := range cases {
-			t.Run(e.Name()+"/"+c.name, func(t *testing.T) {
+		for _, c := range testenv.Corruptions(orig) {
+			t.Run(e.Name()+"/"+c.Name, func(t *testing.T) {
 				dir := t.TempDir()
 				for _, o := range entries {
 					if o.Name() != e.Name() {
@@ -63,7 +41,7 @@ func TestCorruptModelFolder(t *testing.T) {
 						}
 					}
 				}
-				if err := os.WriteFile(filepath.Join(dir, e.Name()), c.data, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, e.Name()), c.Data, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				var before, after runtime.MemStats

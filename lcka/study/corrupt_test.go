@@ -1,13 +1,14 @@
 package study
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/layersim/layersim/internal/testenv"
 )
 
 // TestCorruptArtifactsTree damages each file of an artifacts tree in turn
@@ -40,25 +41,8 @@ func TestCorruptArtifactsTree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := len(orig)
-		damaged := map[string][]byte{
-			"duplicated": append(slices.Clone(orig), orig...),
-			"grown":      append(slices.Clone(orig), make([]byte, 4096)...),
-			"reordered":  append(slices.Clone(orig[n/2:]), orig[:n/2]...), // halves swapped
-		}
-		for _, cut := range []int{0, 1, 8, n / 3, n / 2, n - 1} {
-			if cut < n {
-				damaged[fmt.Sprintf("truncated-%d", cut)] = orig[:cut:cut]
-			}
-		}
-		for _, at := range []int{0, 4, 8, 9, 16, 64, n / 4, n / 2, 3 * n / 4, n - 1} {
-			if at < n {
-				d := slices.Clone(orig)
-				d[at] ^= 0xff
-				damaged[fmt.Sprintf("flipped-%d", at)] = d
-			}
-		}
-		for name, data := range damaged {
+		for _, c := range testenv.Corruptions(orig) {
+			name, data := c.Name, c.Data
 			t.Run(filepath.ToSlash(f)+"/"+name, func(t *testing.T) {
 				root := t.TempDir()
 				for _, g := range files {
