@@ -422,20 +422,7 @@ func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
 // In a half compute dtype the product accumulates in float32, the bias is
 // added in float32 and the sum is rounded once, as torch's addmm does.
 func (m *Model) linear(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
-	w := m.param(in, prefix+".weight")
-	if m.dt == dtypes.Float32 {
-		y := graph.Einsum("ni,oi->no", x, w)
-		if bias {
-			y = graph.Add(y, graph.ExpandAxes(m.param(in, prefix+".bias"), 0))
-		}
-		return y
-	}
-	y := graph.Einsum("ni,oi->no", widen(x), widen(w))
-	if bias {
-		b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
-		y = graph.Add(y, graph.ExpandAxes(b, 0))
-	}
-	return graph.ConvertDType(y, m.dt)
+	return graph.ConvertDType(m.linearF32(in, widen(x), prefix, bias), m.dt)
 }
 
 // widen converts a half-precision x to float32 (exactly) for a matrix
