@@ -140,10 +140,15 @@ func FuzzMeta(f *testing.F) {
 		if m.ModelID == "" || m.NumLayers < 1 || m.MaxLength < 0 || m.TextsCount < 0 {
 			t.Fatalf("accepted invalid meta %+v", m)
 		}
-		out, err := json.Marshal(m)
-		if err != nil {
+		// Encoded as WriteJSON encodes it: json.Marshal would escape '&',
+		// '<' and '>' in the extra fields' raw values, which WriteJSON keeps.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
 			t.Fatalf("cannot write accepted meta: %v", err)
 		}
+		out := buf.Bytes()
 		var m2 Meta
 		if err := json.Unmarshal(out, &m2); err != nil {
 			t.Fatalf("cannot read back %s: %v", out, err)
