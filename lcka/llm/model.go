@@ -208,13 +208,22 @@ func (m *Model) Close() {
 	m.statesExec, m.pooledExec, m.closed = nil, nil, true
 }
 
-// param returns the graph input holding the named weight.
-func (m *Model) param(in []*graph.Node, name string) *graph.Node {
-	i, ok := m.index[name]
-	if !ok {
-		panic(fmt.Errorf("llm: internal error: no weight %s", name))
+// params looks up a weight's graph node by its checkpoint name. The
+// one-graph forward pass reads every weight from the graph's inputs; the
+// block-by-block executables of a mixture of experts (sparse.go) read one
+// block's weights, named without the block's prefix.
+type params func(name string) *graph.Node
+
+// inputParams returns the params of a graph whose inputs are the data
+// inputs followed by every weight in m.params' order.
+func (m *Model) inputParams(in []*graph.Node) params {
+	return func(name string) *graph.Node {
+		i, ok := m.index[name]
+		if !ok {
+			panic(fmt.Errorf("llm: internal error: no weight %s", name))
+		}
+		return in[numDataInputs+i]
 	}
-	return in[numDataInputs+i]
 }
 
 // numDataInputs counts the graph inputs before the weights: tokens, mask, positions.
@@ -232,15 +241,12 @@ const numDataInputs = 3
 // they were built, can free the full state early.
 func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node {
 	c := &m.cfg
+	p := m.inputParams(in)
 	tokens, mask, positions := in[0], in[1], in[2]
 	batch, seq := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
-	hidden, d := c.HiddenSize, c.headDim()
-	nHeads, nKV := c.NumHeads, c.numKVHeads()
-	groups := nHeads / nKV
-	n := batch * seq
-	g := tokens.Graph()
+	hidden := c.HiddenSize
 
-	x := graph.Gather(m.param(in, "model.embed_tokens.weight"), graph.ExpandAxes(tokens, -1)) // [B,S,H]
+	x := m.embed(p, tokens) // [B,S,H]
 	states := make([]*graph.Node, 0, c.NumLayers+1)
 	addState := func(x *graph.Node) {
 		states = append(states, x)
@@ -249,9 +255,50 @@ func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node
 		}
 	}
 	addState(x)
-	x = graph.Reshape(x, n, hidden)
+	x = graph.Reshape(x, batch*seq, hidden)
+	ac := m.newAttnContext(mask, positions)
+	for l := range c.NumLayers {
+		prefix := fmt.Sprintf("model.layers.%d.", l)
+		x = m.attentionBlock(p, prefix, x, c.slidingLayer(l), ac)
+		h := m.rmsNorm(x, p(prefix+"post_attention_layernorm.weight"))
+		if c.MoE != nil {
+			y := m.experts(p, graph.ConvertDType(h, dtypes.Float32), prefix+"mlp.")
+			x = graph.Add(x, graph.ConvertDType(y, m.dt))
+		} else {
+			x = graph.Add(x, m.mlp(p, prefix+"mlp.", h))
+		}
+		if l < c.NumLayers-1 {
+			addState(graph.Reshape(x, batch, seq, hidden))
+		}
+	}
+	x = m.rmsNorm(x, p("model.norm.weight"))
+	addState(graph.Reshape(x, batch, seq, hidden))
+	return states
+}
 
-	cos, sin := m.rotary(positions) // [B,S,1,D], in the compute dtype
+// embed returns the embeddings of tokens [B,S]: [B,S,H] in the compute dtype.
+func (m *Model) embed(p params, tokens *graph.Node) *graph.Node {
+	return graph.Gather(p("model.embed_tokens.weight"), graph.ExpandAxes(tokens, -1))
+}
+
+// attnContext holds what every attention block of a batch shares: the
+// rotary tables and the masks.
+type attnContext struct {
+	batch, seq                  int
+	cos, sin                    *graph.Node // [B,S,1,D], in the compute dtype
+	allowedFull, allowedSliding *graph.Node // [B,KV,G,S,S] bool; allowedSliding nil without a window
+	masked, scaleDiv, scaleMul  *graph.Node // float32 scalars
+}
+
+func (m *Model) newAttnContext(mask, positions *graph.Node) *attnContext {
+	c := &m.cfg
+	g := mask.Graph()
+	batch, seq := mask.Shape().Dimensions[0], mask.Shape().Dimensions[1]
+	nKV := c.numKVHeads()
+	groups := c.NumHeads / nKV
+	d := c.headDim()
+	ac := &attnContext{batch: batch, seq: seq}
+	ac.cos, ac.sin = m.rotary(positions)
 
 	// allowed[b,1,1,q,s] = s <= q && mask[b,s] != 0, broadcast to the scores' shape [B,KV,G,Sq,Sk];
 	// in sliding-window layers also s > q - window.
@@ -263,93 +310,91 @@ func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node
 		return graph.BroadcastToDims(graph.LogicalAnd(visible, padding), batch, nKV, groups, seq, seq)
 	}
 	causal := graph.LessOrEqual(kIdx, qIdx)
-	allowedFull := allowedFor(causal)
-	var allowedSliding *graph.Node
+	ac.allowedFull = allowedFor(causal)
 	if c.SlidingWindow > 0 {
 		inWindow := graph.GreaterThan(kIdx, graph.SubScalar(qIdx, c.SlidingWindow))
-		allowedSliding = allowedFor(graph.LogicalAnd(causal, inWindow))
+		ac.allowedSliding = allowedFor(graph.LogicalAnd(causal, inWindow))
 	}
 	// transformers adds finfo(float32).min to masked scores. Without sinks,
 	// where the whole row is masked (left-padding queries) both give a
 	// uniform softmax over all keys; with sinks the sink takes all the
 	// weight there and the attention output is zero, in both. The softmax
 	// is in float32 in every compute dtype, as transformers'.
-	masked := graph.Const(g, float32(-math.MaxFloat32))
-	scaleDiv := graph.Const(g, float32(math.Sqrt(float64(d))))
-	scaleMul := graph.Const(g, float32(1/math.Sqrt(float64(d))))
+	ac.masked = graph.Const(g, float32(-math.MaxFloat32))
+	ac.scaleDiv = graph.Const(g, float32(math.Sqrt(float64(d))))
+	ac.scaleMul = graph.Const(g, float32(1/math.Sqrt(float64(d))))
+	return ac
+}
 
-	for l := range c.NumLayers {
-		p := fmt.Sprintf("model.layers.%d.", l)
-		// Attention.
-		h := m.rmsNorm(x, m.param(in, p+"input_layernorm.weight"))
-		q := m.linear(in, h, p+"self_attn.q_proj", c.AttentionBias)
-		k := m.linear(in, h, p+"self_attn.k_proj", c.AttentionBias)
-		v := m.linear(in, h, p+"self_attn.v_proj", c.AttentionBias)
-		q = graph.Reshape(q, batch, seq, nHeads, d)
-		k = graph.Reshape(k, batch, seq, nKV, d)
-		v = graph.Reshape(v, batch, seq, nKV, d)
-		if c.QKNorm {
-			q = m.rmsNorm(q, m.param(in, p+"self_attn.q_norm.weight"))
-			k = m.rmsNorm(k, m.param(in, p+"self_attn.k_norm.weight"))
-		}
-		q = applyRotary(q, cos, sin)
-		k = applyRotary(k, cos, sin)
-		// Query head h uses key/value head h / groups, as transformers' repeat_kv.
-		q = graph.Reshape(q, batch, seq, nKV, groups, d)
-		scores := attentionScores(q, k)
-		if m.dt == dtypes.Float32 {
-			scores = graph.Div(scores, scaleDiv)
-		} else {
-			// transformers: (q·kᵀ)·scaling rounded to the compute dtype, then
-			// the mask added, then softmax(dtype=float32).
-			scores = graph.ConvertDType(graph.ConvertDType(graph.Mul(graph.ConvertDType(scores, dtypes.Float32), scaleMul), m.dt), dtypes.Float32)
-		}
-		allowed := allowedFull
-		if c.slidingLayer(l) {
-			allowed = allowedSliding
-		}
-		scores = graph.Where(allowed, scores, masked)
-		var probs *graph.Node
-		if c.AttentionSinks {
-			// The sink of head h is one more logit in its softmax, dropped after it.
-			sinks := graph.ConvertDType(m.param(in, p+"self_attn.sinks"), dtypes.Float32)
-			sinks = graph.BroadcastToDims(graph.Reshape(sinks, 1, nKV, groups, 1, 1), batch, nKV, groups, seq, 1)
-			probs = graph.Softmax(graph.Concatenate([]*graph.Node{scores, sinks}, -1), -1)
-			probs = graph.SliceAxis(probs, -1, graph.AxisRange(0, seq))
-		} else {
-			probs = graph.Softmax(scores, -1)
-		}
-		probs = graph.ConvertDType(probs, m.dt)
-		attn := attend(probs, v)
-		attn = graph.Reshape(attn, n, nHeads*d)
-		x = graph.Add(x, m.linear(in, attn, p+"self_attn.o_proj", c.AttentionOutputBias))
+// attentionBlock returns x + self_attn(input_layernorm(x)) for the
+// residual stream x [B·S,H] of the block whose weights are named
+// prefix+"…"; sliding selects the sliding-window mask.
+func (m *Model) attentionBlock(p params, prefix string, x *graph.Node, sliding bool, ac *attnContext) *graph.Node {
+	c := &m.cfg
+	batch, seq := ac.batch, ac.seq
+	d := c.headDim()
+	nHeads, nKV := c.NumHeads, c.numKVHeads()
+	groups := nHeads / nKV
+	n := batch * seq
 
-		h = m.rmsNorm(x, m.param(in, p+"post_attention_layernorm.weight"))
-		if c.MoE != nil {
-			y := m.experts(in, graph.ConvertDType(h, dtypes.Float32), p+"mlp.")
-			x = graph.Add(x, graph.ConvertDType(y, m.dt))
-		} else {
-			// SwiGLU MLP.
-			gate := m.linear(in, h, p+"mlp.gate_proj", c.MLPBias)
-			up := m.linear(in, h, p+"mlp.up_proj", c.MLPBias)
-			var act *graph.Node
-			if m.dt == dtypes.Float32 {
-				act = graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
-			} else {
-				// torch's silu on a half tensor computes in float32 and rounds once.
-				g32 := graph.ConvertDType(gate, dtypes.Float32)
-				act = graph.Mul(graph.ConvertDType(graph.Mul(g32, graph.Sigmoid(g32)), m.dt), up)
-			}
-			x = graph.Add(x, m.linear(in, act, p+"mlp.down_proj", c.MLPBias))
-		}
-
-		if l < c.NumLayers-1 {
-			addState(graph.Reshape(x, batch, seq, hidden))
-		}
+	h := m.rmsNorm(x, p(prefix+"input_layernorm.weight"))
+	q := m.linear(p, h, prefix+"self_attn.q_proj", c.AttentionBias)
+	k := m.linear(p, h, prefix+"self_attn.k_proj", c.AttentionBias)
+	v := m.linear(p, h, prefix+"self_attn.v_proj", c.AttentionBias)
+	q = graph.Reshape(q, batch, seq, nHeads, d)
+	k = graph.Reshape(k, batch, seq, nKV, d)
+	v = graph.Reshape(v, batch, seq, nKV, d)
+	if c.QKNorm {
+		q = m.rmsNorm(q, p(prefix+"self_attn.q_norm.weight"))
+		k = m.rmsNorm(k, p(prefix+"self_attn.k_norm.weight"))
 	}
-	x = m.rmsNorm(x, m.param(in, "model.norm.weight"))
-	addState(graph.Reshape(x, batch, seq, hidden))
-	return states
+	q = applyRotary(q, ac.cos, ac.sin)
+	k = applyRotary(k, ac.cos, ac.sin)
+	// Query head h uses key/value head h / groups, as transformers' repeat_kv.
+	q = graph.Reshape(q, batch, seq, nKV, groups, d)
+	scores := attentionScores(q, k)
+	if m.dt == dtypes.Float32 {
+		scores = graph.Div(scores, ac.scaleDiv)
+	} else {
+		// transformers: (q·kᵀ)·scaling rounded to the compute dtype, then
+		// the mask added, then softmax(dtype=float32).
+		scores = graph.ConvertDType(graph.ConvertDType(graph.Mul(graph.ConvertDType(scores, dtypes.Float32), ac.scaleMul), m.dt), dtypes.Float32)
+	}
+	allowed := ac.allowedFull
+	if sliding {
+		allowed = ac.allowedSliding
+	}
+	scores = graph.Where(allowed, scores, ac.masked)
+	var probs *graph.Node
+	if c.AttentionSinks {
+		// The sink of head h is one more logit in its softmax, dropped after it.
+		sinks := graph.ConvertDType(p(prefix+"self_attn.sinks"), dtypes.Float32)
+		sinks = graph.BroadcastToDims(graph.Reshape(sinks, 1, nKV, groups, 1, 1), batch, nKV, groups, seq, 1)
+		probs = graph.Softmax(graph.Concatenate([]*graph.Node{scores, sinks}, -1), -1)
+		probs = graph.SliceAxis(probs, -1, graph.AxisRange(0, seq))
+	} else {
+		probs = graph.Softmax(scores, -1)
+	}
+	probs = graph.ConvertDType(probs, m.dt)
+	attn := attend(probs, v)
+	attn = graph.Reshape(attn, n, nHeads*d)
+	return graph.Add(x, m.linear(p, attn, prefix+"self_attn.o_proj", c.AttentionOutputBias))
+}
+
+// mlp is the SwiGLU MLP of the dense models on the normed h [N,H].
+func (m *Model) mlp(p params, prefix string, h *graph.Node) *graph.Node {
+	c := &m.cfg
+	gate := m.linear(p, h, prefix+"gate_proj", c.MLPBias)
+	up := m.linear(p, h, prefix+"up_proj", c.MLPBias)
+	var act *graph.Node
+	if m.dt == dtypes.Float32 {
+		act = graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
+	} else {
+		// torch's silu on a half tensor computes in float32 and rounds once.
+		g32 := graph.ConvertDType(gate, dtypes.Float32)
+		act = graph.Mul(graph.ConvertDType(graph.Mul(g32, graph.Sigmoid(g32)), m.dt), up)
+	}
+	return m.linear(p, act, prefix+"down_proj", c.MLPBias)
 }
 
 // experts is GPT-OSS's mixture of experts for h [N, H] (transformers'
@@ -362,51 +407,28 @@ func (m *Model) forward(in []*graph.Node, visit func(*graph.Node)) []*graph.Node
 //	y_e = ((u + 1) ⊙ g⊙σ(α·g))·D_eᵀ + d_e
 //	out = Σ_e w_e·y_e
 //
-// Like transformers in eval mode it evaluates every expert and weights the
-// unselected ones by zero; experts are dequantized one at a time.
-func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
-	c := &m.cfg
-	e := c.MoE
-	g := h.Graph()
-	n, inter := h.Shape().Dimensions[0], c.IntermediateSize
+// Like transformers in eval mode it evaluates every expert on every token
+// and weights the unselected ones by zero; experts are dequantized one at
+// a time. This is the dense form (WithDenseExperts); the default runs only
+// the selected experts (sparse.go), with the same values.
+func (m *Model) experts(p params, h *graph.Node, prefix string) *graph.Node {
+	e := m.cfg.MoE
+	_, weights := m.route(p, h, prefix)
 
-	logits := m.linearF32(in, h, p+"router", true) // [N,E]
-	// rank_e = #{e' : z_e' > z_e or (z_e' = z_e and e' < e)}; selected when rank_e < TopK.
-	zi := graph.ExpandAxes(logits, -1) // [N,E,1]: z_e
-	zj := graph.ExpandAxes(logits, -2) // [N,1,E]: z_e'
-	ei := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 1)
-	ej := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 2)
-	beats := graph.LogicalOr(graph.GreaterThan(zj, zi), graph.LogicalAnd(graph.Equal(zj, zi), graph.LessThan(ej, ei)))
-	rank := graph.ReduceSum(graph.ConvertDType(beats, dtypes.Int32), -1) // [N,E]
-	selected := graph.LessThan(rank, graph.Const(g, int32(e.TopK)))
-	top := graph.ReduceAndKeep(logits, graph.ReduceMax, -1)
-	expz := graph.Where(selected, graph.Exp(graph.Sub(logits, top)), graph.Const(g, float32(0)))
-	weights := graph.Div(expz, graph.ReduceAndKeep(expz, graph.ReduceSum, -1)) // [N,E]
-
-	gateUpBlocks, gateUpScales := m.param(in, p+"experts.gate_up_proj_blocks"), m.param(in, p+"experts.gate_up_proj_scales")
-	downBlocks, downScales := m.param(in, p+"experts.down_proj_blocks"), m.param(in, p+"experts.down_proj_scales")
-	gateUpBias := graph.ConvertDType(m.param(in, p+"experts.gate_up_proj_bias"), dtypes.Float32)
-	downBias := graph.ConvertDType(m.param(in, p+"experts.down_proj_bias"), dtypes.Float32)
-	alpha := graph.Const(g, float32(e.SwiGLUAlpha))
-	limit := float32(e.SwiGLULimit)
-	one := graph.Const(g, float32(1))
+	gateUpBlocks, gateUpScales := p(prefix+"experts.gate_up_proj_blocks"), p(prefix+"experts.gate_up_proj_scales")
+	downBlocks, downScales := p(prefix+"experts.down_proj_blocks"), p(prefix+"experts.down_proj_scales")
+	gateUpBias := p(prefix + "experts.gate_up_proj_bias")
+	downBias := p(prefix + "experts.down_proj_bias")
 
 	var out *graph.Node
 	after := h
 	for ex := range e.NumExperts {
 		w1 := dequantizeMXFP4(gateUpBlocks, gateUpScales, ex, after) // [2I, H]
-		gateUp := graph.Einsum("nh,rh->nr", h, w1)
-		gateUp = graph.Add(gateUp, graph.SliceAxis(gateUpBias, 0, graph.AxisElem(ex)))
-		gateUp = graph.Reshape(gateUp, n, inter, 2)
-		gate := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(0)), n, inter)
-		up := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(1)), n, inter)
-		gate = graph.MinScalar(gate, limit)
-		up = graph.Clamp(graph.Const(g, -limit), up, graph.Const(g, limit))
-		glu := graph.Mul(gate, graph.Sigmoid(graph.Mul(gate, alpha)))
-		act := graph.Mul(graph.Add(up, one), glu)
-		w2 := dequantizeMXFP4(downBlocks, downScales, ex, act) // [H, I]
-		y := graph.Einsum("ni,hi->nh", act, w2)
-		y = graph.Add(y, graph.SliceAxis(downBias, 0, graph.AxisElem(ex)))
+		b1 := graph.SliceAxis(gateUpBias, 0, graph.AxisElem(ex))
+		b2 := graph.SliceAxis(downBias, 0, graph.AxisElem(ex))
+		y := m.expert(h, w1, b1, b2, func(act *graph.Node) *graph.Node {
+			return dequantizeMXFP4(downBlocks, downScales, ex, act) // [H, I]
+		})
 		y = graph.Mul(y, graph.SliceAxis(weights, -1, graph.AxisElem(ex)))
 		if out == nil {
 			out = y
@@ -418,11 +440,55 @@ func (m *Model) experts(in []*graph.Node, h *graph.Node, p string) *graph.Node {
 	return out
 }
 
+// route returns GPT-OSS's router decision for h [N,H] float32: rank [N,E]
+// int32, the place of each expert's logit in its row (ties: lower expert
+// first), and weights [N,E] float32, the softmax over the TopK selected
+// logits (rank < TopK), 0 elsewhere.
+func (m *Model) route(p params, h *graph.Node, prefix string) (rank, weights *graph.Node) {
+	e := m.cfg.MoE
+	g := h.Graph()
+	logits := m.linearF32(p, h, prefix+"router", true) // [N,E]
+	// rank_e = #{e' : z_e' > z_e or (z_e' = z_e and e' < e)}; selected when rank_e < TopK.
+	zi := graph.ExpandAxes(logits, -1) // [N,E,1]: z_e
+	zj := graph.ExpandAxes(logits, -2) // [N,1,E]: z_e'
+	ei := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 1)
+	ej := graph.Iota(g, shapes.Make(dtypes.Int32, 1, e.NumExperts, e.NumExperts), 2)
+	beats := graph.LogicalOr(graph.GreaterThan(zj, zi), graph.LogicalAnd(graph.Equal(zj, zi), graph.LessThan(ej, ei)))
+	rank = graph.ReduceSum(graph.ConvertDType(beats, dtypes.Int32), -1) // [N,E]
+	selected := graph.LessThan(rank, graph.Const(g, int32(e.TopK)))
+	top := graph.ReduceAndKeep(logits, graph.ReduceMax, -1)
+	expz := graph.Where(selected, graph.Exp(graph.Sub(logits, top)), graph.Const(g, float32(0)))
+	return rank, graph.Div(expz, graph.ReduceAndKeep(expz, graph.ReduceSum, -1))
+}
+
+// expert is one GPT-OSS expert on h [N,H] float32: w1 [2I,H] float32 is
+// its dequantized gate_up projection, b1 [2I] and b2 [H] its biases (in
+// their stored dtype); down returns its dequantized down projection
+// [H,I] float32 given the activation, so that the dense form dequantizes
+// it only once the activation is computed. The result is [N,H] float32.
+func (m *Model) expert(h, w1, b1, b2 *graph.Node, down func(act *graph.Node) *graph.Node) *graph.Node {
+	e := m.cfg.MoE
+	g := h.Graph()
+	n, inter := h.Shape().Dimensions[0], m.cfg.IntermediateSize
+	limit := float32(e.SwiGLULimit)
+	gateUp := graph.Einsum("nh,rh->nr", h, w1)
+	gateUp = graph.Add(gateUp, graph.ConvertDType(b1, dtypes.Float32))
+	gateUp = graph.Reshape(gateUp, n, inter, 2)
+	gate := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(0)), n, inter)
+	up := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(1)), n, inter)
+	gate = graph.MinScalar(gate, limit)
+	up = graph.Clamp(graph.Const(g, -limit), up, graph.Const(g, limit))
+	glu := graph.Mul(gate, graph.Sigmoid(graph.Mul(gate, graph.Const(g, float32(e.SwiGLUAlpha)))))
+	act := graph.Mul(graph.Add(up, graph.Const(g, float32(1))), glu)
+	y := graph.Einsum("ni,hi->nh", act, down(act))
+	return graph.Add(y, graph.ConvertDType(b2, dtypes.Float32))
+}
+
 // linear is torch.nn.Linear: x·Wᵀ (+ b), with W shaped [out, in] and x [..., in].
 // In a half compute dtype the product accumulates in float32, the bias is
 // added in float32 and the sum is rounded once, as torch's addmm does.
-func (m *Model) linear(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
-	return graph.ConvertDType(m.linearF32(in, widen(x), prefix, bias), m.dt)
+func (m *Model) linear(p params, x *graph.Node, prefix string, bias bool) *graph.Node {
+	return graph.ConvertDType(m.linearF32(p, widen(x), prefix, bias), m.dt)
 }
 
 // widen converts a half-precision x to float32 (exactly) for a matrix
@@ -444,11 +510,11 @@ func widen(x *graph.Node) *graph.Node {
 // linearF32 is linear for a float32 x in any compute dtype: the weights
 // are widened to float32 in the graph (GPT-OSS's router, which runs on the
 // float32 path of the experts).
-func (m *Model) linearF32(in []*graph.Node, x *graph.Node, prefix string, bias bool) *graph.Node {
-	w := graph.ConvertDType(m.param(in, prefix+".weight"), dtypes.Float32)
+func (m *Model) linearF32(p params, x *graph.Node, prefix string, bias bool) *graph.Node {
+	w := graph.ConvertDType(p(prefix+".weight"), dtypes.Float32)
 	y := graph.Einsum("ni,oi->no", x, w)
 	if bias {
-		b := graph.ConvertDType(m.param(in, prefix+".bias"), dtypes.Float32)
+		b := graph.ConvertDType(p(prefix+".bias"), dtypes.Float32)
 		y = graph.Add(y, graph.ExpandAxes(b, 0))
 	}
 	return y
