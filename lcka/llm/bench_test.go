@@ -120,36 +120,65 @@ func gptOSS20BConfig() Config {
 
 // BenchmarkGptOSS20BLayerForward runs one gpt-oss-20b block (hidden 2880,
 // 64 heads, 32 MXFP4 experts, top-4; vocabulary shrunk to 1024) with random
-// weights on 4 prompts of 32 tokens and reports tokens per second and the
-// process's peak resident memory (VmHWM, Linux). Every expert of the layer
-// is evaluated for every token, as transformers does in eval mode. Run it
-// with -benchtime=1x.
+// weights and reports tokens per second, the first call's time (compiling
+// and one pass) and the process's peak resident memory (VmHWM, Linux).
+// Sub-benchmarks: experts=dense evaluates every expert on every token in
+// one graph, as transformers does in eval mode (WithDenseExperts);
+// experts=sparse runs only the selected experts, dequantized on the host
+// (dequant=host, the Go backend's default) or inside the expert's graph
+// (dequant=graph); batch×seq 4×32 is the historical shape, 16×64 a batch
+// of the study's English questions. Run with -benchtime=1x.
 func BenchmarkGptOSS20BLayerForward(b *testing.B) {
 	warnPreemption(b)
-	debug.FreeOSMemory()
-	resetPeakMemory()
 	cfg := gptOSS20BConfig()
 	cfg.VocabSize, cfg.NumLayers, cfg.LayerTypes = 1024, 1, cfg.LayerTypes[:1]
-	m := newTestModel(b, cfg, randomWeights{cfg: cfg, seed: 9})
-	const batch, seq = 4, 32
-	tokens := make([][]int32, batch)
-	for i := range tokens {
-		tokens[i] = make([]int32, seq)
-		for j := range tokens[i] {
-			tokens[i][j] = int32((i*7919 + j*104729) % cfg.VocabSize)
+	variants := []struct {
+		name    string
+		dense   bool
+		dequant expertDequant
+	}{{"dense", true, dequantAuto}, {"sparse/dequant=host", false, dequantHost}, {"sparse/dequant=graph", false, dequantInGraph}}
+	for _, shape := range [][2]int{{4, 32}, {16, 64}} {
+		for _, v := range variants {
+			batch, seq := shape[0], shape[1]
+			b.Run(fmt.Sprintf("batch=%d/seq=%d/experts=%s", batch, seq, v.name), func(b *testing.B) {
+				debug.FreeOSMemory()
+				resetPeakMemory()
+				var opts []Option
+				if v.dense {
+					opts = append(opts, WithDenseExperts())
+				}
+				m, err := New(testBackend(), cfg, randomWeights{cfg: cfg, seed: 9}, opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				if m.sparse != nil {
+					m.sparse.dequant = v.dequant
+				}
+				tokens := make([][]int32, batch)
+				for i := range tokens {
+					tokens[i] = make([]int32, seq)
+					for j := range tokens[i] {
+						tokens[i][j] = int32((i*7919 + j*104729) % cfg.VocabSize)
+					}
+				}
+				start := time.Now()
+				if _, err := m.PooledHiddenStates(tokens, nil, nil, PoolLast); err != nil { // compiles
+					b.Fatal(err)
+				}
+				first := time.Since(start)
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := m.PooledHiddenStates(tokens, nil, nil, PoolLast); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
+				b.ReportMetric(first.Seconds(), "first-call-s")
+				reportPeakMemory(b)
+			})
 		}
 	}
-	if _, err := m.PooledHiddenStates(tokens, nil, nil); err != nil { // compiles
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := m.PooledHiddenStates(tokens, nil, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*batch*seq)/b.Elapsed().Seconds(), "tokens/s")
-	reportPeakMemory(b)
 }
 
 // warnPreemption says when the benchmark runs without

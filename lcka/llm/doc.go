@@ -66,9 +66,18 @@
 //	x = x + Σ_e w_e·y_e
 //
 // with α = 1.702 and limit = 7 in transformers v4.55.4 (GptOssExperts fixes
-// both). Like transformers in eval mode, every expert is evaluated and the
-// unselected ones are weighted by zero, so a forward pass costs E/TopK
-// times the expert arithmetic of the selected experts (8 for gpt-oss-20b).
+// both). transformers in eval mode evaluates every expert on every token and
+// weights the unselected ones by zero, so a pass costs E/TopK times the
+// expert arithmetic of the selected experts (8 for gpt-oss-20b). Model runs
+// only the selected experts: a mixture of experts runs block by block, and
+// between the router and the experts the host groups the batch's tokens by
+// expert (padded to a few row counts, so that a job compiles few shapes);
+// each expert with tokens then runs in its own executable, which gathers
+// its rows, computes the expert and adds w_e·y_e into the block's float32
+// sum with a scatter, in expert order as the dense sum. The states equal
+// the dense form's (WithDenseExperts, which keeps transformers' eval
+// computation in one graph) up to float32 rounding; on the test models they
+// are bit for bit equal (TestSparseEqualsDense).
 // RoPE uses yarn scaling (below).
 //
 // Expert weights stay in MXFP4, as the checkpoints store them
@@ -82,9 +91,16 @@
 // (OCP Microscaling Formats v1.0). Each value is exact in float32 and in
 // bfloat16, so dequantizing to float32 in the graph gives transformers'
 // bfloat16 weights exactly; a scale of 255 (NaN) or a value beyond float32
-// is refused by New. Experts are dequantized one at a time inside the
-// graph, each after the previous expert's output (a scheduling barrier), so
-// that at most a couple of float32 expert matrices exist at once.
+// is refused by New. The selected experts are dequantized for each call:
+// on the Go backend by the host (dequantizeMXFP4IntoTransposed, with AVX-512,
+// where the backend's Gather costs tens of nanoseconds a value and made the
+// dequantization half of a pass), into two float32 buffers that every
+// expert of the call reuses, transposed to the layout the backend's matrix
+// kernel packs fastest; on a backend whose buffers are not host memory
+// inside the expert's executable, from the MXFP4 bytes already there. The
+// dense form dequantizes inside its graph, one expert after the other (a
+// scheduling barrier), so that at most a couple of float32 expert matrices
+// exist at once.
 //
 // # Memory
 //

@@ -30,6 +30,23 @@ func (m *Model) HiddenStates(tokens, mask, positions [][]int32) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
+	if s := m.sparse; s != nil {
+		states := make([][]float32, 0, m.cfg.NumLayers+1)
+		err := m.sparseStates(args, func(_ int, x *tensors.Tensor) error {
+			outs, err := s.states.Call(x)
+			if err != nil {
+				return fmt.Errorf("llm: %w", err)
+			}
+			state, err := tensors.CopyFlatData[float32](outs[0])
+			_ = outs[0].FinalizeAll()
+			if err != nil {
+				return fmt.Errorf("llm: %w", err)
+			}
+			states = append(states, state)
+			return nil
+		})
+		return states, err
+	}
 	outs, err := m.run(m.statesExec, args)
 	if err != nil {
 		return nil, err
@@ -69,11 +86,14 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 	if set == 0 {
 		set = 1<<PoolLast | 1<<PoolMean | 1<<PoolMax
 	}
-	exec, err := m.pooledExecFor(set)
+	args, err := m.inputs(tokens, mask, positions, true)
 	if err != nil {
 		return nil, err
 	}
-	args, err := m.inputs(tokens, mask, positions, true)
+	if m.sparse != nil {
+		return m.sparsePooled(args, set)
+	}
+	exec, err := m.pooledExecFor(set)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +133,52 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 			return nil, err
 		}
 		i++
+	}
+	return p, nil
+}
+
+// sparsePooled is PooledHiddenStates block by block (sparse.go): each
+// state is pooled as soon as it is computed.
+func (m *Model) sparsePooled(args []any, set poolSet) (*Pooled, error) {
+	exec, err := m.sparse.poolExec(m, set)
+	if err != nil {
+		return nil, err
+	}
+	mask := args[1].(*tensors.Tensor)
+	batch, hidden := mask.Shape().Dimensions[0], m.cfg.HiddenSize
+	p := &Pooled{}
+	var dsts []*[][][]float32
+	for k, dst := range []*[][][]float32{&p.Last, &p.Mean, &p.Max} {
+		if set.has(Pooling(k)) {
+			*dst = make([][][]float32, 0, m.cfg.NumLayers+1)
+			dsts = append(dsts, dst)
+		}
+	}
+	err = m.sparseStates(args, func(_ int, x *tensors.Tensor) error {
+		outs, err := exec.Call(x, mask)
+		if err != nil {
+			return fmt.Errorf("llm: %w", err)
+		}
+		defer func() {
+			for _, t := range outs {
+				_ = t.FinalizeAll()
+			}
+		}()
+		for i, dst := range dsts {
+			flat, err := tensors.CopyFlatData[float32](outs[i])
+			if err != nil {
+				return fmt.Errorf("llm: %w", err)
+			}
+			rows := make([][]float32, batch)
+			for b := range rows {
+				rows[b] = flat[b*hidden : (b+1)*hidden : (b+1)*hidden]
+			}
+			*dst = append(*dst, rows)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }

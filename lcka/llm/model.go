@@ -31,6 +31,7 @@ type Model struct {
 	statesExec *graph.Exec
 	mu         sync.Mutex
 	pooledExec map[poolSet]*graph.Exec
+	sparse     *sparseExperts // block by block, the selected experts only (nil: one graph)
 	closed     bool
 }
 
@@ -38,7 +39,17 @@ type Model struct {
 type Option func(*options)
 
 type options struct {
-	dtype dtypes.DType
+	dtype        dtypes.DType
+	denseExperts bool
+}
+
+// WithDenseExperts makes a mixture of experts evaluate every expert on
+// every token in one graph, as transformers does in eval mode, instead of
+// running only the experts each token is routed to, block by block (the
+// default). Both give the same states up to float32 rounding; the dense
+// form is kept as the reference and for comparison.
+func WithDenseExperts() Option {
+	return func(o *options) { o.denseExperts = true }
 }
 
 // WithDType selects the dtype in which weights are held and the forward
@@ -144,6 +155,12 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 	}
 	m.statesExec.SetMaxCache(-1)
 	m.backend = backend
+	if cfg.MoE != nil && !o.denseExperts {
+		if m.sparse, err = newSparseExperts(m); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -204,6 +221,10 @@ func (m *Model) Close() {
 	}
 	for _, e := range m.pooledExec {
 		e.Finalize()
+	}
+	if m.sparse != nil {
+		m.sparse.finalize()
+		m.sparse = nil
 	}
 	m.statesExec, m.pooledExec, m.closed = nil, nil, true
 }
@@ -426,7 +447,7 @@ func (m *Model) experts(p params, h *graph.Node, prefix string) *graph.Node {
 		w1 := dequantizeMXFP4(gateUpBlocks, gateUpScales, ex, after) // [2I, H]
 		b1 := graph.SliceAxis(gateUpBias, 0, graph.AxisElem(ex))
 		b2 := graph.SliceAxis(downBias, 0, graph.AxisElem(ex))
-		y := m.expert(h, w1, b1, b2, func(act *graph.Node) *graph.Node {
+		y := m.expert(h, w1, b1, b2, false, func(act *graph.Node) *graph.Node {
 			return dequantizeMXFP4(downBlocks, downScales, ex, act) // [H, I]
 		})
 		y = graph.Mul(y, graph.SliceAxis(weights, -1, graph.AxisElem(ex)))
@@ -465,13 +486,21 @@ func (m *Model) route(p params, h *graph.Node, prefix string) (rank, weights *gr
 // its dequantized gate_up projection, b1 [2I] and b2 [H] its biases (in
 // their stored dtype); down returns its dequantized down projection
 // [H,I] float32 given the activation, so that the dense form dequantizes
-// it only once the activation is computed. The result is [N,H] float32.
-func (m *Model) expert(h, w1, b1, b2 *graph.Node, down func(act *graph.Node) *graph.Node) *graph.Node {
+// it only once the activation is computed. With transposed, w1 is [H,2I]
+// and down [I,H]: the Go backend's matrix kernel packs a weight in that
+// layout with vector copies, and one in the stored layout element by
+// element, which cost as much as the product itself for the few rows an
+// expert gets. The result is [N,H] float32.
+func (m *Model) expert(h, w1, b1, b2 *graph.Node, transposed bool, down func(act *graph.Node) *graph.Node) *graph.Node {
 	e := m.cfg.MoE
 	g := h.Graph()
 	n, inter := h.Shape().Dimensions[0], m.cfg.IntermediateSize
 	limit := float32(e.SwiGLULimit)
-	gateUp := graph.Einsum("nh,rh->nr", h, w1)
+	gateUpEq, downEq := "nh,rh->nr", "ni,hi->nh"
+	if transposed {
+		gateUpEq, downEq = "nh,hr->nr", "ni,ih->nh"
+	}
+	gateUp := graph.Einsum(gateUpEq, h, w1)
 	gateUp = graph.Add(gateUp, graph.ConvertDType(b1, dtypes.Float32))
 	gateUp = graph.Reshape(gateUp, n, inter, 2)
 	gate := graph.Reshape(graph.SliceAxis(gateUp, -1, graph.AxisElem(0)), n, inter)
@@ -480,7 +509,7 @@ func (m *Model) expert(h, w1, b1, b2 *graph.Node, down func(act *graph.Node) *gr
 	up = graph.Clamp(graph.Const(g, -limit), up, graph.Const(g, limit))
 	glu := graph.Mul(gate, graph.Sigmoid(graph.Mul(gate, graph.Const(g, float32(e.SwiGLUAlpha)))))
 	act := graph.Mul(graph.Add(up, graph.Const(g, float32(1))), glu)
-	y := graph.Einsum("ni,hi->nh", act, down(act))
+	y := graph.Einsum(downEq, act, down(act))
 	return graph.Add(y, graph.ConvertDType(b2, dtypes.Float32))
 }
 

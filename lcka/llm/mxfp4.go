@@ -84,10 +84,16 @@ func checkMXFP4(name string, blocks, scales []uint8) error {
 // (each would hold a float32 copy of its weights): the expert is read only
 // once after is computed.
 func dequantizeMXFP4(blocks, scales *graph.Node, e int, after *graph.Node) *graph.Node {
+	idx := graph.SchedulingBarrier(graph.Const(blocks.Graph(), []int32{int32(e)}), after)
+	return dequantizeMXFP4At(blocks, scales, idx)
+}
+
+// dequantizeMXFP4At is dequantizeMXFP4 of the expert idx ([1] int32, a
+// graph value).
+func dequantizeMXFP4At(blocks, scales, idx *graph.Node) *graph.Node {
 	g := blocks.Graph()
 	dims := blocks.Shape().Dimensions
 	rows, groups := dims[1], dims[2]
-	idx := graph.SchedulingBarrier(graph.Const(g, []int32{int32(e)}), after)
 	b := graph.Gather(blocks, idx) // [rows, groups, 16]
 	s := graph.Gather(scales, idx) // [rows, groups]
 	b = graph.ConvertDType(graph.Reshape(b, rows, groups, mxfp4Group/2, 1), dtypes.Int32)
@@ -98,3 +104,56 @@ func dequantizeMXFP4(blocks, scales *graph.Node, e int, after *graph.Node) *grap
 	values = graph.Mul(values, graph.ExpandAxes(scale, -1))
 	return graph.Reshape(values, rows, groups*mxfp4Group)
 }
+
+// dequantizeMXFP4IntoTransposed writes the float32 values of one expert's
+// MXFP4 matrix, blocks [rows, groups, 16] and scales [rows, groups],
+// transposed into dst [groups·32, rows]: the values dequantizeMXFP4
+// computes in a graph (the same float32 products), at host speed. The Go
+// backend's Gather costs tens of nanoseconds a value, which made the
+// dequantization half of a GPT-OSS pass. It goes group by group, down
+// all the rows, so that a group writes 32 sequential runs of dst (the rows
+// in the other order wrote each cache line from a different page and ran
+// 3× slower); 16 rows at a time use AVX-512 where the build and the CPU
+// have it (dequantGroupsAVX512). Groups are split over workers.
+func dequantizeMXFP4IntoTransposed(dst []float32, blocks, scales []uint8, rows, workers int) {
+	if rows == 0 || len(scales) == 0 {
+		return
+	}
+	groups := len(scales) / rows
+	table, exp := &mxfp4Pairs, &e8m0Values
+	parallelRanges(groups, workers, func(g0, g1 int) {
+		r0 := 0 // the rows left to the scalar loop
+		if useAVX512Dequant && dequantGroupsAVX512(dst, blocks, scales, rows, groups, g0, g1) {
+			r0 = rows / 16 * 16
+		}
+		for g := g0; g < g1; g++ {
+			out := dst[g*mxfp4Group*rows : (g+1)*mxfp4Group*rows]
+			for r := r0; r < rows; r++ {
+				gi := r*groups + g
+				s := exp[scales[gi]]
+				src := (*[mxfp4Group / 2]uint8)(blocks[gi*mxfp4Group/2:])
+				for j, b := range src {
+					pair := &table[b]
+					out[2*j*rows+r] = pair[0] * s
+					out[(2*j+1)*rows+r] = pair[1] * s
+				}
+			}
+		}
+	})
+}
+
+// useAVX512Dequant lets tests run the scalar loop on full tiles.
+var useAVX512Dequant = true
+
+// mxfp4Pairs and e8m0Values are mxfp4ByteTable and e8m0Table as arrays
+// for dequantizeMXFP4IntoTransposed.
+var (
+	mxfp4Pairs = func() (t [256][2]float32) {
+		flat := mxfp4ByteTable()
+		for b := range t {
+			t[b] = [2]float32{flat[2*b], flat[2*b+1]}
+		}
+		return t
+	}()
+	e8m0Values = [256]float32(e8m0Table())
+)
