@@ -104,20 +104,22 @@
 //
 // # Memory
 //
-// A Model holds float32 copies of the non-expert weights and the MXFP4
-// bytes of the experts. For gpt-oss-20b (24 layers, hidden 2880, 32 experts,
-// vocabulary 201088; 20.9B parameters, 3.6B active per token, checked
-// against OpenAI's model card in TestGptOSS20BSize) that is 10.15 GB of
-// MXFP4 experts plus 4.90 GB of float32 (the embedding 2.32 GB, attention
-// 2.55 GB, routers, biases, sinks and norms 0.04 GB): 15.05 GB. Loading
-// adds one tensor's float32 conversion at a time (at most the embedding,
-// 2.32 GB, when the checkpoint is bfloat16); a forward pass adds the
-// activations and one or two dequantized experts (0.07 GB for a float32
-// gate_up_proj of one expert, plus index and product temporaries of the
-// same order). The estimate for CPU runs is therefore about 17–18 GB, below
-// a 24 GB budget. The real model could not be run here (no weights
-// offline); BenchmarkGptOSS20BLayerForward runs one block of gpt-oss-20b's
-// shape: it peaked at 1.2 GiB resident (0.53 GB of weights).
+// A Model holds copies of the non-expert weights in the compute dtype and
+// the MXFP4 bytes of the experts. For gpt-oss-20b (24 layers, hidden 2880,
+// 32 experts, vocabulary 201088; 20.9B parameters, 3.6B active per token,
+// checked against OpenAI's model card in TestGptOSS20BSize) that is
+// 10.15 GB of MXFP4 experts plus, in float32, 4.90 GB (the embedding
+// 2.32 GB, attention 2.55 GB, routers, biases, sinks and norms 0.04 GB):
+// 15.05 GB; in bfloat16 half of the 4.90 GB, 12.6 GB in all. Loading adds
+// one tensor's conversion at a time; a forward pass adds the
+// activations and the dequantized experts of one block: the two host
+// buffers of the routed form (0.10 GB in float32: one expert's gate_up and
+// down projections, reused by every expert), or one or two float32 experts
+// and their temporaries in the dense form. The estimate for CPU runs is
+// therefore about 17–18 GB in float32, below a 24 GB budget. The real model could not
+// be run here (no weights offline); a random-weight checkpoint of its
+// shape, in bfloat16, extracted with a peak of 17.0 GB resident
+// (docs/benchmarks.md).
 //
 // RoPE rotates halves (rotate_half, not interleaved pairs): with
 // θ_i = base^(−2i/d), i < d/2, and the angle φ = p·θ_{i mod d/2} at position
@@ -229,11 +231,12 @@
 // Rapids machine (2026-12-03, GODEBUG=asyncpreemptoff=1) 8×64 tokens ran
 // at 40.7 tokens/s in float32 (peak 5.2 GiB, random float32 weights
 // generated in memory included) and 36.8 in bfloat16 (2.7 GiB).
-// BenchmarkGptOSS20BLayerForward runs one gpt-oss-20b block on 4×32 tokens:
-// 7.7 tokens/s there, most of it in the gathers of the MXFP4
-// dequantization, which costs the same for any batch; a whole gpt-oss-20b
-// would run at about 0.3 tokens/s, so larger batches or an accelerator
-// backend are the way to use it. docs/benchmarks.md compares whole
+// BenchmarkGptOSS20BLayerForward runs one gpt-oss-20b block; on the same
+// machine (2026-12-07) 4×32 tokens ran at 6.6 tokens/s with every expert
+// (WithDenseExperts) and at 88.7 with only the routed ones (13×), 16×64
+// tokens at 22.5 and 172.3 (7.6×). A whole random gpt-oss-20b extracted
+// 16 English and 16 Hindi questions at 3.9 and 4.8 tokens/s with a peak of
+// 17.0 GB. docs/benchmarks.md has the commands and compares whole
 // extractions with transformers.
 //
 // # Not implemented
