@@ -352,16 +352,25 @@ func (m *Model) newAttnContext(mask, positions *graph.Node) *attnContext {
 // prefix+"…"; sliding selects the sliding-window mask.
 func (m *Model) attentionBlock(p params, prefix string, x *graph.Node, sliding bool, ac *attnContext) *graph.Node {
 	c := &m.cfg
+	h := m.rmsNorm(x, p(prefix+"input_layernorm.weight"))
+	q := m.linear(p, h, prefix+"self_attn.q_proj", c.AttentionBias)
+	k := m.linear(p, h, prefix+"self_attn.k_proj", c.AttentionBias)
+	v := m.linear(p, h, prefix+"self_attn.v_proj", c.AttentionBias)
+	attn := m.attention(p, prefix, q, k, v, sliding, ac)
+	return graph.Add(x, m.linear(p, attn, prefix+"self_attn.o_proj", c.AttentionOutputBias))
+}
+
+// attention is self-attention from the projections q [B·S, heads·D] and
+// k, v [B·S, kvHeads·D] (in the compute dtype) to the heads' outputs
+// [B·S, heads·D], before o_proj.
+func (m *Model) attention(p params, prefix string, q, k, v *graph.Node, sliding bool, ac *attnContext) *graph.Node {
+	c := &m.cfg
 	batch, seq := ac.batch, ac.seq
 	d := c.headDim()
 	nHeads, nKV := c.NumHeads, c.numKVHeads()
 	groups := nHeads / nKV
 	n := batch * seq
 
-	h := m.rmsNorm(x, p(prefix+"input_layernorm.weight"))
-	q := m.linear(p, h, prefix+"self_attn.q_proj", c.AttentionBias)
-	k := m.linear(p, h, prefix+"self_attn.k_proj", c.AttentionBias)
-	v := m.linear(p, h, prefix+"self_attn.v_proj", c.AttentionBias)
 	q = graph.Reshape(q, batch, seq, nHeads, d)
 	k = graph.Reshape(k, batch, seq, nKV, d)
 	v = graph.Reshape(v, batch, seq, nKV, d)
@@ -398,8 +407,7 @@ func (m *Model) attentionBlock(p params, prefix string, x *graph.Node, sliding b
 	}
 	probs = graph.ConvertDType(probs, m.dt)
 	attn := attend(probs, v)
-	attn = graph.Reshape(attn, n, nHeads*d)
-	return graph.Add(x, m.linear(p, attn, prefix+"self_attn.o_proj", c.AttentionOutputBias))
+	return graph.Reshape(attn, n, nHeads*d)
 }
 
 // mlp is the SwiGLU MLP of the dense models on the normed h [N,H].
@@ -407,15 +415,17 @@ func (m *Model) mlp(p params, prefix string, h *graph.Node) *graph.Node {
 	c := &m.cfg
 	gate := m.linear(p, h, prefix+"gate_proj", c.MLPBias)
 	up := m.linear(p, h, prefix+"up_proj", c.MLPBias)
-	var act *graph.Node
+	return m.linear(p, m.swiglu(gate, up), prefix+"down_proj", c.MLPBias)
+}
+
+// swiglu is silu(gate)·up, in the compute dtype.
+func (m *Model) swiglu(gate, up *graph.Node) *graph.Node {
 	if m.dt == dtypes.Float32 {
-		act = graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
-	} else {
-		// torch's silu on a half tensor computes in float32 and rounds once.
-		g32 := graph.ConvertDType(gate, dtypes.Float32)
-		act = graph.Mul(graph.ConvertDType(graph.Mul(g32, graph.Sigmoid(g32)), m.dt), up)
+		return graph.Mul(graph.Mul(gate, graph.Sigmoid(gate)), up)
 	}
-	return m.linear(p, act, prefix+"down_proj", c.MLPBias)
+	// torch's silu on a half tensor computes in float32 and rounds once.
+	g32 := graph.ConvertDType(gate, dtypes.Float32)
+	return graph.Mul(graph.ConvertDType(graph.Mul(g32, graph.Sigmoid(g32)), m.dt), up)
 }
 
 // experts is GPT-OSS's mixture of experts for h [N, H] (transformers'
@@ -518,6 +528,16 @@ func (m *Model) expert(h, w1, b1, b2 *graph.Node, transposed bool, down func(act
 // added in float32 and the sum is rounded once, as torch's addmm does.
 func (m *Model) linear(p params, x *graph.Node, prefix string, bias bool) *graph.Node {
 	return graph.ConvertDType(m.linearF32(p, widen(x), prefix, bias), m.dt)
+}
+
+// linearFrom finishes linear from its product x·Wᵀ computed outside the
+// graph (product, float32): the bias added in float32, the sum rounded to
+// the compute dtype once.
+func (m *Model) linearFrom(p params, product *graph.Node, prefix string, bias bool) *graph.Node {
+	if bias {
+		product = graph.Add(product, graph.ExpandAxes(graph.ConvertDType(p(prefix+".bias"), dtypes.Float32), 0))
+	}
+	return graph.ConvertDType(product, m.dt)
 }
 
 // widen converts a half-precision x to float32 (exactly) for a matrix
