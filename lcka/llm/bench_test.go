@@ -19,7 +19,9 @@ import (
 // intermediate 8192, llama3 rope scaling) on a right-padded batch and
 // reports tokens per second for PooledHiddenStates with last-token pooling
 // of all 17 states (what extraction runs), and the process's peak resident
-// memory. Sub-benchmarks: dtype (float32, bfloat16), batch and sequence
+// memory. Sub-benchmarks: dtype (float32, bfloat16 on the backend's kernel
+// in one graph, bfloat16 with the linear layers on the AMX kernel where the
+// CPU has it: amxpass.go), batch and sequence
 // length; 8×64 is the historical shape, 16×96 the study's (batches of 16
 // questions of about 60–130 tokens). The vocabulary is shrunk from 128256
 // to 32768 to save memory; it only changes the embedding lookup. Run one
@@ -32,13 +34,21 @@ func BenchmarkLlama1BShapeForward(b *testing.B) {
 		RopeScaling: &RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 8192},
 		HiddenAct:   "silu",
 	}
-	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16} {
+	for _, run := range []struct {
+		name string
+		dt   dtypes.DType
+		opts []Option
+	}{
+		{"dtype=Float32", dtypes.Float32, nil},
+		{"dtype=BFloat16/amx=false", dtypes.BFloat16, []Option{WithoutAMX()}},
+		{"dtype=BFloat16", dtypes.BFloat16, nil}, // on the AMX kernel where the CPU has it
+	} {
 		for _, shape := range [][2]int{{8, 64}, {16, 96}} {
 			batch, seq := shape[0], shape[1]
-			b.Run(fmt.Sprintf("dtype=%s/batch=%d/seq=%d", dt, batch, seq), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/batch=%d/seq=%d", run.name, batch, seq), func(b *testing.B) {
 				debug.FreeOSMemory() // the previous sub-benchmark's model
 				resetPeakMemory()
-				m, err := New(testBackend(), cfg, randomWeights{cfg: cfg, seed: 7}, WithDType(dt))
+				m, err := New(testBackend(), cfg, randomWeights{cfg: cfg, seed: 7}, append(run.opts, WithDType(run.dt))...)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -30,10 +30,10 @@ func (m *Model) HiddenStates(tokens, mask, positions [][]int32) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
-	if s := m.sparse; s != nil {
+	if b := m.blocks; b != nil {
 		states := make([][]float32, 0, m.cfg.NumLayers+1)
-		err := m.sparseStates(args, func(_ int, x *tensors.Tensor) error {
-			outs, err := s.states.Call(x)
+		err := m.blockStates(args, func(_ int, x *tensors.Tensor) error {
+			outs, err := b.states.Call(x)
 			if err != nil {
 				return fmt.Errorf("llm: %w", err)
 			}
@@ -90,8 +90,8 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 	if err != nil {
 		return nil, err
 	}
-	if m.sparse != nil {
-		return m.sparsePooled(args, set)
+	if m.blocks != nil {
+		return m.blockPooled(args, set)
 	}
 	exec, err := m.pooledExecFor(set)
 	if err != nil {
@@ -137,10 +137,10 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 	return p, nil
 }
 
-// sparsePooled is PooledHiddenStates block by block (sparse.go): each
+// blockPooled is PooledHiddenStates block by block (blocks.go): each
 // state is pooled as soon as it is computed.
-func (m *Model) sparsePooled(args []any, set poolSet) (*Pooled, error) {
-	exec, err := m.sparse.poolExec(m, set)
+func (m *Model) blockPooled(args []any, set poolSet) (*Pooled, error) {
+	exec, err := m.blocks.poolExec(m, set)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (m *Model) sparsePooled(args []any, set poolSet) (*Pooled, error) {
 			dsts = append(dsts, dst)
 		}
 	}
-	err = m.sparseStates(args, func(_ int, x *tensors.Tensor) error {
+	err = m.blockStates(args, func(_ int, x *tensors.Tensor) error {
 		outs, err := exec.Call(x, mask)
 		if err != nil {
 			return fmt.Errorf("llm: %w", err)

@@ -31,7 +31,9 @@ type Model struct {
 	statesExec *graph.Exec
 	mu         sync.Mutex
 	pooledExec map[poolSet]*graph.Exec
-	sparse     *sparseExperts // block by block, the selected experts only (nil: one graph)
+	blocks     *blockExecs    // block by block (nil: one graph), with sparse or amx
+	sparse     *sparseExperts // the routed experts only
+	amx        *amxLinears    // linear layers on the AMX kernel
 	closed     bool
 }
 
@@ -41,6 +43,15 @@ type Option func(*options)
 type options struct {
 	dtype        dtypes.DType
 	denseExperts bool
+	noAMX        bool
+}
+
+// WithoutAMX keeps a bfloat16 model in one graph on the backend's own
+// matrix kernel even where the CPU has AMX (amxpass.go). Both give the same
+// states up to float32 rounding inside the products; the one-graph form is
+// the reference and the comparison.
+func WithoutAMX() Option {
+	return func(o *options) { o.noAMX = true }
 }
 
 // WithDenseExperts makes a mixture of experts evaluate every expert on
@@ -160,6 +171,17 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 			m.Close()
 			return nil, err
 		}
+	} else if cfg.MoE == nil && useAMX(m, o) {
+		if m.amx, err = newAMXLinears(m); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	if m.sparse != nil || m.amx != nil {
+		if m.blocks, err = newBlockExecs(m); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -225,6 +247,14 @@ func (m *Model) Close() {
 	if m.sparse != nil {
 		m.sparse.finalize()
 		m.sparse = nil
+	}
+	if m.amx != nil {
+		m.amx.finalize()
+		m.amx = nil
+	}
+	if m.blocks != nil {
+		m.blocks.finalize()
+		m.blocks = nil
 	}
 	m.statesExec, m.pooledExec, m.closed = nil, nil, true
 }

@@ -51,64 +51,32 @@ const (
 // sparseExperts holds the block-by-block executables of a mixture of
 // experts and the names of one block's non-expert weights.
 type sparseExperts struct {
-	embed, add, norm, states *graph.Exec
-	attn                     [2]*graph.Exec // full, sliding attention
-	expertHost, expertGraph  *graph.Exec
-	blockNames               []string // weight names without "model.layers.N."
-	dequant                  expertDequant
+	add                     *graph.Exec
+	attn                    [2]*graph.Exec // full, sliding attention
+	expertHost, expertGraph *graph.Exec
+	blockNames              []string // weight names without "model.layers.N."
+	dequant                 expertDequant
 
 	mu      sync.Mutex
-	pool    map[poolSet]*graph.Exec
 	buffers []*expertBuffers // free host dequantization buffers
 }
 
 // expertBuffers are the float32 tensors one expert is dequantized into.
 type expertBuffers struct{ gateUp, down *tensors.Tensor }
 
-func blockPrefix(l int) string { return fmt.Sprintf("model.layers.%d.", l) }
-
 // newSparseExperts prepares (without compiling) m's block-by-block executables.
 func newSparseExperts(m *Model) (*sparseExperts, error) {
-	s := &sparseExperts{pool: make(map[poolSet]*graph.Exec)}
-	names, _ := WeightShapes(m.cfg)
-	for _, name := range names {
-		if suffix, ok := strings.CutPrefix(name, blockPrefix(0)); ok && !strings.HasPrefix(suffix, "mlp.experts.") {
-			s.blockNames = append(s.blockNames, suffix)
-		}
-	}
-	blockParams := func(in []*graph.Node, first int) params {
-		index := make(map[string]int, len(s.blockNames))
-		for i, name := range s.blockNames {
-			index[name] = first + i
-		}
-		return func(name string) *graph.Node {
-			i, ok := index[name]
-			if !ok {
-				panic(fmt.Errorf("llm: internal error: no block weight %s", name))
-			}
-			return in[i]
-		}
-	}
+	s := &sparseExperts{}
+	s.blockNames = blockWeightNames(m.cfg, func(suffix string) bool { return !strings.HasPrefix(suffix, "mlp.experts.") })
 	newExec := func(fn func(g *graph.Graph, in []*graph.Node) []*graph.Node) (*graph.Exec, error) {
-		e, err := graph.NewExec(m.backend, fn)
-		if err != nil {
-			return nil, fmt.Errorf("llm: %w", err)
-		}
-		e.SetMaxCache(-1)
-		return e, nil
+		return newExec(m, fn)
 	}
 	var err error
-	// in: tokens [B,S], embedding table → x [B,S,H].
-	if s.embed, err = newExec(func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{m.embed(func(string) *graph.Node { return in[1] }, in[0])}
-	}); err != nil {
-		return nil, err
-	}
 	// in: x [B,S,H], mask, positions, block weights → x + attention [B,S,H],
 	// the experts' input h [B·S,H] float32, rank [B·S,E], weights [B·S,E].
 	for i, sliding := range []bool{false, true} {
 		if s.attn[i], err = newExec(func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-			p := blockParams(in, 3)
+			p := blockParams(s.blockNames, in, 3)
 			x, mask, positions := in[0], in[1], in[2]
 			dims := x.Shape().Dimensions
 			xf := graph.Reshape(x, dims[0]*dims[1], dims[2])
@@ -157,49 +125,11 @@ func newSparseExperts(m *Model) (*sparseExperts, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if s.norm, err = newExec(func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{m.rmsNorm(in[0], in[1])}
-	}); err != nil {
-		return nil, err
-	}
-	if s.states, err = newExec(func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{graph.ConvertDType(in[0], dtypes.Float32)}
-	}); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
-// poolExec returns the executable pooling one state: in x [B,S,H], mask
-// → for each pooling of set, [1,B,H] float32.
-func (s *sparseExperts) poolExec(m *Model, set poolSet) (*graph.Exec, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.pool[set]; ok {
-		return e, nil
-	}
-	e, err := graph.NewExec(m.backend, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
-		p := newPooler(in[1], set)
-		p.add(in[0])
-		return p.outputs()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	e.SetMaxCache(-1)
-	s.pool[set] = e
-	return e, nil
-}
-
 func (s *sparseExperts) finalize() {
-	for _, e := range []*graph.Exec{s.embed, s.add, s.norm, s.states, s.attn[0], s.attn[1], s.expertHost, s.expertGraph} {
-		if e != nil {
-			e.Finalize()
-		}
-	}
-	for _, e := range s.pool {
-		e.Finalize()
-	}
+	finalizeExecs(s.add, s.attn[0], s.attn[1], s.expertHost, s.expertGraph)
 	for _, b := range s.buffers {
 		_ = b.gateUp.FinalizeAll()
 		_ = b.down.FinalizeAll()
@@ -305,145 +235,101 @@ func parallelRanges(n, workers int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// sparseStates runs the block-by-block pass on the validated args (as
-// m.inputs returns them) and calls visit with each of the NumLayers+1
-// states, [B,S,H] in the compute dtype, which it finalizes after visit
-// returns.
-func (m *Model) sparseStates(args []any, visit func(l int, x *tensors.Tensor) error) (err error) {
+// sparseBlock is one block of a mixture of experts (a blockState):
+// attention and the router, the tokens grouped by expert, and each expert
+// with tokens.
+func (m *Model) sparseBlock(l int, x, mask, positions *tensors.Tensor) (*tensors.Tensor, error) {
 	s, c := m.sparse, &m.cfg
-	tokens, mask, positions := args[0].(*tensors.Tensor), args[1].(*tensors.Tensor), args[2].(*tensors.Tensor)
-	defer func() {
-		for _, t := range args[:numDataInputs] {
-			_ = t.(*tensors.Tensor).FinalizeAll()
-		}
-	}()
-	call := func(e *graph.Exec, in ...any) ([]*tensors.Tensor, error) {
-		outs, err := e.Call(in...)
-		if err != nil {
-			return nil, fmt.Errorf("llm: %w", err)
-		}
-		return outs, nil
+	prefix := blockPrefix(l)
+	in := []any{x, mask, positions}
+	for _, name := range s.blockNames {
+		in = append(in, m.param(prefix+name))
 	}
-	free := func(ts ...*tensors.Tensor) {
-		for _, t := range ts {
-			_ = t.FinalizeAll()
-		}
+	attn := s.attn[0]
+	if c.slidingLayer(l) {
+		attn = s.attn[1]
 	}
-	param := func(name string) *tensors.Tensor { return m.params[m.index[name]] }
-
-	outs, err := call(s.embed, tokens, param("model.embed_tokens.weight"))
+	outs, err := call(attn, in...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	x := outs[0]
-	defer func() { free(x) }()
-	if err := visit(0, x); err != nil {
-		return err
+	xAttn, h, rankT, weightsT := outs[0], outs[1], outs[2], outs[3]
+	defer func() { free(xAttn, h) }()
+	rank, err := tensors.CopyFlatData[int32](rankT)
+	if err == nil {
+		var weights []float32
+		if weights, err = tensors.CopyFlatData[float32](weightsT); err == nil {
+			free(rankT, weightsT)
+			return m.runExperts(l, xAttn, h, rank, weights)
+		}
 	}
+	free(rankT, weightsT)
+	return nil, fmt.Errorf("llm: %w", err)
+}
 
+// runExperts runs the experts of block l chosen by the router's rank
+// and weights [N,E] on h [N,H] float32, and returns xAttn plus their sum.
+func (m *Model) runExperts(l int, xAttn, h *tensors.Tensor, rank []int32, weights []float32) (*tensors.Tensor, error) {
+	s, c, e := m.sparse, &m.cfg, m.cfg.MoE
+	prefix := blockPrefix(l)
+	rows, rowWeights := expertRows(rank, weights, e.NumExperts, e.TopK)
 	host := s.hostDequant(m)
 	var buf *expertBuffers
 	if host {
+		var err error
 		if buf, err = s.getBuffers(m); err != nil {
-			return err
+			return nil, err
 		}
 		defer s.putBuffers(buf)
 	}
-	e := c.MoE
-	n := tokens.Shape().Dimensions[0] * tokens.Shape().Dimensions[1]
-	workers := runtime.GOMAXPROCS(0)
-	for l := range c.NumLayers {
-		prefix := blockPrefix(l)
-		in := []any{x, mask, positions}
-		for _, name := range s.blockNames {
-			in = append(in, param(prefix+name))
-		}
-		attn := s.attn[0]
-		if c.slidingLayer(l) {
-			attn = s.attn[1]
-		}
-		outs, err := call(attn, in...)
-		if err != nil {
-			return err
-		}
-		xAttn, h, rankT, weightsT := outs[0], outs[1], outs[2], outs[3]
-		rank, err := tensors.CopyFlatData[int32](rankT)
-		if err != nil {
-			free(outs...)
-			return fmt.Errorf("llm: %w", err)
-		}
-		weights, err := tensors.CopyFlatData[float32](weightsT)
-		free(rankT, weightsT)
-		if err != nil {
-			free(xAttn, h)
-			return fmt.Errorf("llm: %w", err)
-		}
-		rows, rowWeights := expertRows(rank, weights, e.NumExperts, e.TopK)
-
-		sum, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtypes.Float32, n, c.HiddenSize))
-		if err != nil {
-			free(xAttn, h)
-			return fmt.Errorf("llm: %w", err)
-		}
-		gateUpBlocks, gateUpScales := param(prefix+"mlp.experts.gate_up_proj_blocks"), param(prefix+"mlp.experts.gate_up_proj_scales")
-		downBlocks, downScales := param(prefix+"mlp.experts.down_proj_blocks"), param(prefix+"mlp.experts.down_proj_scales")
-		for ex := range e.NumExperts {
-			if rows[ex] == nil {
-				continue
-			}
-			r := len(rows[ex])
-			in := []any{sum, h,
-				tensors.FromFlatDataAndDimensions(rows[ex], r, 1),
-				tensors.FromFlatDataAndDimensions(rowWeights[ex], r, 1),
-				tensors.FromFlatDataAndDimensions([]int32{int32(ex)}, 1),
-				param(prefix + "mlp.experts.gate_up_proj_bias"), param(prefix + "mlp.experts.down_proj_bias")}
-			exec := s.expertGraph
-			if host {
-				if err := dequantExpert(buf.gateUp, gateUpBlocks, gateUpScales, ex, workers); err != nil {
-					free(xAttn, h, sum)
-					return err
-				}
-				if err := dequantExpert(buf.down, downBlocks, downScales, ex, workers); err != nil {
-					free(xAttn, h, sum)
-					return err
-				}
-				in = append(in, buf.gateUp, buf.down)
-				exec = s.expertHost
-			} else {
-				in = append(in, gateUpBlocks, gateUpScales, downBlocks, downScales)
-			}
-			outs, err := call(exec, in...)
-			for _, t := range in[2:5] {
-				_ = t.(*tensors.Tensor).FinalizeAll()
-			}
-			free(sum)
-			if err != nil {
-				free(xAttn, h)
-				return err
-			}
-			sum = outs[0]
-		}
-		free(h)
-		outs, err = call(s.add, xAttn, sum)
-		free(xAttn, sum)
-		if err != nil {
-			return err
-		}
-		free(x)
-		x = outs[0]
-		if l == c.NumLayers-1 {
-			outs, err := call(s.norm, x, param("model.norm.weight"))
-			if err != nil {
-				return err
-			}
-			free(x)
-			x = outs[0]
-		}
-		if err := visit(l+1, x); err != nil {
-			return err
-		}
+	n := h.Shape().Dimensions[0]
+	sum, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtypes.Float32, n, c.HiddenSize))
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
 	}
-	return nil
+	defer func() { free(sum) }()
+	workers := runtime.GOMAXPROCS(0)
+	gateUpBlocks, gateUpScales := m.param(prefix+"mlp.experts.gate_up_proj_blocks"), m.param(prefix+"mlp.experts.gate_up_proj_scales")
+	downBlocks, downScales := m.param(prefix+"mlp.experts.down_proj_blocks"), m.param(prefix+"mlp.experts.down_proj_scales")
+	for ex := range e.NumExperts {
+		if rows[ex] == nil {
+			continue
+		}
+		r := len(rows[ex])
+		idx := []*tensors.Tensor{
+			tensors.FromFlatDataAndDimensions(rows[ex], r, 1),
+			tensors.FromFlatDataAndDimensions(rowWeights[ex], r, 1),
+			tensors.FromFlatDataAndDimensions([]int32{int32(ex)}, 1)}
+		in := []any{sum, h, idx[0], idx[1], idx[2],
+			m.param(prefix + "mlp.experts.gate_up_proj_bias"), m.param(prefix + "mlp.experts.down_proj_bias")}
+		exec := s.expertGraph
+		if host {
+			if err := dequantExpert(buf.gateUp, gateUpBlocks, gateUpScales, ex, workers); err != nil {
+				free(idx...)
+				return nil, err
+			}
+			if err := dequantExpert(buf.down, downBlocks, downScales, ex, workers); err != nil {
+				free(idx...)
+				return nil, err
+			}
+			in = append(in, buf.gateUp, buf.down)
+			exec = s.expertHost
+		} else {
+			in = append(in, gateUpBlocks, gateUpScales, downBlocks, downScales)
+		}
+		outs, err := call(exec, in...)
+		free(idx...)
+		if err != nil {
+			return nil, err
+		}
+		free(sum)
+		sum = outs[0]
+	}
+	outs, err := call(s.add, xAttn, sum)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
 }
 
 // dequantExpert dequantizes expert ex of the MXFP4 tensors blocks
