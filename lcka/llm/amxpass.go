@@ -21,12 +21,12 @@ import (
 // around four products on the host:
 //
 //	norm:      h = input_layernorm(x)
-//	host:      qkv = h·[W_q; W_k; W_v]ᵀ                 (float32)
-//	attend:    q, k, v = round(qkv + b); attention       (the heads' outputs)
+//	host:      h·W_qᵀ, h·W_kᵀ, h·W_vᵀ                    (float32)
+//	attend:    q, k, v = round(h·Wᵀ + b); attention      (the heads' outputs)
 //	host:      o = attn·W_oᵀ
 //	residNorm: x = x + round(o + b); h = post_attention_layernorm(x)
-//	host:      gu = h·[W_gate; W_up]ᵀ
-//	act:       act = silu(round(gate + b))·round(up + b)
+//	host:      h·W_gateᵀ, h·W_upᵀ
+//	act:       act = silu(round(h·W_gateᵀ + b))·round(h·W_upᵀ + b)
 //	host:      d = act·W_downᵀ
 //	resid:     x = x + round(d + b)
 //
@@ -40,14 +40,15 @@ import (
 // amxLinears holds the packed weights and the block executables.
 type amxLinears struct {
 	norm, residNorm, act, resid *graph.Exec
-	attend                      [2]*graph.Exec // full, sliding attention
+	bias                        [len(amxProjections)]bool // the projection has a bias
+	attend                      [2]*graph.Exec            // full, sliding attention
 	layers                      []amxLayer
 	attendNames                 []string // the attention's weights besides the projections
 	workers                     int
 }
 
-// amxLayer is one block's packed linear weights.
-type amxLayer struct{ qkv, o, gateUp, down *amx.Weight }
+// amxLayer is one block's packed linear weights, in amxProjections' order.
+type amxLayer [len(amxProjections)]*amx.Weight
 
 // useAMX reports whether New should run m on the AMX kernel: bfloat16, a
 // backend whose buffers are host memory, a CPU and OS that allow AMX, and
@@ -56,18 +57,30 @@ func useAMX(m *Model, o options) bool {
 	return o.dtype == dtypes.BFloat16 && !o.noAMX && m.backend.HasSharedBuffers() && amx.Available()
 }
 
-// amxProjections are the linear layers of a block in the packed groups:
-// each group's weights are stacked row-wise into one product.
-var amxProjections = [4][]string{
-	{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"},
-	{"self_attn.o_proj"},
-	{"mlp.gate_proj", "mlp.up_proj"},
-	{"mlp.down_proj"},
+// amxProjections are the linear layers of a block. Each is its own
+// product (stacking q, k and v, or gate and up, into one product saves
+// packing the input again, a few percent of a product, but the graph then
+// slices the stacked output, a copy that cost more).
+var amxProjections = [...]string{
+	"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+	"mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
 }
+
+// Indices into amxLayer.
+const (
+	projQ = iota
+	projK
+	projV
+	projO
+	projGate
+	projUp
+	projDown
+)
 
 func newAMXLinears(m *Model) (*amxLinears, error) {
 	c := &m.cfg
 	a := &amxLinears{workers: runtime.GOMAXPROCS(0)}
+	a.bias = [...]bool{c.AttentionBias, c.AttentionBias, c.AttentionBias, c.AttentionOutputBias, c.MLPBias, c.MLPBias, c.MLPBias}
 	a.attendNames = blockWeightNames(m.cfg, func(suffix string) bool {
 		switch suffix {
 		case "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias",
@@ -78,13 +91,13 @@ func newAMXLinears(m *Model) (*amxLinears, error) {
 	})
 	for l := range c.NumLayers {
 		var layer amxLayer
-		for g, dst := range []**amx.Weight{&layer.qkv, &layer.o, &layer.gateUp, &layer.down} {
-			w, err := m.packLinears(blockPrefix(l), amxProjections[g])
+		for i, name := range amxProjections {
+			w, err := m.packLinear(blockPrefix(l) + name)
 			if err != nil {
 				a.finalize()
 				return nil, err
 			}
-			*dst = w
+			layer[i] = w
 		}
 		a.layers = append(a.layers, layer)
 	}
@@ -95,18 +108,16 @@ func newAMXLinears(m *Model) (*amxLinears, error) {
 	}); err != nil {
 		return nil, err
 	}
-	// in: qkv [B·S,Q+K+V] float32, mask, positions, attendNames → the
-	// heads' outputs [B·S, heads·D].
-	q, kv := c.NumHeads*c.headDim(), c.numKVHeads()*c.headDim()
+	// in: the products of q, k, v [B·S,·] float32, mask, positions,
+	// attendNames → the heads' outputs [B·S, heads·D].
 	for i, sliding := range []bool{false, true} {
 		if a.attend[i], err = newExec(m, func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
-			p := blockParams(a.attendNames, in, 3)
-			qkv, mask, positions := in[0], in[1], in[2]
-			part := func(name string, from, to int) *graph.Node {
-				return m.linearFrom(p, graph.SliceAxis(qkv, 1, graph.AxisRange(from, to)), name, c.AttentionBias)
-			}
-			qn, kn, vn := part("self_attn.q_proj", 0, q), part("self_attn.k_proj", q, q+kv), part("self_attn.v_proj", q+kv, q+2*kv)
-			return []*graph.Node{m.attention(p, "", qn, kn, vn, sliding, m.newAttnContext(mask, positions))}
+			p := blockParams(a.attendNames, in, 5)
+			mask, positions := in[3], in[4]
+			q := m.linearFrom(p, in[0], "self_attn.q_proj", c.AttentionBias)
+			k := m.linearFrom(p, in[1], "self_attn.k_proj", c.AttentionBias)
+			v := m.linearFrom(p, in[2], "self_attn.v_proj", c.AttentionBias)
+			return []*graph.Node{m.attention(p, "", q, k, v, sliding, m.newAttnContext(mask, positions))}
 		}); err != nil {
 			return nil, err
 		}
@@ -128,12 +139,12 @@ func newAMXLinears(m *Model) (*amxLinears, error) {
 	if c.MLPBias {
 		mlpBiases = []string{"mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"}
 	}
-	// in: gate_up [B·S,2I] float32, (biases) → silu(gate)·up [B·S,I].
-	inter := c.IntermediateSize
+	// in: the products of gate and up [B·S,I] float32, (biases) →
+	// silu(gate)·up [B·S,I].
 	if a.act, err = newExec(m, func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
-		p := blockParams(mlpBiases, in, 1)
-		gate := m.linearFrom(p, graph.SliceAxis(in[0], 1, graph.AxisRange(0, inter)), "mlp.gate_proj", c.MLPBias)
-		up := m.linearFrom(p, graph.SliceAxis(in[0], 1, graph.AxisRange(inter, 2*inter)), "mlp.up_proj", c.MLPBias)
+		p := blockParams(mlpBiases, in, 2)
+		gate := m.linearFrom(p, in[0], "mlp.gate_proj", c.MLPBias)
+		up := m.linearFrom(p, in[1], "mlp.up_proj", c.MLPBias)
 		return []*graph.Node{m.swiglu(gate, up)}
 	}); err != nil {
 		return nil, err
@@ -155,33 +166,24 @@ func flatten(x *graph.Node) *graph.Node {
 	return graph.Reshape(x, d[0]*d[1], d[2])
 }
 
-// packLinears stacks the bfloat16 weights of the named linear layers of
-// one block row-wise, packs them for the AMX kernel and frees them.
-func (m *Model) packLinears(prefix string, names []string) (*amx.Weight, error) {
-	var rows, cols int
-	var stacked []uint16
-	for _, name := range names {
-		t := m.param(prefix + name + ".weight")
-		d := t.Shape().Dimensions
-		if cols != 0 && d[1] != cols {
-			return nil, fmt.Errorf("llm: %s%s.weight has %d columns, %s %d", prefix, name, d[1], names[0], cols)
-		}
-		rows, cols = rows+d[0], d[1]
-		if err := tensors.ConstFlatData(t, func(flat []bfloat16.BFloat16) {
-			stacked = append(stacked, unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(flat))), len(flat))...)
-		}); err != nil {
-			return nil, fmt.Errorf("llm: %s%s.weight: %w", prefix, name, err)
-		}
+// packLinear packs the bfloat16 weight of the named linear layer for the
+// AMX kernel and frees it.
+func (m *Model) packLinear(name string) (*amx.Weight, error) {
+	i := m.index[name+".weight"]
+	t := m.params[i]
+	d := t.Shape().Dimensions
+	var w *amx.Weight
+	var packErr error
+	if err := tensors.ConstFlatData(t, func(flat []bfloat16.BFloat16) {
+		w, packErr = amx.PackWeight(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(flat))), len(flat)), d[0], d[1])
+	}); err != nil {
+		return nil, fmt.Errorf("llm: %s.weight: %w", name, err)
 	}
-	w, err := amx.PackWeight(stacked, rows, cols)
-	if err != nil {
-		return nil, fmt.Errorf("llm: %s%s: %w", prefix, names[0], err)
+	if packErr != nil {
+		return nil, fmt.Errorf("llm: %s.weight: %w", name, packErr)
 	}
-	for _, name := range names {
-		i := m.index[prefix+name+".weight"]
-		free(m.params[i])
-		m.params[i] = nil
-	}
+	free(t)
+	m.params[i] = nil
 	return w, nil
 }
 
@@ -190,32 +192,69 @@ func (a *amxLinears) finalize() {
 	a.layers = nil
 }
 
-// matmul returns in·Wᵀ [rows, N] float32 for in [rows, K] in bfloat16.
-func (a *amxLinears) matmul(m *Model, w *amx.Weight, in *tensors.Tensor) (*tensors.Tensor, error) {
+// amxCall is the state of one pass: the product buffers, one per
+// projection, allocated by the first block and overwritten by the next
+// ones (fresh buffers cost their zeroing, 9% of a pass), and the float32
+// scratch of the products rounded on the host.
+type amxCall struct {
+	m        *Model
+	products [len(amxProjections)]*tensors.Tensor
+	scratch  []float32
+}
+
+func (c *amxCall) free() { free(c.products[:]...) }
+
+// product returns in·Wᵀ [rows, N] for in [rows, K] in bfloat16, in the
+// buffer of projection i: in float32, or, for a projection without bias,
+// rounded to bfloat16 on the host (roundToBFloat16 rounds as the graph's
+// ConvertDType does, and costs a tenth of it).
+func (c *amxCall) product(i int, w *amx.Weight, in *tensors.Tensor) (*tensors.Tensor, error) {
+	m := c.m
 	rows := in.Shape().Size() / w.K()
-	out, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtypes.Float32, rows, w.N()))
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
+	rounded := !m.amx.bias[i]
+	out := c.products[i]
+	if out == nil {
+		dt := dtypes.Float32
+		if rounded {
+			dt = dtypes.BFloat16
+		}
+		var err error
+		if out, err = tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dt, rows, w.N())); err != nil {
+			return nil, fmt.Errorf("llm: %w", err)
+		}
+		c.products[i] = out
 	}
 	var mmErr error
-	err = tensors.ConstFlatData(in, func(x []bfloat16.BFloat16) {
-		mmErr = tensors.MutableFlatData(out, func(c []float32) {
-			mmErr = w.MatMul(c, unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(x))), len(x)), rows, a.workers)
+	err := tensors.ConstFlatData(in, func(x []bfloat16.BFloat16) {
+		a := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+		if !rounded {
+			mmErr = tensors.MutableFlatData(out, func(y []float32) { mmErr = w.MatMul(y, a, rows, m.amx.workers) })
+			return
+		}
+		if need := rows * w.N(); cap(c.scratch) < need {
+			c.scratch = make([]float32, need)
+		}
+		y32 := c.scratch[:rows*w.N()]
+		if mmErr = w.MatMul(y32, a, rows, m.amx.workers); mmErr != nil {
+			return
+		}
+		mmErr = tensors.MutableFlatData(out, func(y []bfloat16.BFloat16) {
+			roundToBFloat16(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(y))), len(y)), y32)
 		})
 	})
 	if err == nil {
 		err = mmErr
 	}
 	if err != nil {
-		free(out)
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	return out, nil
 }
 
-// amxBlock is one block of a model on the AMX kernel (a blockState).
-func (m *Model) amxBlock(l int, x, mask, positions *tensors.Tensor) (*tensors.Tensor, error) {
-	a, c := m.amx, &m.cfg
+// block is one block of a model on the AMX kernel (a blockState).
+func (c *amxCall) block(l int, x, mask, positions *tensors.Tensor) (*tensors.Tensor, error) {
+	m := c.m
+	a, cfg := m.amx, &m.cfg
 	prefix, layer := blockPrefix(l), a.layers[l]
 	weights := func(names []string) []any {
 		out := make([]any, len(names))
@@ -224,64 +263,68 @@ func (m *Model) amxBlock(l int, x, mask, positions *tensors.Tensor) (*tensors.Te
 		}
 		return out
 	}
-	// step runs an executable on in and frees the given inputs.
-	step := func(e *graph.Exec, in []any, done ...*tensors.Tensor) ([]*tensors.Tensor, error) {
-		outs, err := call(e, in...)
-		free(done...)
-		return outs, err
-	}
-	product := func(w *amx.Weight, in *tensors.Tensor) (*tensors.Tensor, error) {
-		out, err := a.matmul(m, w, in)
-		free(in)
-		return out, err
+	// products returns in·Wᵀ for the projections given, and frees in.
+	products := func(in *tensors.Tensor, proj ...int) ([]any, error) {
+		defer free(in)
+		out := make([]any, len(proj))
+		for j, i := range proj {
+			t, err := c.product(i, layer[i], in)
+			if err != nil {
+				return nil, err
+			}
+			out[j] = t
+		}
+		return out, nil
 	}
 
-	outs, err := step(a.norm, []any{x, m.param(prefix + "input_layernorm.weight")})
+	outs, err := call(a.norm, x, m.param(prefix+"input_layernorm.weight"))
 	if err != nil {
 		return nil, err
 	}
-	qkv, err := product(layer.qkv, outs[0])
+	qkv, err := products(outs[0], projQ, projK, projV)
 	if err != nil {
 		return nil, err
 	}
 	attend := a.attend[0]
-	if c.slidingLayer(l) {
+	if cfg.slidingLayer(l) {
 		attend = a.attend[1]
 	}
-	if outs, err = step(attend, append([]any{qkv, mask, positions}, weights(a.attendNames)...), qkv); err != nil {
+	if outs, err = call(attend, append(append(qkv, mask, positions), weights(a.attendNames)...)...); err != nil {
 		return nil, err
 	}
-	o, err := product(layer.o, outs[0])
+	o, err := products(outs[0], projO)
 	if err != nil {
 		return nil, err
 	}
-	in := []any{x, o, m.param(prefix + "post_attention_layernorm.weight")}
-	if c.AttentionOutputBias {
+	in := append(o, m.param(prefix+"post_attention_layernorm.weight"))
+	if cfg.AttentionOutputBias {
 		in = append(in, m.param(prefix+"self_attn.o_proj.bias"))
 	}
-	if outs, err = step(a.residNorm, in, o); err != nil {
+	if outs, err = call(a.residNorm, append([]any{x}, in...)...); err != nil {
 		return nil, err
 	}
 	x1 := outs[0]
-	gu, err := product(layer.gateUp, outs[1])
+	gateUp, err := products(outs[1], projGate, projUp)
 	if err != nil {
 		free(x1)
 		return nil, err
 	}
 	var biases []any
-	if c.MLPBias {
+	if cfg.MLPBias {
 		biases = weights([]string{"mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"})
 	}
-	if outs, err = step(a.act, append([]any{gu}, biases...), gu); err != nil {
+	if outs, err = call(a.act, append(gateUp, biases...)...); err != nil {
 		free(x1)
 		return nil, err
 	}
-	d, err := product(layer.down, outs[0])
+	d, err := products(outs[0], projDown)
 	if err != nil {
 		free(x1)
 		return nil, err
 	}
-	if outs, err = step(a.resid, append([]any{x1, d}, biases...), x1, d); err != nil {
+	outs, err = call(a.resid, append(append([]any{x1}, d...), biases...)...)
+	free(x1)
+	if err != nil {
 		return nil, err
 	}
 	return outs[0], nil

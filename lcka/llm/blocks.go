@@ -193,5 +193,7 @@ func (m *Model) blockStates(args []any, visit func(l int, x *tensors.Tensor) err
 	if m.sparse != nil {
 		return m.runBlocks(args, m.sparseBlock, visit)
 	}
-	return m.runBlocks(args, m.amxBlock, visit)
+	c := &amxCall{m: m}
+	defer c.free()
+	return m.runBlocks(args, c.block, visit)
 }

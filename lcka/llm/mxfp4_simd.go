@@ -68,6 +68,7 @@ func dequantGroupsAVX512(dst []float32, blocks, scales []uint8, rows, groups, g0
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits() // see roundBlocksAVX512
 	return true
 }
 
