@@ -49,16 +49,7 @@ func needAMX(t *testing.T) {
 func TestAMXEqualsGraph(t *testing.T) {
 	needAMX(t)
 	tokens, mask := paddedBatch()
-	longTokens, longMask := make([][]int32, 6), make([][]int32, 6)
-	for b := range longTokens {
-		longTokens[b], longMask[b] = make([]int32, 50), make([]int32, 50)
-		for s := range longTokens[b] {
-			longTokens[b][s] = int32((b*7919 + s*104729) % 300)
-			if s < 50-7*b {
-				longMask[b][s] = 1
-			}
-		}
-	}
+	longTokens, longMask := longBatch(300)
 	const tol = 0.08
 	for name, cfg := range smallConfigs() {
 		if cfg.MoE != nil {

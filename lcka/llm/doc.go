@@ -102,6 +102,21 @@
 // scheduling barrier), so that at most a couple of float32 expert matrices
 // exist at once.
 //
+// # AMX
+//
+// A bfloat16 dense model on a CPU with Intel AMX (internal/amx: AMX-TILE,
+// AMX-BF16, and Linux's permission, asked once) runs block by block with
+// its seven linear layers on the project's AMX kernel, about ten times the
+// Go backend's float32 kernel on the widened operands; the weights are
+// packed once at load and the originals freed. The rest of each block is
+// the one-graph code in five small executables (amxpass.go); products
+// without bias are rounded to bfloat16 on the host with AVX-512, exactly as
+// GoMLX's conversion rounds. The products accumulate in float32 as before,
+// in another order, and TDPBF16PS flushes subnormals: the states agree with
+// the one-graph pass (WithoutAMX) to bfloat16 rounding, and are as close to
+// the float64 reference (TestAMXEqualsGraph). Float32 and float16 models,
+// and backends whose buffers are not host memory, keep the one graph.
+//
 // # Memory
 //
 // A Model holds copies of the non-expert weights in the compute dtype and

@@ -32,16 +32,7 @@ func TestSparseEqualsDense(t *testing.T) {
 	eight := gptOSSConfig()
 	eight.MoE = &MoE{NumExperts: 8, TopK: 1, SwiGLUAlpha: 1.702, SwiGLULimit: 7}
 	tokens, mask := paddedBatch()
-	longTokens, longMask := make([][]int32, 6), make([][]int32, 6)
-	for b := range longTokens {
-		longTokens[b], longMask[b] = make([]int32, 50), make([]int32, 50)
-		for s := range longTokens[b] {
-			longTokens[b][s] = int32((b*7919 + s*104729) % small.VocabSize)
-			if s < 50-7*b { // right padding of 0, 7, …, 35 tokens
-				longMask[b][s] = 1
-			}
-		}
-	}
+	longTokens, longMask := longBatch(small.VocabSize)
 	cases := []struct {
 		name         string
 		cfg          Config
@@ -123,6 +114,22 @@ func TestSparseEqualsDense(t *testing.T) {
 			}
 		}
 	}
+}
+
+// longBatch is 6 rows of 50 tokens below vocab, right-padded by 0, 7, …,
+// 35 tokens: 300 rows of states, more than the small-matrix paths take.
+func longBatch(vocab int) (tokens, mask [][]int32) {
+	tokens, mask = make([][]int32, 6), make([][]int32, 6)
+	for b := range tokens {
+		tokens[b], mask[b] = make([]int32, 50), make([]int32, 50)
+		for s := range tokens[b] {
+			tokens[b][s] = int32((b*7919 + s*104729) % vocab)
+			if s < 50-7*b {
+				mask[b][s] = 1
+			}
+		}
+	}
+	return tokens, mask
 }
 
 // relToRMS returns max |got−want| / rms(want).
