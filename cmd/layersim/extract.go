@@ -50,6 +50,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "artifacts root folder (required)")
 	split := fs.String("split", extract.DefaultSplit, "split name of the written sets")
 	dtype := fs.String("dtype", "auto", "dtype the model runs in: auto (the checkpoint's torch_dtype), float32, bfloat16 or float16")
+	noAMX := fs.Bool("no-amx", false, "run bfloat16 linear layers on GoMLX's kernel even where the CPU has Intel AMX")
 	slug := fs.String("slug", "", "folder name of the model under ROOT/models (default from the model id)")
 	modelID := fs.String("model-id", "", "model id recorded in meta.json (default: --model as given)")
 	revision := fs.String("revision", "", "hub revision (branch, tag or commit) when not given as id@revision")
@@ -87,7 +88,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype, ID: *modelID})
+	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype, ID: *modelID, NoAMX: *noAMX})
 	if err != nil {
 		return err
 	}

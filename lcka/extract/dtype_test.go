@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/layersim/layersim/internal/amx"
 	"github.com/layersim/layersim/lcka/hf"
 )
 
@@ -102,11 +103,18 @@ func TestExtractBFloat16(t *testing.T) {
 	if _, err := m.Extract(context.Background(), set, Options{Out: out, BatchSize: 3}); err != nil {
 		t.Fatal(err)
 	}
+	kernel := `"backend"`
+	if amx.Available() {
+		kernel = `"amx"`
+	}
 	worst := 0.0
 	for _, lang := range set.Langs {
 		s, layers := readSet(t, out, "tiny-a-bf16", lang)
 		if s.Meta.Dtype != "bfloat16" {
 			t.Errorf("meta.json dtype %q, want bfloat16", s.Meta.Dtype)
+		}
+		if got := string(s.Meta.Extra["linear_kernel"]); got != kernel {
+			t.Errorf("meta.json linear_kernel %s, want %s", got, kernel)
 		}
 		enc, err := m.encode(set.Texts[lang], &Options{MaxLength: DefaultMaxLength})
 		if err != nil {
@@ -122,5 +130,24 @@ func TestExtractBFloat16(t *testing.T) {
 	t.Logf("worst relative error %.3g", worst)
 	if worst > 0.06 || worst == 0 {
 		t.Errorf("relative error %.3g vs the float64 reference, want in (0, 0.06]", worst)
+	}
+}
+
+// TestExtractNoAMX checks that LoadOptions.NoAMX keeps the backend's
+// kernel, and that meta.json says so.
+func TestExtractNoAMX(t *testing.T) {
+	m, err := Load(context.Background(), bf16Copy(t), LoadOptions{Backend: testBackend(t), NoAMX: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	set := promptSet(t, 3)
+	out := t.TempDir()
+	if _, err := m.Extract(context.Background(), set, Options{Out: out, BatchSize: 3}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := readSet(t, out, "tiny-a-bf16", set.Langs[0])
+	if got := string(s.Meta.Extra["linear_kernel"]); got != `"backend"` {
+		t.Errorf("meta.json linear_kernel %s, want \"backend\"", got)
 	}
 }

@@ -618,6 +618,14 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 	if m.Revision == "" {
 		delete(extra, "revision")
 	}
+	if m.model != nil {
+		// Which kernel ran the linear layers: the values differ between
+		// the two by bfloat16 rounding (see package llm, "AMX").
+		extra["linear_kernel"] = "backend"
+		if m.model.UsesAMX() {
+			extra["linear_kernel"] = "amx"
+		}
+	}
 	if opts.EmbeddingLayer {
 		extra["embedding_layer"] = filepath.Base(layer0Path)
 		if err := hf.WriteFileAtomic(layer0Path, encodeNPY([]int{n, H}, states[0])); err != nil {

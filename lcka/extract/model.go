@@ -59,6 +59,11 @@ type LoadOptions struct {
 	// ID, if set, is the model id recorded in meta.json instead of the
 	// folder or hub id given to Load (the slug still comes from the latter).
 	ID string
+	// NoAMX keeps a bfloat16 model on the backend's matrix kernel even on a
+	// CPU with Intel AMX, where its linear layers otherwise run on
+	// internal/amx (llm.WithoutAMX). meta.json records which ran
+	// ("linear_kernel").
+	NoAMX bool
 }
 
 // Model is a model ready to extract hidden states: its configuration, its
@@ -83,6 +88,7 @@ type Model struct {
 	ckpt     *hf.Checkpoint
 	model    *llm.Model
 	source   string        // the folder or hub id given to Load
+	noAMX    bool          // LoadOptions.NoAMX
 	loadTime time.Duration // of the weights, by the last forward call that loaded them
 	// forward runs one padded batch; tests replace it.
 	forward func(tokens, mask, positions [][]int32, pooling Pooling) (*llm.Pooled, error)
@@ -137,7 +143,7 @@ func Load(ctx context.Context, idOrPath string, opts LoadOptions) (*Model, error
 	}
 	m := &Model{
 		ID: idOrPath, Dir: res.Dir, DType: dtype, HF: c, Config: cfg, Tokenizer: tok,
-		Fingerprint: fp, backend: opts.Backend, ckpt: ckpt, source: idOrPath,
+		Fingerprint: fp, backend: opts.Backend, ckpt: ckpt, source: idOrPath, noAMX: opts.NoAMX,
 	}
 	if opts.ID != "" {
 		m.ID = opts.ID
@@ -221,7 +227,11 @@ func (m *Model) llmForward(tokens, mask, positions [][]int32, pooling Pooling) (
 			return nil, err
 		}
 		start := time.Now()
-		lm, err := llm.New(m.backend, m.Config, CheckpointWeights(m.ckpt), llm.WithDType(dt))
+		opts := []llm.Option{llm.WithDType(dt)}
+		if m.noAMX {
+			opts = append(opts, llm.WithoutAMX())
+		}
+		lm, err := llm.New(m.backend, m.Config, CheckpointWeights(m.ckpt), opts...)
 		m.loadTime = time.Since(start)
 		if err != nil {
 			return nil, fmt.Errorf("extract: model %s: %w", m.ID, err)

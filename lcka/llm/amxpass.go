@@ -51,6 +51,10 @@ type amxLinears struct {
 // amxLayer is one block's packed linear weights, in amxProjections' order.
 type amxLayer [len(amxProjections)]*amx.Weight
 
+// UsesAMX reports whether m's linear layers run on the AMX kernel
+// (internal/amx) rather than on the backend's matrix kernel.
+func (m *Model) UsesAMX() bool { return m.amx != nil }
+
 // useAMX reports whether New should run m on the AMX kernel: bfloat16, a
 // backend whose buffers are host memory, a CPU and OS that allow AMX, and
 // no WithoutAMX.
