@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 
 	"github.com/layersim/layersim/lcka/hf"
+	"github.com/layersim/layersim/lcka/llm"
 )
 
 // DTypeNames are the values of LoadOptions.DType (and extract --dtype).
@@ -89,4 +90,14 @@ func (m *Model) dtype() dtypes.DType {
 		return dt
 	}
 	return dtypes.Float32
+}
+
+// usesAMX reports whether the model's linear layers run (or will run, once
+// loaded) on the AMX kernel (llm.WouldUseAMX; LoadOptions.NoAMX).
+func (m *Model) usesAMX() bool {
+	if m.model != nil {
+		return m.model.UsesAMX()
+	}
+	shared := m.backend == nil || m.backend.HasSharedBuffers() // nil: NewGoBackend's, host memory
+	return !m.noAMX && llm.WouldUseAMX(m.Config, m.dtype(), shared)
 }

@@ -136,7 +136,8 @@ func TestExtractBFloat16(t *testing.T) {
 // TestExtractNoAMX checks that LoadOptions.NoAMX keeps the backend's
 // kernel, and that meta.json says so.
 func TestExtractNoAMX(t *testing.T) {
-	m, err := Load(context.Background(), bf16Copy(t), LoadOptions{Backend: testBackend(t), NoAMX: true})
+	dir := bf16Copy(t)
+	m, err := Load(context.Background(), dir, LoadOptions{Backend: testBackend(t), NoAMX: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +150,18 @@ func TestExtractNoAMX(t *testing.T) {
 	s, _ := readSet(t, out, "tiny-a-bf16", set.Langs[0])
 	if got := string(s.Meta.Extra["linear_kernel"]); got != `"backend"` {
 		t.Errorf("meta.json linear_kernel %s, want \"backend\"", got)
+	}
+	if m.model == nil || m.model.UsesAMX() {
+		t.Error("NoAMX: the loaded model runs on the AMX kernel")
+	}
+	// The same folder again without NoAMX: where the CPU has AMX the saved
+	// sets were made by the other kernel and are recomputed, not reused.
+	again, err := Load(context.Background(), dir, LoadOptions{Backend: testBackend(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if fpOff, fpOn := m.runFingerprint("en", []string{"x"}, &Options{}), again.runFingerprint("en", []string{"x"}, &Options{}); (fpOff != fpOn) != amx.Available() {
+		t.Errorf("fingerprints with and without NoAMX equal: %v; AMX available: %v", fpOff == fpOn, amx.Available())
 	}
 }

@@ -343,6 +343,11 @@ func (m *Model) runFingerprint(lang string, texts []string, opts *Options) strin
 	add(fmt.Sprintf("layersim-extract/%d", manifestVersion))
 	add(m.Fingerprint)
 	add(m.DType)
+	if m.usesAMX() {
+		// The AMX kernel's states differ from the backend's by bfloat16
+		// rounding: a run resumed or skipped must have used the same.
+		add("linear_kernel=amx")
+	}
 	add(lang)
 	add(fmt.Sprintf("pooling=%s max_length=%d special=%t layer0=%t", opts.Pooling, opts.MaxLength, !opts.NoSpecialTokens, opts.EmbeddingLayer))
 	add(fmt.Sprint(len(texts)))
@@ -618,13 +623,11 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 	if m.Revision == "" {
 		delete(extra, "revision")
 	}
-	if m.model != nil {
-		// Which kernel ran the linear layers: the values differ between
-		// the two by bfloat16 rounding (see package llm, "AMX").
-		extra["linear_kernel"] = "backend"
-		if m.model.UsesAMX() {
-			extra["linear_kernel"] = "amx"
-		}
+	// Which kernel ran the linear layers: the values differ between the
+	// two by bfloat16 rounding (see package llm, "AMX").
+	extra["linear_kernel"] = "backend"
+	if m.usesAMX() {
+		extra["linear_kernel"] = "amx"
 	}
 	if opts.EmbeddingLayer {
 		extra["embedding_layer"] = filepath.Base(layer0Path)

@@ -59,7 +59,17 @@ func (m *Model) UsesAMX() bool { return m.amx != nil }
 // backend whose buffers are host memory, a CPU and OS that allow AMX, and
 // no WithoutAMX.
 func useAMX(m *Model, o options) bool {
-	return o.dtype == dtypes.BFloat16 && !o.noAMX && m.backend.HasSharedBuffers() && amx.Available()
+	return !o.noAMX && WouldUseAMX(m.cfg, o.dtype, m.backend.HasSharedBuffers())
+}
+
+// WouldUseAMX reports whether New runs a model of cfg in the compute dtype
+// dt, on a backend with (or without) shared buffers, with its linear layers
+// on the AMX kernel, unless WithoutAMX is given: a dense model in
+// bfloat16, on host memory, on a CPU and OS that allow AMX. Callers that
+// record how states were computed (a resumable extraction's fingerprint)
+// can ask before loading the model.
+func WouldUseAMX(cfg Config, dt dtypes.DType, sharedBuffers bool) bool {
+	return cfg.MoE == nil && dt == dtypes.BFloat16 && sharedBuffers && amx.Available()
 }
 
 // amxProjections are the linear layers of a block. Each is its own

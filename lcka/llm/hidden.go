@@ -45,7 +45,10 @@ func (m *Model) HiddenStates(tokens, mask, positions [][]int32) ([][]float32, er
 			states = append(states, state)
 			return nil
 		})
-		return states, err
+		if err != nil {
+			return nil, err
+		}
+		return states, nil
 	}
 	outs, err := m.run(m.statesExec, args)
 	if err != nil {
@@ -95,6 +98,7 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 	}
 	exec, err := m.pooledExecFor(set)
 	if err != nil {
+		freeInputs(args)
 		return nil, err
 	}
 	outs, err := m.run(exec, args)
@@ -142,6 +146,7 @@ func (m *Model) PooledHiddenStates(tokens, mask, positions [][]int32, poolings .
 func (m *Model) blockPooled(args []any, set poolSet) (*Pooled, error) {
 	exec, err := m.blocks.poolExec(m, set)
 	if err != nil {
+		freeInputs(args)
 		return nil, err
 	}
 	mask := args[1].(*tensors.Tensor)
@@ -204,15 +209,21 @@ func PositionsFromMask(mask [][]int32) [][]int32 {
 	return out
 }
 
+// freeInputs finalizes the data inputs of args (as m.inputs returns them),
+// for the paths that return before running them.
+func freeInputs(args []any) {
+	for _, t := range args[:numDataInputs] {
+		_ = t.(*tensors.Tensor).FinalizeAll()
+	}
+}
+
 // run executes e on args and converts panics and errors into errors.
 func (m *Model) run(e *graph.Exec, args []any) ([]*tensors.Tensor, error) {
 	if e == nil {
 		return nil, errors.New("llm: model is closed")
 	}
 	outs, err := e.Call(args...)
-	for _, t := range args[:numDataInputs] {
-		_ = t.(*tensors.Tensor).FinalizeAll()
-	}
+	freeInputs(args)
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}

@@ -41,8 +41,12 @@ func smallConfigs() map[string]Config {
 	qwen3.HeadDim, qwen3.RMSNormEps, qwen3.RopeTheta, qwen3.QKNorm = 32, 1e-6, 1e6, true
 	mha := base
 	mha.NumKVHeads = 0 // multi-head attention: as many key/value heads as heads
+	// A sliding window on a dense model (Mistral; Qwen2 with use_sliding_window).
+	window := base
+	window.LayerTypes = []string{"sliding_attention", "full_attention", "sliding_attention"}
+	window.SlidingWindow = 3
 	return map[string]Config{"llama3": llama3, "llama-bias": llamaBias, "qwen2": qwen2, "qwen3": qwen3, "mha": mha,
-		"gpt-oss": gptOSSConfig()}
+		"window": window, "gpt-oss": gptOSSConfig()}
 }
 
 // gptOSSConfig is a small GPT-OSS: 3 layers (sliding, full, sliding) with
@@ -430,10 +434,37 @@ func TestConfigValidate(t *testing.T) {
 }
 
 // TestConcurrentCalls runs the same model from several goroutines, on two
-// shapes, and expects the results of serial calls.
+// shapes, and expects the results of serial calls: the one-graph pass
+// (float32 Qwen2), the block-by-block pass of a mixture of experts
+// (GPT-OSS, both dequantization routes) and, where the CPU has AMX, the
+// bfloat16 pass on the AMX kernel.
 func TestConcurrentCalls(t *testing.T) {
-	cfg := smallConfigs()["qwen2"]
-	m := newTestModel(t, cfg, randomWeights{cfg: cfg, seed: 6})
+	for _, c := range []struct {
+		name    string
+		cfg     Config
+		opts    []Option
+		dequant expertDequant
+	}{
+		{"one graph", smallConfigs()["qwen2"], nil, dequantAuto},
+		{"experts, host", gptOSSConfig(), nil, dequantHost},
+		{"experts, graph", gptOSSConfig(), nil, dequantInGraph},
+		{"bfloat16", smallConfigs()["qwen2"], []Option{WithDType(dtypes.BFloat16)}, dequantAuto},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := New(testBackend(), c.cfg, randomWeights{cfg: c.cfg, seed: 6}, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if m.sparse != nil {
+				m.sparse.dequant = c.dequant
+			}
+			concurrentCalls(t, m)
+		})
+	}
+}
+
+func concurrentCalls(t *testing.T, m *Model) {
 	tokens, mask := paddedBatch()
 	inputs := [][2][][]int32{{tokens, mask}, {tokens[:2], mask[:2]}}
 	want := make([][][]float32, len(inputs))

@@ -171,7 +171,7 @@ func New(backend compute.Backend, cfg Config, w Weights, opts ...Option) (*Model
 			m.Close()
 			return nil, err
 		}
-	} else if cfg.MoE == nil && useAMX(m, o) {
+	} else if useAMX(m, o) {
 		if m.amx, err = newAMXLinears(m); err != nil {
 			m.Close()
 			return nil, err

@@ -7,3 +7,6 @@ package llm
 func dequantGroupsAVX512(dst []float32, blocks, scales []uint8, rows, groups, g0, g1 int) bool {
 	return false
 }
+
+// haveAVX512Dequant is false without a GOEXPERIMENT=simd build on amd64.
+func haveAVX512Dequant() bool { return false }

@@ -31,7 +31,7 @@ var e8m0Bits = func() (t [256]uint32) {
 // ShiftAllRight's count to a legacy MOVQ into an XMM register, which made
 // this loop 20× slower than without it).
 func dequantGroupsAVX512(dst []float32, blocks, scales []uint8, rows, groups, g0, g1 int) bool {
-	if !archsimd.X86.AVX512() || !archsimd.X86.AVX512VBMI() {
+	if !haveAVX512Dequant() {
 		return false
 	}
 	table := archsimd.LoadFloat32x16(&e2m1Values)
@@ -99,3 +99,6 @@ func byteTransposeIndices() (t1 [4]archsimd.Uint8x64, t2 archsimd.Uint8x64) {
 	}
 	return t1, archsimd.LoadUint8x64(&b2)
 }
+
+// haveAVX512Dequant reports whether the CPU runs dequantGroupsAVX512.
+func haveAVX512Dequant() bool { return archsimd.X86.AVX512() && archsimd.X86.AVX512VBMI() }

@@ -18,12 +18,13 @@ import (
 //
 // Tolerance: in float32 the two differ only by the matrix kernel's
 // blocking of products with different row counts, a few float32 ulps
-// (observed ≤ 3e-7 of the layer's RMS); 1e-5 leaves room for growth over
-// the layers and fails on any real difference (a lost or duplicated
-// expert moves states by ~1e-1 of the RMS). In bfloat16 the residual
-// stream is rounded to 8 bits after every block, so a float32 ulp of
-// difference can flip one rounding by a bfloat16 ulp (2⁻⁸ relative):
-// the bound is 2⁻⁷ of the RMS, and the pooled states must agree as well.
+// (observed ≤ 5.1e-6 of the layer's RMS); 1e-4 leaves room for other
+// blockings on other CPUs and still fails on any real difference (a lost
+// or duplicated expert moves states by ~1e-1 of the RMS). In bfloat16 the
+// residual stream is rounded to 8 bits after every block, so a float32 ulp
+// of difference can flip one rounding by a bfloat16 ulp (2⁻⁸ relative):
+// the bound is 2⁻⁷ of the RMS (observed: identical), and the pooled states
+// must agree as well.
 func TestSparseEqualsDense(t *testing.T) {
 	small := gptOSSConfig()
 	// Eight experts with top-1 routing on few tokens leave some experts
@@ -62,7 +63,7 @@ func TestSparseEqualsDense(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tol := 1e-5
+			tol := 1e-4
 			if dt != dtypes.Float32 {
 				tol = 1.0 / 128
 			}
@@ -192,6 +193,9 @@ func TestDequantizeMXFP4IntoTransposed(t *testing.T) {
 	const groups = 3
 	for _, rows := range []int{5, 16, 37} {
 		for _, simd := range []bool{false, true} {
+			if simd && !haveAVX512Dequant() {
+				t.Log("this CPU or build has no AVX-512 VBMI: the AVX-512 case runs the scalar loop")
+			}
 			useAVX512Dequant = simd
 			per := rows * groups
 			blocks := make([]uint8, 2*per*mxfp4Group/2)
