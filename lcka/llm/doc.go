@@ -137,8 +137,9 @@
 // down projections, reused by every expert), or one or two float32 experts
 // and their temporaries in the dense form. The real model could not be
 // run here (no weights offline); a random-weight checkpoint of its shape,
-// in bfloat16 (12.6 GB of weights), extracted with a peak of 17.0 GB
-// resident (docs/benchmarks.md). In float32 the weights alone are 15.05 GB
+// in bfloat16 (12.6 GB of weights), extracted with a peak of 13.3 GB
+// resident (17.0 GB when extract's garbage-collector limit left a quarter
+// more room; docs/benchmarks.md). In float32 the weights alone are 15.05 GB
 // and the same margin puts a run near 20 GB: bfloat16, the checkpoint's
 // dtype, is the one to use on a 24 GB machine.
 //
@@ -256,8 +257,9 @@
 // machine (2026-12-07) 4×32 tokens ran at 6.6 tokens/s with every expert
 // (WithDenseExperts) and at 88.7 with only the routed ones (13×), 16×64
 // tokens at 22.5 and 172.3 (7.6×). A whole random gpt-oss-20b extracted
-// 16 English and 16 Hindi questions at 3.9 and 4.8 tokens/s with a peak of
-// 17.0 GB. docs/benchmarks.md has the commands and compares whole
+// 16 English and 16 Hindi questions at 3.6–3.9 and 4.3–4.8 tokens/s with a
+// peak of 13.3–17.0 GB (the lower memory, and speed, with extract's tighter
+// garbage-collector limit). docs/benchmarks.md has the commands and compares whole
 // extractions with transformers.
 //
 // # Not implemented
