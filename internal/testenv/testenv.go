@@ -5,6 +5,8 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +62,24 @@ func containsName(cs []Corruption, name string) bool {
 	for _, c := range cs {
 		if c.Name == name {
 			return true
+		}
+	}
+	return false
+}
+
+// CPUListsAMX reports whether /proc/cpuinfo lists amx_tile and amx_bf16:
+// tests of the AMX kernels fail under CI on such a CPU when the kernels
+// say they cannot run, rather than skip (a kernel, seccomp or container
+// setting took AMX away), and skip only on CPUs without AMX.
+func CPUListsAMX() bool {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "flags") {
+			f := strings.Fields(line)
+			return slices.Contains(f, "amx_tile") && slices.Contains(f, "amx_bf16")
 		}
 	}
 	return false

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+
+	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
 // mxfp4Group is the number of values sharing one E8M0 scale (16 bytes of
@@ -121,7 +123,9 @@ func dequantizeMXFP4IntoTransposed(dst []float32, blocks, scales []uint8, rows, 
 	}
 	groups := len(scales) / rows
 	table, exp := &mxfp4Pairs, &e8m0Values
-	parallelRanges(groups, workers, func(g0, g1 int) {
+	workers = max(1, min(workers, groups))
+	parallel.For(workers, workers, func(w int) {
+		g0, g1 := groups*w/workers, groups*(w+1)/workers
 		r0 := 0 // the rows left to the scalar loop
 		if useAVX512Dequant && dequantGroupsAVX512(dst, blocks, scales, rows, groups, g0, g1) {
 			r0 = rows / 16 * 16

@@ -35,9 +35,10 @@ import (
 //
 // The experts' MXFP4 weights are dequantized for each call, only for the
 // experts that received tokens: on a backend whose buffers are host memory
-// (the Go backend) by dequantizeMXFP4IntoTransposed, on the host, into two float32
-// buffers reused across the call's experts; elsewhere inside the expert's
-// graph, from the MXFP4 tensors already on the device (dequantizeMXFP4At).
+// (the Go backend) on the host (dequantizeMXFP4IntoTransposed), into two
+// float32 buffers reused across the call's experts; elsewhere inside the
+// expert's graph, from the MXFP4 tensors already on the device
+// (dequantizeMXFP4At).
 
 // expertDequant says where a sparse call dequantizes the experts.
 type expertDequant int
@@ -68,30 +69,26 @@ type expertBuffers struct{ gateUp, down *tensors.Tensor }
 func newSparseExperts(m *Model) (*sparseExperts, error) {
 	s := &sparseExperts{}
 	s.blockNames = blockWeightNames(m.cfg, func(suffix string) bool { return !strings.HasPrefix(suffix, "mlp.experts.") })
-	newExec := func(fn func(g *graph.Graph, in []*graph.Node) []*graph.Node) (*graph.Exec, error) {
-		return newExec(m, fn)
-	}
 	var err error
 	// in: x [B,S,H], mask, positions, block weights → x + attention [B,S,H],
 	// the experts' input h [B·S,H] float32, rank [B·S,E], weights [B·S,E].
 	for i, sliding := range []bool{false, true} {
-		if s.attn[i], err = newExec(func(g *graph.Graph, in []*graph.Node) []*graph.Node {
+		if s.attn[i], err = newExec(m, func(g *graph.Graph, in []*graph.Node) []*graph.Node {
 			p := blockParams(s.blockNames, in, 3)
 			x, mask, positions := in[0], in[1], in[2]
-			dims := x.Shape().Dimensions
-			xf := graph.Reshape(x, dims[0]*dims[1], dims[2])
-			xf = m.attentionBlock(p, "", xf, sliding, m.newAttnContext(mask, positions))
+			xf := m.attentionBlock(p, "", flatten(x), sliding, m.newAttnContext(mask, positions))
 			h := graph.ConvertDType(m.rmsNorm(xf, p("post_attention_layernorm.weight")), dtypes.Float32)
 			rank, weights := m.route(p, h, "mlp.")
-			return []*graph.Node{graph.Reshape(xf, dims...), h, rank, weights}
+			return []*graph.Node{graph.Reshape(xf, x.Shape().Dimensions...), h, rank, weights}
 		}); err != nil {
 			return nil, err
 		}
 	}
 	// in: sum [N,H], h [N,H], rows [R,1], row weights [R,1], expert [1],
 	// gate_up biases [E,2I], down biases [E,H], then the expert's weights:
-	// dequantized gate_up [2I,H] and down [H,I] (expertHost), or the
-	// MXFP4 blocks and scales of all experts (expertGraph) → the new sum.
+	// dequantized and transposed gate_up [H,2I] and down [I,H] (expertHost),
+	// or the MXFP4 blocks and scales of all experts (expertGraph) → the new
+	// sum.
 	expertFn := func(inGraph bool) func(g *graph.Graph, in []*graph.Node) []*graph.Node {
 		return func(g *graph.Graph, in []*graph.Node) []*graph.Node {
 			sum, h, rows, rowWeights, idx, b1, b2 := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
@@ -112,14 +109,14 @@ func newSparseExperts(m *Model) (*sparseExperts, error) {
 			return []*graph.Node{graph.ScatterSum(sum, rows, y, false, false)}
 		}
 	}
-	if s.expertHost, err = newExec(expertFn(false)); err != nil {
+	if s.expertHost, err = newExec(m, expertFn(false)); err != nil {
 		return nil, err
 	}
-	if s.expertGraph, err = newExec(expertFn(true)); err != nil {
+	if s.expertGraph, err = newExec(m, expertFn(true)); err != nil {
 		return nil, err
 	}
 	// in: x [B,S,H], sum [B·S,H] float32 → x + sum in the compute dtype.
-	if s.add, err = newExec(func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
+	if s.add, err = newExec(m, func(_ *graph.Graph, in []*graph.Node) []*graph.Node {
 		x, sum := in[0], in[1]
 		return []*graph.Node{graph.Add(x, graph.Reshape(graph.ConvertDType(sum, m.dt), x.Shape().Dimensions...))}
 	}); err != nil {
@@ -217,22 +214,6 @@ func rowBucket(c int) int {
 		step *= 2
 	}
 	return (c + step - 1) / step * step
-}
-
-// parallelRanges calls fn on [lo, hi) ranges that split [0, n) over at
-// most workers goroutines and waits for them.
-func parallelRanges(n, workers int, fn func(lo, hi int)) {
-	workers = max(1, min(workers, n))
-	if workers == 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Go(func() { fn(lo, hi) })
-	}
-	wg.Wait()
 }
 
 // sparseBlock is one block of a mixture of experts (a blockState):
