@@ -194,6 +194,11 @@ func (m *Model) blockStates(args []any, visit func(l int, x *tensors.Tensor) err
 		return m.runBlocks(args, m.sparseBlock, visit)
 	}
 	c := &amxCall{m: m}
-	defer c.free()
 	return m.runBlocks(args, c.block, visit)
+}
+
+// flatten reshapes x [B,S,H] to [B·S,H].
+func flatten(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	return graph.Reshape(x, d[0]*d[1], d[2])
 }

@@ -107,17 +107,22 @@
 // # AMX
 //
 // A bfloat16 dense model on a CPU with Intel AMX (internal/amx: AMX-TILE,
-// AMX-BF16, and Linux's permission, asked once) runs block by block with
-// its seven linear layers on the project's AMX kernel, about ten times the
-// Go backend's float32 kernel on the widened operands; the weights are
-// packed once at load and the originals freed. The rest of each block is
-// the one-graph code in five small executables (amxpass.go); products
-// without bias are rounded to bfloat16 on the host with AVX-512, exactly as
-// GoMLX's conversion rounds. The products accumulate in float32 as before,
-// in another order, and TDPBF16PS flushes subnormals: the states agree with
-// the one-graph pass (WithoutAMX) to bfloat16 rounding, and are as close to
-// the float64 reference (TestAMXEqualsGraph). Float32 and float16 models,
-// and backends whose buffers are not host memory, keep the one graph.
+// AMX-BF16, and Linux's permission, asked once) runs block by block on the
+// host: its seven linear layers and the attention's two products on the
+// project's AMX kernel, about ten times the Go backend's float32 kernel on
+// the widened operands, and the rest of each block (RMSNorm, RoPE, the
+// masked softmax, SiLU, the residual additions) in AVX-512 code on the
+// bfloat16 activations (hostmath.go, amxhost.go), each step computing what
+// the one-graph code computes: the same float32 operations and bfloat16
+// roundings, summed in another order and with an exp of its own (within
+// 2 ulp of float32). The weights are packed once at load and the originals
+// freed. The products accumulate in float32 as before, in another order,
+// and TDPBF16PS flushes subnormals: the states agree with the one-graph
+// pass (WithoutAMX) to bfloat16 rounding, and are as close to the float64
+// reference (TestAMXEqualsGraph) and to transformers' own bfloat16 states
+// (TestTransformersBFloat16). Float32 and float16 models, models with
+// attention sinks or experts, and backends whose buffers are not host
+// memory keep the graphs.
 // Packing runs a garbage collection after each block and returns the freed
 // memory to the OS at the end (runtime.GC, debug.FreeOSMemory), so that the
 // replaced weights do not linger next to their packed copies.

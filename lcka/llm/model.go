@@ -560,25 +560,6 @@ func (m *Model) linear(p params, x *graph.Node, prefix string, bias bool) *graph
 	return graph.ConvertDType(m.linearF32(p, widen(x), prefix, bias), m.dt)
 }
 
-// linearFrom finishes linear from its product x·Wᵀ computed outside the
-// graph (product, float32): the bias added in float32, the sum rounded to
-// the compute dtype once.
-//
-// A product already in the compute dtype was rounded outside the graph (a
-// linear without bias: see amxCall.product) and passes through.
-func (m *Model) linearFrom(p params, product *graph.Node, prefix string, bias bool) *graph.Node {
-	if product.DType() != dtypes.Float32 {
-		if bias {
-			panic(fmt.Errorf("llm: internal error: %s has a bias and a rounded product", prefix))
-		}
-		return product
-	}
-	if bias {
-		product = graph.Add(product, graph.ExpandAxes(graph.ConvertDType(p(prefix+".bias"), dtypes.Float32), 0))
-	}
-	return graph.ConvertDType(product, m.dt)
-}
-
 // widen converts a half-precision x to float32 (exactly) for a matrix
 // product; float32 passes through. The products of the half compute dtypes
 // run on the float32 kernel this way: the same values as a half product

@@ -1,0 +1,18 @@
+//go:build !(goexperiment.simd && amd64)
+
+package llm
+
+// The AVX-512 bodies of hostmath.go need a GOEXPERIMENT=simd build on
+// amd64; elsewhere the scalar ones run.
+
+func rmsNormAVX512(dst, x []uint16, w []float32, eps float32) bool { return false }
+func addAVX512(dst, a, b []uint16) bool                            { return false }
+func biasRoundAVX512(dst []uint16, src, bias []float32) bool       { return false }
+func siluMulAVX512(dst, g, u []uint16) bool                        { return false }
+func ropeAVX512(x []uint16, cos, sin []float32) bool               { return false }
+
+func softmaxWindowAVX512(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) (done, allowed bool) {
+	return false, false
+}
+
+func hostVectorized() bool { return false }

@@ -1,0 +1,186 @@
+package llm
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The host steps' AVX-512 bodies against their scalar bodies on the same
+// random inputs, at lengths that exercise full vectors, masked tails and
+// rows shorter than a vector: equal bit for bit where both do the same
+// float32 operations in the same order (addition, bias, RoPE), within one
+// bfloat16 step where they differ in summation order or exp (RMSNorm,
+// SiLU, softmax).
+
+func randBF16s(r *rand.Rand, n int, scale float64) []uint16 {
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = toBF16(float32(r.NormFloat64() * scale))
+	}
+	return out
+}
+
+func bf16Values(r *rand.Rand, n int, scale float64) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = roundF32(float32(r.NormFloat64() * scale))
+	}
+	return out
+}
+
+// bf16Steps is how many bfloat16 values lie between a and b.
+func bf16Steps(a, b uint16) int {
+	ord := func(h uint16) int {
+		if h&0x8000 != 0 {
+			return -int(h & 0x7FFF)
+		}
+		return int(h)
+	}
+	d := ord(a) - ord(b)
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+func checkSteps(t *testing.T, name string, got, want []uint16, maxSteps int) {
+	t.Helper()
+	worst, at := 0, -1
+	for i := range want {
+		if d := bf16Steps(got[i], want[i]); d > worst {
+			worst, at = d, i
+		}
+	}
+	if worst > maxSteps {
+		t.Errorf("%s: element %d is %#04x (%g), scalar %#04x (%g): %d bfloat16 steps apart, want ≤ %d",
+			name, at, got[at], bf16(got[at]), want[at], bf16(want[at]), worst, maxSteps)
+	}
+}
+
+var hostLengths = []int{1, 7, 15, 16, 17, 24, 33, 64, 100, 2048}
+
+func requireVectorized(t *testing.T) {
+	if !hostVectorized() {
+		t.Skip("no AVX-512 body in this build or on this CPU: the scalar bodies run, and are what this test compares with")
+	}
+}
+
+func TestHostRMSNorm(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range hostLengths {
+		const rows = 5
+		x := randBF16s(r, rows*n, 3)
+		w := bf16Values(r, n, 1)
+		got, want := make([]uint16, rows*n), make([]uint16, rows*n)
+		rmsNormRows(got, x, w, 1e-5)
+		rmsNormScalar(want, x, w, 1e-5)
+		checkSteps(t, "rmsNorm", got, want, 1)
+	}
+}
+
+func TestHostExactSteps(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range hostLengths {
+		a, b := randBF16s(r, 3*n, 2), randBF16s(r, 3*n, 0.01)
+		got, want := make([]uint16, 3*n), make([]uint16, 3*n)
+		addRows(got, a, b)
+		addScalar(want, a, b)
+		checkSteps(t, "add", got, want, 0)
+
+		src, bias := bf16Values(r, 3*n, 4), bf16Values(r, n, 1)
+		for i := range src {
+			src[i] *= 1 + float32(r.Float64())/256 // not a bfloat16 value
+		}
+		biasRound(got, src, bias)
+		biasRoundScalar(want, src, bias)
+		checkSteps(t, "biasRound", got, want, 0)
+
+		if n%2 == 0 {
+			half := n / 2
+			cos, sin := bf16Values(r, half, 1), bf16Values(r, half, 1)
+			x := randBF16s(r, 3*n, 2)
+			vx, sx := slices.Clone(x), slices.Clone(x)
+			ropeRows(vx, cos, sin)
+			ropeScalar(sx, cos, sin)
+			checkSteps(t, "rope", vx, sx, 0)
+		}
+	}
+}
+
+func TestHostSiLU(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range hostLengths {
+		g, u := randBF16s(r, n, 4), randBF16s(r, n, 1)
+		got, want := make([]uint16, n), make([]uint16, n)
+		siluMul(got, g, u)
+		siluMulScalar(want, g, u)
+		checkSteps(t, "siluMul", got, want, 1)
+	}
+	// Far tails: σ(g) → 0 and 1.
+	g := []uint16{toBF16(-120), toBF16(-90), toBF16(-20), toBF16(20), toBF16(90), toBF16(120)}
+	u := []uint16{toBF16(1), toBF16(1), toBF16(1), toBF16(1), toBF16(1), toBF16(1)}
+	got, want := make([]uint16, len(g)), make([]uint16, len(g))
+	siluMul(got, g, u)
+	siluMulScalar(want, g, u)
+	checkSteps(t, "siluMul tails", got, want, 1)
+}
+
+func TestHostSoftmax(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range hostLengths {
+		keyOK := make([]float32, s)
+		for j := range keyOK {
+			if r.IntN(5) > 0 {
+				keyOK[j] = 1
+			}
+		}
+		for _, win := range [][2]int{{0, s - 1}, {s / 3, s - 1}, {0, s / 2}, {s / 2, s / 2}} {
+			raw := make([]float32, s)
+			for j := range raw {
+				raw[j] = float32(r.NormFloat64() * 30)
+			}
+			got, want := make([]uint16, s), make([]uint16, s)
+			softmaxRow(got, slices.Clone(raw), 0.125, win[0], win[1], keyOK)
+			done, allowed := softmaxWindow(want, slices.Clone(raw), 0.125, win[0], win[1], keyOK), false
+			if done {
+				allowed = true
+			} else {
+				u := toBF16(1 / float32(s))
+				for j := range want {
+					want[j] = u
+				}
+			}
+			checkSteps(t, "softmax", got, want, 1)
+			var sum float64
+			for j, p := range got {
+				if p != 0 && allowed && (j < win[0] || j > win[1] || keyOK[j] == 0) {
+					t.Fatalf("S=%d window %v: masked key %d has probability %g", s, win, j, bf16(p))
+				}
+				sum += float64(bf16(p))
+			}
+			if math.Abs(sum-1) > 0.02 {
+				t.Errorf("S=%d window %v: probabilities sum to %g", s, win, sum)
+			}
+		}
+	}
+}
+
+// TestHostSoftmaxNoKey: a query with no allowed key gets 1/S on every key,
+// as the masked softmax of the one-graph pass gives.
+func TestHostSoftmaxNoKey(t *testing.T) {
+	for _, s := range []int{1, 5, 16, 40} {
+		p := make([]uint16, s)
+		softmaxRow(p, make([]float32, s), 0.5, 0, s-1, make([]float32, s))
+		for j, v := range p {
+			if want := toBF16(1 / float32(s)); v != want {
+				t.Fatalf("S=%d: p[%d] = %g, want %g", s, j, bf16(v), bf16(want))
+			}
+		}
+	}
+}
