@@ -16,22 +16,37 @@ import (
 )
 
 // amxCall is the state of one pass on the AMX path (amxpass.go): the
-// batch's mask and rotary tables, made by the first block, and the
+// batch's layout and rotary tables, made by the first block, and the
 // activation buffers, allocated by the first block and overwritten by the
 // next ones.
+//
+// With realOnly (the pooled states, which read real tokens only) and
+// every row's real tokens one contiguous run (right or left padding), the
+// activations hold the real tokens only, sequence after sequence: the
+// padding's states are left zero instead of computed, which saves the
+// padding's share of every product (a third of the study's first batches).
+// The real tokens' states are the same either way: a real query attends to
+// real keys only.
 type amxCall struct {
-	m           *Model
-	batch, seq  int
-	keyOK       []float32 // [B·S]: 1 where the mask is not 0
-	cos, sin    []float32 // [B·S, D/2]: bfloat16 values
-	h, q, k, v  []uint16  // [B·S, ·] bfloat16 activations
-	attn, o, x1 []uint16
-	gate, up    []uint16
-	scratch     []float32 // float32 products before their rounding
-	attnScratch sync.Pool // *attnScratch
-	scale       float32   // the attention's 1/sqrt(D)
-	workers     int
-	prepared    bool
+	m        *Model
+	realOnly bool
+	prepared bool
+
+	batch, seq int
+	compact    bool      // the activations hold the real tokens only
+	first      []int     // per batch row: its first token in the activations' rows
+	seqStart   []int     // per batch row: its first row in the activations
+	seqLen     []int     // per batch row: its rows in the activations
+	keyOK      []float32 // per batch row, seq values: 1 where a key may be attended
+	cos, sin   []float32 // [rows, D/2]: bfloat16 values
+
+	x, y, h, q, k, v []uint16 // [rows, ·] bfloat16 activations (x, y: compact only)
+	attn, o, x1      []uint16
+	gate, up         []uint16
+	scratch          []float32 // float32 products before their rounding
+	attnScratch      sync.Pool // *attnScratch
+	scale            float32   // the attention's 1/sqrt(D)
+	workers          int
 }
 
 // attnScratch is one attention task's buffers.
@@ -45,14 +60,15 @@ func u16(x []bfloat16.BFloat16) []uint16 {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
-// prepare reads the batch's mask and positions and makes the rotary
-// tables: angle = float32(position)·inv_freq in float32, cos and sin in
-// float64 rounded to float32, times the attention scaling (yarn) in
-// float32, rounded to bfloat16 (Model.rotary).
+// prepare reads the batch's mask and positions: the layout of the
+// activations, and the rotary tables: angle = float32(position)·inv_freq
+// in float32, cos and sin in float64 rounded to float32, times the
+// attention scaling (yarn) in float32, rounded to bfloat16 (Model.rotary).
 func (c *amxCall) prepare(mask, positions *tensors.Tensor) error {
 	m := c.m
 	d := mask.Shape().Dimensions
-	c.batch, c.seq = d[0], d[1]
+	B, S := d[0], d[1]
+	c.batch, c.seq = B, S
 	mk, err := tensors.CopyFlatData[int32](mask)
 	if err != nil {
 		return fmt.Errorf("llm: %w", err)
@@ -61,43 +77,75 @@ func (c *amxCall) prepare(mask, positions *tensors.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("llm: %w", err)
 	}
-	c.keyOK = make([]float32, len(mk))
-	for i, v := range mk {
-		if v != 0 {
-			c.keyOK[i] = 1
+	c.first, c.seqStart, c.seqLen = make([]int, B), make([]int, B), make([]int, B)
+	c.keyOK = make([]float32, B*S)
+	c.compact = c.realOnly
+	padded := false
+	for b := range B {
+		lo, hi, count := S, -1, 0
+		for s, v := range mk[b*S : (b+1)*S] {
+			if v != 0 {
+				lo, hi, count = min(lo, s), s, count+1
+				c.keyOK[b*S+s] = 1
+			}
 		}
+		padded = padded || count < S
+		if count > 0 && hi-lo+1 != count {
+			c.compact = false // holes in the mask: compute every token
+		}
+		c.first[b], c.seqLen[b] = max(0, min(lo, S)), count
+	}
+	c.compact = c.compact && padded
+	rows := 0
+	for b := range B {
+		if !c.compact {
+			c.first[b], c.seqLen[b] = 0, S
+		} else {
+			for j := range c.seqLen[b] {
+				c.keyOK[b*S+j] = 1 // the sequence's own rows, all real
+			}
+		}
+		c.seqStart[b] = rows
+		rows += c.seqLen[b]
 	}
 	half := len(m.invFreq)
-	c.cos, c.sin = make([]float32, len(pos)*half), make([]float32, len(pos)*half)
-	for t, p := range pos {
-		for j, f := range m.invFreq {
-			angle := float64(float32(p) * f)
-			cs, sn := float32(math.Cos(angle)), float32(math.Sin(angle))
-			if m.attnScale != 1 {
-				cs, sn = cs*m.attnScale, sn*m.attnScale
+	c.cos, c.sin = make([]float32, rows*half), make([]float32, rows*half)
+	for b := range B {
+		for i := range c.seqLen[b] {
+			r, p := c.seqStart[b]+i, pos[b*S+c.first[b]+i]
+			for j, f := range m.invFreq {
+				angle := float64(float32(p) * f)
+				cs, sn := float32(math.Cos(angle)), float32(math.Sin(angle))
+				if m.attnScale != 1 {
+					cs, sn = cs*m.attnScale, sn*m.attnScale
+				}
+				c.cos[r*half+j], c.sin[r*half+j] = roundF32(cs), roundF32(sn)
 			}
-			c.cos[t*half+j], c.sin[t*half+j] = roundF32(cs), roundF32(sn)
 		}
 	}
 	c.scale = float32(1 / math.Sqrt(float64(m.cfg.headDim())))
 	c.workers = m.amx.workers
 	cfg := &m.cfg
-	n, dh := len(pos), cfg.headDim()
+	dh := cfg.headDim()
 	grow := func(b *[]uint16, size int) {
 		if cap(*b) < size {
 			*b = make([]uint16, size)
 		}
 		*b = (*b)[:size]
 	}
-	grow(&c.h, n*cfg.HiddenSize)
-	grow(&c.q, n*cfg.NumHeads*dh)
-	grow(&c.k, n*cfg.numKVHeads()*dh)
-	grow(&c.v, n*cfg.numKVHeads()*dh)
-	grow(&c.attn, n*cfg.NumHeads*dh)
-	grow(&c.o, n*cfg.HiddenSize)
-	grow(&c.x1, n*cfg.HiddenSize)
-	grow(&c.gate, n*cfg.IntermediateSize)
-	grow(&c.up, n*cfg.IntermediateSize)
+	if c.compact {
+		grow(&c.x, rows*cfg.HiddenSize)
+		grow(&c.y, rows*cfg.HiddenSize)
+	}
+	grow(&c.h, rows*cfg.HiddenSize)
+	grow(&c.q, rows*cfg.NumHeads*dh)
+	grow(&c.k, rows*cfg.numKVHeads()*dh)
+	grow(&c.v, rows*cfg.numKVHeads()*dh)
+	grow(&c.attn, rows*cfg.NumHeads*dh)
+	grow(&c.o, rows*cfg.HiddenSize)
+	grow(&c.x1, rows*cfg.HiddenSize)
+	grow(&c.gate, rows*cfg.IntermediateSize)
+	grow(&c.up, rows*cfg.IntermediateSize)
 	return nil
 }
 
@@ -145,7 +193,23 @@ func (c *amxCall) block(l int, x, mask, positions *tensors.Tensor) (*tensors.Ten
 	var blockErr error
 	err = tensors.ConstFlatData(x, func(xs []bfloat16.BFloat16) {
 		blockErr = tensors.MutableFlatData(out, func(ys []bfloat16.BFloat16) {
-			blockErr = c.hostBlock(l, u16(xs), u16(ys))
+			if !c.compact {
+				blockErr = c.hostBlock(l, u16(xs), u16(ys))
+				return
+			}
+			// The real tokens in, their states out; the padding's stay zero.
+			H := m.cfg.HiddenSize
+			rows := func(b int) (a, z int) { return (b*c.seq + c.first[b]) * H, (b*c.seq + c.first[b] + c.seqLen[b]) * H }
+			for b := range c.batch {
+				a, z := rows(b)
+				copy(c.x[c.seqStart[b]*H:], u16(xs)[a:z])
+			}
+			if blockErr = c.hostBlock(l, c.x, c.y); blockErr == nil {
+				for b := range c.batch {
+					a, z := rows(b)
+					copy(u16(ys)[a:z], c.y[c.seqStart[b]*H:])
+				}
+			}
 		})
 	})
 	if err == nil {
@@ -165,7 +229,7 @@ func (c *amxCall) hostBlock(l int, x, y []uint16) error {
 	cfg := &m.cfg
 	w, hw := m.amx.layers[l], &m.amx.host[l]
 	hidden, eps := cfg.HiddenSize, float32(cfg.RMSNormEps)
-	n := c.batch * c.seq
+	n := len(x) / hidden
 	dh := cfg.headDim()
 
 	c.split(n, func(a, b int) { rmsNormRows(c.h[a*hidden:b*hidden], x[a*hidden:b*hidden], hw.inputNorm, eps) })
@@ -218,24 +282,28 @@ func (c *amxCall) hostBlock(l int, x, y []uint16) error {
 	return nil
 }
 
-// attention sets c.attn [B·S, heads·D] from c.q, c.k and c.v, one task per
-// (sequence, key/value head): the task's G query heads of every position
-// as the rows of one product with the head's keys (q·kᵀ, AMX), the masked
-// softmax of each row (softmaxRow), and the product with the values
-// (AMX). Query head h uses key/value head h / G, as transformers'
+// attention sets c.attn [rows, heads·D] from c.q, c.k and c.v, one task
+// per (sequence, key/value head): the task's G query heads of every
+// position as the rows of one product with the head's keys (q·kᵀ, AMX),
+// the masked softmax of each row (softmaxRows), and the product with the
+// values (AMX). Query head h uses key/value head h / G, as transformers'
 // repeat_kv.
 func (c *amxCall) attention(sliding bool) error {
 	cfg := &c.m.cfg
-	B, S, D := c.batch, c.seq, cfg.headDim()
+	D, nH := cfg.headDim(), cfg.NumHeads
 	nKV := cfg.numKVHeads()
-	G := cfg.NumHeads / nKV
+	G := nH / nKV
 	window := 0
 	if sliding {
 		window = cfg.SlidingWindow
 	}
-	errs := make([]error, B*nKV)
-	parallel.For(B*nKV, c.workers, func(task int) {
+	errs := make([]error, c.batch*nKV)
+	parallel.For(c.batch*nKV, c.workers, func(task int) {
 		b, kvh := task/nKV, task%nKV
+		S, r0 := c.seqLen[b], c.seqStart[b]
+		if S == 0 {
+			return
+		}
 		sc, _ := c.attnScratch.Get().(*attnScratch)
 		if sc == nil {
 			sc = new(attnScratch)
@@ -245,11 +313,10 @@ func (c *amxCall) attention(sliding bool) error {
 		// Gather: q rows (s, g) of heads kvh·G…, keys [S, D], values
 		// transposed [D, S].
 		for s := range S {
-			t := b*S + s
-			copy(sc.q[s*G*D:(s+1)*G*D], c.q[(t*cfg.NumHeads+kvh*G)*D:][:G*D])
+			t := r0 + s
+			copy(sc.q[s*G*D:(s+1)*G*D], c.q[(t*nH+kvh*G)*D:][:G*D])
 			copy(sc.k[s*D:(s+1)*D], c.k[(t*nKV+kvh)*D:][:D])
-			v := c.v[(t*nKV+kvh)*D:][:D]
-			for d, val := range v {
+			for d, val := range c.v[(t*nKV+kvh)*D:][:D] {
 				sc.vt[d*S+s] = val
 			}
 		}
@@ -261,17 +328,13 @@ func (c *amxCall) attention(sliding bool) error {
 			errs[task] = err
 			return
 		}
-		keyOK := c.keyOK[b*S : (b+1)*S]
-		for s := range S {
-			lo := 0
+		softmaxRows(sc.p, sc.scores, S, c.scale, func(row int) (lo, hi int) {
+			s := row / G
 			if window > 0 {
 				lo = max(0, s-window+1)
 			}
-			for g := range G {
-				row := s*G + g
-				softmaxRow(sc.p[row*S:(row+1)*S], sc.scores[row*S:(row+1)*S], c.scale, lo, s, keyOK)
-			}
-		}
+			return lo, s
+		}, c.keyOK[b*c.seq:b*c.seq+S])
 		values, err := amx.PackWeight(sc.vt, D, S)
 		if err == nil {
 			err = values.MatMul(sc.out, sc.p, S*G, 1)
@@ -281,8 +344,8 @@ func (c *amxCall) attention(sliding bool) error {
 			return
 		}
 		for s := range S {
-			t := b*S + s
-			roundToBFloat16(c.attn[(t*cfg.NumHeads+kvh*G)*D:][:G*D], sc.out[s*G*D:(s+1)*G*D])
+			t := r0 + s
+			roundToBFloat16(c.attn[(t*nH+kvh*G)*D:][:G*D], sc.out[s*G*D:(s+1)*G*D])
 		}
 	})
 	for _, err := range errs {

@@ -1,10 +1,12 @@
 package llm
 
 import (
+	"math"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/layersim/layersim/internal/amx"
 	"github.com/layersim/layersim/internal/testenv"
@@ -118,6 +120,137 @@ func TestAMXEqualsGraph(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestAMXRealTokensOnly checks the pooled pass, which computes the real
+// tokens only (amxCall's compact layout), against the states of every
+// token (HiddenStates) of the same model on the AMX path: last-token,
+// mean and max pooling read at the real positions of those states. On
+// right-padded and full rows every product, softmax and rounding sees the
+// same values in the same order, so the states must be equal bit for bit;
+// on a left-padded row the attention's sums start at another key (the
+// padding's zero probabilities are left out), so it may differ by
+// bfloat16 rounding flips (within TestAMXEqualsGraph's 0.08 of the RMS).
+// A batch with a hole in a row's mask takes the full layout and must be
+// equal everywhere.
+func TestAMXRealTokensOnly(t *testing.T) {
+	needAMX(t)
+	tokens, mask := paddedBatch()          // full, right-padded, left-padded
+	longTokens, longMask := longBatch(300) // right-padded
+	holeTokens := [][]int32{{3, 4, 5, 6, 7}, {8, 9, 10, 11, 12}}
+	holeMask := [][]int32{{1, 1, 0, 1, 1}, {1, 1, 1, 1, 0}}
+	for name, cfg := range smallConfigs() {
+		if cfg.MoE != nil {
+			continue
+		}
+		w := roundedWeights{randomWeights{cfg: cfg, seed: 5}, dtypes.BFloat16}
+		m, err := New(testBackend(), cfg, w, WithDType(dtypes.BFloat16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		for _, batch := range []struct {
+			name         string
+			tokens, mask [][]int32
+			exactRows    []bool
+		}{
+			{"padded", tokens, mask, []bool{true, true, false}},
+			{"long", longTokens, longMask, []bool{true, true, true, true, true, true}},
+			{"hole", holeTokens, holeMask, []bool{true, true}},
+		} {
+			t.Run(name+"/"+batch.name, func(t *testing.T) {
+				pos := PositionsFromMask(batch.mask)
+				states, err := m.HiddenStates(batch.tokens, batch.mask, pos)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pooled, err := m.PooledHiddenStates(batch.tokens, batch.mask, pos, PoolLast, PoolMean, PoolMax)
+				if err != nil {
+					t.Fatal(err)
+				}
+				H, S := cfg.HiddenSize, len(batch.mask[0])
+				for l, st := range states {
+					for b, row := range batch.mask {
+						last, n := -1, 0
+						mean, mx := make([]float64, H), make([]float32, H)
+						for j := range mx {
+							mx[j] = float32(math.Inf(-1))
+						}
+						for s, v := range row {
+							if v == 0 {
+								continue
+							}
+							last, n = s, n+1
+							for j, x := range st[(b*S+s)*H : (b*S+s+1)*H] {
+								mean[j] += float64(x)
+								mx[j] = max(mx[j], x)
+							}
+						}
+						wantMean := make([]float32, H)
+						for j := range mean {
+							wantMean[j] = float32(mean[j] / float64(n))
+						}
+						for _, c := range []struct {
+							name      string
+							got, want []float32
+						}{
+							{"last", pooled.Last[l][b], st[(b*S+last)*H : (b*S+last+1)*H]},
+							{"mean", pooled.Mean[l][b], wantMean},
+							{"max", pooled.Max[l][b], mx},
+						} {
+							e := relToRMS(c.got, c.want)
+							if batch.exactRows[b] && c.name != "mean" && e != 0 || batch.exactRows[b] && e > 1e-6 || e > 0.08 {
+								t.Errorf("state %d, row %d, %s pooling: %.3g of the RMS from the full pass's (bit for bit: %v)", l, b, c.name, e, batch.exactRows[b])
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestAMXCompactLayout checks which batches the pooled pass computes on
+// their real tokens only, and the rows it gives each sequence.
+func TestAMXCompactLayout(t *testing.T) {
+	needAMX(t)
+	cfg := smallConfigs()["llama3"]
+	m, err := New(testBackend(), cfg, roundedWeights{randomWeights{cfg: cfg, seed: 5}, dtypes.BFloat16}, WithDType(dtypes.BFloat16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, c := range []struct {
+		name            string
+		mask            [][]int32
+		realOnly        bool
+		compact         bool
+		first, start, n []int
+	}{
+		{"padded", [][]int32{{1, 1, 1, 1}, {1, 1, 0, 0}, {0, 1, 1, 1}}, true, true, []int{0, 0, 1}, []int{0, 4, 6}, []int{4, 2, 3}},
+		{"every token asked", [][]int32{{1, 1, 1, 1}, {1, 1, 0, 0}}, false, false, []int{0, 0}, []int{0, 4}, []int{4, 4}},
+		{"no padding", [][]int32{{1, 1, 1}, {1, 1, 1}}, true, false, []int{0, 0}, []int{0, 3}, []int{3, 3}},
+		{"hole", [][]int32{{1, 0, 1}, {1, 1, 0}}, true, false, []int{0, 0}, []int{0, 3}, []int{3, 3}},
+		{"empty row", [][]int32{{0, 0, 0}, {1, 1, 0}}, true, true, []int{3, 0}, []int{0, 0}, []int{0, 2}},
+	} {
+		tokens := make([][]int32, len(c.mask))
+		for b := range tokens {
+			tokens[b] = make([]int32, len(c.mask[b]))
+		}
+		args, err := m.inputs(tokens, c.mask, PositionsFromMask(c.mask), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := &amxCall{m: m, realOnly: c.realOnly}
+		if err := call.prepare(args[1].(*tensors.Tensor), args[2].(*tensors.Tensor)); err != nil {
+			t.Fatal(err)
+		}
+		freeInputs(args)
+		if call.compact != c.compact || !slices.Equal(call.first, c.first) || !slices.Equal(call.seqStart, c.start) || !slices.Equal(call.seqLen, c.n) {
+			t.Errorf("%s: compact %v, first %v, starts %v, lengths %v; want %v, %v, %v, %v",
+				c.name, call.compact, call.first, call.seqStart, call.seqLen, c.compact, c.first, c.start, c.n)
 		}
 	}
 }

@@ -188,12 +188,14 @@ func (m *Model) runBlocks(args []any, block blockState, visit func(l int, x *ten
 // param returns the backend tensor of the named weight.
 func (m *Model) param(name string) *tensors.Tensor { return m.params[m.index[name]] }
 
-// blockStates runs m's block-by-block pass (see runBlocks).
-func (m *Model) blockStates(args []any, visit func(l int, x *tensors.Tensor) error) error {
+// blockStates runs m's block-by-block pass (see runBlocks). With realOnly
+// the caller reads the states of real tokens only (mask != 0), and the
+// pass may leave the padding's states zero rather than compute them.
+func (m *Model) blockStates(args []any, realOnly bool, visit func(l int, x *tensors.Tensor) error) error {
 	if m.sparse != nil {
 		return m.runBlocks(args, m.sparseBlock, visit)
 	}
-	c := &amxCall{m: m}
+	c := &amxCall{m: m, realOnly: realOnly}
 	return m.runBlocks(args, c.block, visit)
 }
 

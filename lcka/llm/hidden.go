@@ -32,7 +32,7 @@ func (m *Model) HiddenStates(tokens, mask, positions [][]int32) ([][]float32, er
 	}
 	if b := m.blocks; b != nil {
 		states := make([][]float32, 0, m.cfg.NumLayers+1)
-		err := m.blockStates(args, func(_ int, x *tensors.Tensor) error {
+		err := m.blockStates(args, false, func(_ int, x *tensors.Tensor) error {
 			outs, err := b.states.Call(x)
 			if err != nil {
 				return fmt.Errorf("llm: %w", err)
@@ -159,7 +159,7 @@ func (m *Model) blockPooled(args []any, set poolSet) (*Pooled, error) {
 			dsts = append(dsts, dst)
 		}
 	}
-	err = m.blockStates(args, func(_ int, x *tensors.Tensor) error {
+	err = m.blockStates(args, true, func(_ int, x *tensors.Tensor) error {
 		outs, err := exec.Call(x, mask)
 		if err != nil {
 			return fmt.Errorf("llm: %w", err)

@@ -141,27 +141,33 @@ func ropeScalar(x []uint16, cos, sin []float32) {
 	}
 }
 
-// softmaxRow sets p [S] to one query's attention probabilities from its
-// raw scores [S] (float32 products q·kᵀ, overwritten as scratch), as the
-// one-graph pass in bfloat16: s = round(round(raw)·scale); keys j outside
+// softmaxRows sets each row of p [rows, S] to one query's attention
+// probabilities from its raw scores, the same row of raw [rows, S] (float32
+// products q·kᵀ, overwritten as scratch), as the one-graph pass in
+// bfloat16: s = round(round(raw)·scale); keys j outside the row's window
 // [lo, hi] or with keyOK[j] == 0 masked to −MaxFloat32; softmax in
 // float32; rounded. A query with no allowed key (a left-padding one) gets
 // 1/S on every key, as the masked softmax gives.
-func softmaxRow(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) {
-	done, allowed := softmaxWindowAVX512(p, raw, scale, lo, hi, keyOK)
+func softmaxRows(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32) {
+	noKey, done := softmaxRowsAVX512(p, raw, s, scale, window, keyOK, nil)
 	if !done {
-		allowed = softmaxWindow(p, raw, scale, lo, hi, keyOK)
+		for row := 0; row*s < len(p); row++ {
+			lo, hi := window(row)
+			if !softmaxWindow(p[row*s:(row+1)*s], raw[row*s:(row+1)*s], scale, lo, hi, keyOK) {
+				noKey = append(noKey, row)
+			}
+		}
 	}
-	if !allowed {
-		u := toBF16(1 / float32(len(p)))
-		for j := range p {
-			p[j] = u
+	u := toBF16(1 / float32(s))
+	for _, row := range noKey {
+		for j := range s {
+			p[row*s+j] = u
 		}
 	}
 }
 
-// softmaxWindow is softmaxRow's scalar body; it reports whether any key
-// was allowed (when none is, p is left to softmaxRow).
+// softmaxWindow is softmaxRows' scalar body for one row; it reports
+// whether any key was allowed (when none is, p is left to softmaxRows).
 func softmaxWindow(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) bool {
 	clear(p)
 	mx := float32(-math.MaxFloat32)

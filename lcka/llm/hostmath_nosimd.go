@@ -11,8 +11,8 @@ func biasRoundAVX512(dst []uint16, src, bias []float32) bool       { return fals
 func siluMulAVX512(dst, g, u []uint16) bool                        { return false }
 func ropeAVX512(x []uint16, cos, sin []float32) bool               { return false }
 
-func softmaxWindowAVX512(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) (done, allowed bool) {
-	return false, false
+func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
+	return noKey, false
 }
 
 func hostVectorized() bool { return false }

@@ -51,9 +51,18 @@ func (c *vbf) narrow(v archsimd.Float32x16) archsimd.Uint16x16 {
 	return c.roundBits(v).ShiftRight(c.sixteen).TruncateToUint16()
 }
 
-func loadBF(s []uint16) archsimd.Uint16x16 { return archsimd.LoadUint16x16SlicePart(s) }
+// loadBF and loadF32 load 16 values, or fewer, zero-filled, at the end of
+// s (a masked load, which Go does not inline: the loops below use it for
+// their last partial vector only, through loadBFPart and loadF32Part).
+func loadBF(s []uint16) archsimd.Uint16x16 { return archsimd.LoadUint16x16((*[16]uint16)(s[:16])) }
 
-func loadF32(s []float32) archsimd.Float32x16 { return archsimd.LoadFloat32x16SlicePart(s) }
+func loadF32(s []float32) archsimd.Float32x16 {
+	return archsimd.LoadFloat32x16((*[16]float32)(s[:16]))
+}
+
+func loadBFPart(s []uint16) archsimd.Uint16x16 { return archsimd.LoadUint16x16SlicePart(s) }
+
+func loadF32Part(s []float32) archsimd.Float32x16 { return archsimd.LoadFloat32x16SlicePart(s) }
 
 // vexp holds the constants of expV.
 type vexp struct {
@@ -131,6 +140,7 @@ func rmsNormAVX512(dst, x []uint16, w []float32, eps float32) bool {
 		return false
 	}
 	n := len(w)
+	full := n / 16 * 16
 	c, red := newVBF(), newVRed()
 	epsV := archsimd.BroadcastFloat32x16(eps)
 	nV := archsimd.BroadcastFloat32x16(float32(n))
@@ -138,14 +148,22 @@ func rmsNormAVX512(dst, x []uint16, w []float32, eps float32) bool {
 	for r := 0; r+n <= len(x); r += n {
 		row, out := x[r:r+n], dst[r:r+n]
 		var acc archsimd.Float32x16
-		for j := 0; j < n; j += 16 {
+		for j := 0; j < full; j += 16 {
 			v := c.widen(loadBF(row[j:]))
 			acc = v.MulAdd(v, acc)
 		}
+		if full < n {
+			v := c.widen(loadBFPart(row[full:]))
+			acc = v.MulAdd(v, acc)
+		}
 		inv := one.Div(red.sum(acc).Div(nV).Add(epsV).Sqrt())
-		for j := 0; j < n; j += 16 {
+		for j := 0; j < full; j += 16 {
 			v := c.round(c.widen(loadBF(row[j:])).Mul(inv))
-			c.narrow(v.Mul(loadF32(w[j:]))).StoreSlicePart(out[j:])
+			c.narrow(v.Mul(loadF32(w[j:]))).StoreSlice(out[j:])
+		}
+		if full < n {
+			v := c.round(c.widen(loadBFPart(row[full:])).Mul(inv))
+			c.narrow(v.Mul(loadF32Part(w[full:]))).StoreSlicePart(out[full:])
 		}
 	}
 	archsimd.ClearAVXUpperBits()
@@ -157,8 +175,13 @@ func addAVX512(dst, a, b []uint16) bool {
 		return false
 	}
 	c := newVBF()
-	for i := 0; i < len(dst); i += 16 {
-		c.narrow(c.widen(loadBF(a[i:])).Add(c.widen(loadBF(b[i:])))).StoreSlicePart(dst[i:])
+	n := len(dst)
+	full := n / 16 * 16
+	for i := 0; i < full; i += 16 {
+		c.narrow(c.widen(loadBF(a[i:])).Add(c.widen(loadBF(b[i:])))).StoreSlice(dst[i:])
+	}
+	if full < n {
+		c.narrow(c.widen(loadBFPart(a[full:n])).Add(c.widen(loadBFPart(b[full:n])))).StoreSlicePart(dst[full:])
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
@@ -169,10 +192,14 @@ func biasRoundAVX512(dst []uint16, src, bias []float32) bool {
 		return false
 	}
 	c, n := newVBF(), len(bias)
+	full := n / 16 * 16
 	for r := 0; r+n <= len(src); r += n {
 		row, out := src[r:r+n], dst[r:r+n]
-		for j := 0; j < n; j += 16 {
-			c.narrow(loadF32(row[j:]).Add(loadF32(bias[j:]))).StoreSlicePart(out[j:])
+		for j := 0; j < full; j += 16 {
+			c.narrow(loadF32(row[j:]).Add(loadF32(bias[j:]))).StoreSlice(out[j:])
+		}
+		if full < n {
+			c.narrow(loadF32Part(row[full:]).Add(loadF32Part(bias[full:]))).StoreSlicePart(out[full:])
 		}
 	}
 	archsimd.ClearAVXUpperBits()
@@ -185,10 +212,18 @@ func siluMulAVX512(dst, g, u []uint16) bool {
 	}
 	c, k := newVBF(), newVExp()
 	var zero archsimd.Float32x16
-	for i := 0; i < len(dst); i += 16 {
-		x := c.widen(loadBF(g[i:]))
+	silu := func(gh, uh archsimd.Uint16x16) archsimd.Uint16x16 {
+		x := c.widen(gh)
 		sig := k.one.Div(k.one.Add(k.exp(zero.Sub(x))))
-		c.narrow(c.round(x.Mul(sig)).Mul(c.widen(loadBF(u[i:])))).StoreSlicePart(dst[i:])
+		return c.narrow(c.round(x.Mul(sig)).Mul(c.widen(uh)))
+	}
+	n := len(dst)
+	full := n / 16 * 16
+	for i := 0; i < full; i += 16 {
+		silu(loadBF(g[i:]), loadBF(u[i:])).StoreSlice(dst[i:])
+	}
+	if full < n {
+		silu(loadBFPart(g[full:n]), loadBFPart(u[full:n])).StoreSlicePart(dst[full:])
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
@@ -199,61 +234,88 @@ func ropeAVX512(x []uint16, cos, sin []float32) bool {
 		return false
 	}
 	c, half := newVBF(), len(cos)
+	full := half / 16 * 16
+	rot := func(a, b archsimd.Uint16x16, cv, sv archsimd.Float32x16) (o1, o2 archsimd.Uint16x16) {
+		av, bv := c.widen(a), c.widen(b)
+		o1 = c.narrow(c.round(av.Mul(cv)).Sub(c.round(bv.Mul(sv))))
+		o2 = c.narrow(c.round(bv.Mul(cv)).Add(c.round(av.Mul(sv))))
+		return o1, o2
+	}
 	for r := 0; r+2*half <= len(x); r += 2 * half {
 		x1, x2 := x[r:r+half], x[r+half:r+2*half]
-		for j := 0; j < half; j += 16 {
-			a, b := c.widen(loadBF(x1[j:])), c.widen(loadBF(x2[j:]))
-			cv, sv := loadF32(cos[j:]), loadF32(sin[j:])
-			o1 := c.narrow(c.round(a.Mul(cv)).Sub(c.round(b.Mul(sv))))
-			o2 := c.narrow(c.round(b.Mul(cv)).Add(c.round(a.Mul(sv))))
-			o1.StoreSlicePart(x1[j:])
-			o2.StoreSlicePart(x2[j:])
+		for j := 0; j < full; j += 16 {
+			o1, o2 := rot(loadBF(x1[j:]), loadBF(x2[j:]), loadF32(cos[j:]), loadF32(sin[j:]))
+			o1.StoreSlice(x1[j:])
+			o2.StoreSlice(x2[j:])
+		}
+		if full < half {
+			o1, o2 := rot(loadBFPart(x1[full:]), loadBFPart(x2[full:]), loadF32Part(cos[full:]), loadF32Part(sin[full:]))
+			o1.StoreSlicePart(x1[full:])
+			o2.StoreSlicePart(x2[full:])
 		}
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
 }
 
-func softmaxWindowAVX512(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) (done, allowed bool) {
+// softmaxRowsAVX512 is softmaxRows' body; it appends to noKey the rows
+// with no allowed key, whose p it leaves cleared.
+func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
 	if !archsimd.X86.AVX512() {
-		return false, false
+		return noKey, false
 	}
 	clear(p)
 	c, k, red := newVBF(), newVExp(), newVRed()
 	scaleV := archsimd.BroadcastFloat32x16(scale)
 	masked := archsimd.BroadcastFloat32x16(-math.MaxFloat32)
 	var zero archsimd.Float32x16
-	w, ok := raw[lo:hi+1], keyOK[lo:hi+1]
-	mx := masked
-	var seen uint16
-	for j := 0; j < len(w); j += 16 {
-		allow := loadF32(ok[j:]).NotEqual(zero) // false past the window: zero-filled
-		seen |= allow.ToBits()
-		v := c.round(c.round(loadF32(w[j:])).Mul(scaleV)).Merge(masked, allow)
-		v.StoreSlicePart(w[j:])
-		mx = mx.Max(v)
-	}
-	if seen == 0 {
-		archsimd.ClearAVXUpperBits()
-		return true, false
-	}
-	mx = red.max(mx)
-	var sum archsimd.Float32x16
-	for j := 0; j < len(w); j += 16 {
-		e := k.exp(loadF32(w[j:]).Sub(mx))
-		if l := len(w) - j; l < 16 {
-			e = e.Masked(archsimd.Mask32x16FromBits(uint16(0xFFFF >> (16 - l))))
+	for row := 0; row*s < len(p); row++ {
+		lo, hi := window(row)
+		w, ok := raw[row*s+lo:row*s+hi+1], keyOK[lo:hi+1]
+		n := len(w)
+		full := n / 16 * 16
+		mx := masked
+		var seen uint16
+		scaled := func(v, okv archsimd.Float32x16) archsimd.Float32x16 {
+			allow := okv.NotEqual(zero)
+			seen |= allow.ToBits()
+			v = c.round(c.round(v).Mul(scaleV)).Merge(masked, allow)
+			mx = mx.Max(v)
+			return v
 		}
-		e.StoreSlicePart(w[j:])
-		sum = sum.Add(e)
-	}
-	sum = red.sum(sum)
-	out := p[lo : hi+1]
-	for j := 0; j < len(w); j += 16 {
-		c.narrow(loadF32(w[j:]).Div(sum)).StoreSlicePart(out[j:])
+		for j := 0; j < full; j += 16 {
+			scaled(loadF32(w[j:]), loadF32(ok[j:])).StoreSlice(w[j:])
+		}
+		if full < n {
+			scaled(loadF32Part(w[full:]), loadF32Part(ok[full:])).StoreSlicePart(w[full:])
+		}
+		if seen == 0 {
+			noKey = append(noKey, row)
+			continue
+		}
+		mx = red.max(mx)
+		var sum archsimd.Float32x16
+		for j := 0; j < full; j += 16 {
+			e := k.exp(loadF32(w[j:]).Sub(mx))
+			e.StoreSlice(w[j:])
+			sum = sum.Add(e)
+		}
+		if full < n {
+			e := k.exp(loadF32Part(w[full:]).Sub(mx)).Masked(archsimd.Mask32x16FromBits(uint16(0xFFFF >> (16 - (n - full)))))
+			e.StoreSlicePart(w[full:])
+			sum = sum.Add(e)
+		}
+		sum = red.sum(sum)
+		out := p[row*s+lo : row*s+hi+1]
+		for j := 0; j < full; j += 16 {
+			c.narrow(loadF32(w[j:]).Div(sum)).StoreSlice(out[j:])
+		}
+		if full < n {
+			c.narrow(loadF32Part(w[full:]).Div(sum)).StoreSlicePart(out[full:])
+		}
 	}
 	archsimd.ClearAVXUpperBits()
-	return true, true
+	return noKey, true
 }
 
 // hostVectorized reports whether hostmath.go's steps run their AVX-512

@@ -140,25 +140,27 @@ func TestHostSoftmax(t *testing.T) {
 				keyOK[j] = 1
 			}
 		}
-		for _, win := range [][2]int{{0, s - 1}, {s / 3, s - 1}, {0, s / 2}, {s / 2, s / 2}} {
-			raw := make([]float32, s)
-			for j := range raw {
-				raw[j] = float32(r.NormFloat64() * 30)
-			}
-			got, want := make([]uint16, s), make([]uint16, s)
-			softmaxRow(got, slices.Clone(raw), 0.125, win[0], win[1], keyOK)
-			done, allowed := softmaxWindow(want, slices.Clone(raw), 0.125, win[0], win[1], keyOK), false
-			if done {
-				allowed = true
-			} else {
+		windows := [][2]int{{0, s - 1}, {s / 3, s - 1}, {0, s / 2}, {s / 2, s / 2}, {s - 1, s - 1}}
+		raw := make([]float32, len(windows)*s)
+		for j := range raw {
+			raw[j] = float32(r.NormFloat64() * 30)
+		}
+		window := func(row int) (lo, hi int) { return windows[row][0], windows[row][1] }
+		got := make([]uint16, len(raw))
+		softmaxRows(got, slices.Clone(raw), s, 0.125, window, keyOK)
+		for row, win := range windows {
+			want := make([]uint16, s)
+			allowed := softmaxWindow(want, slices.Clone(raw[row*s:(row+1)*s]), 0.125, win[0], win[1], keyOK)
+			if !allowed {
 				u := toBF16(1 / float32(s))
 				for j := range want {
 					want[j] = u
 				}
 			}
-			checkSteps(t, "softmax", got, want, 1)
+			gotRow := got[row*s : (row+1)*s]
+			checkSteps(t, "softmax", gotRow, want, 1)
 			var sum float64
-			for j, p := range got {
+			for j, p := range gotRow {
 				if p != 0 && allowed && (j < win[0] || j > win[1] || keyOK[j] == 0) {
 					t.Fatalf("S=%d window %v: masked key %d has probability %g", s, win, j, bf16(p))
 				}
@@ -172,14 +174,33 @@ func TestHostSoftmax(t *testing.T) {
 }
 
 // TestHostSoftmaxNoKey: a query with no allowed key gets 1/S on every key,
-// as the masked softmax of the one-graph pass gives.
+// as the masked softmax of the one-graph pass gives; the other rows are
+// untouched by it.
 func TestHostSoftmaxNoKey(t *testing.T) {
 	for _, s := range []int{1, 5, 16, 40} {
-		p := make([]uint16, s)
-		softmaxRow(p, make([]float32, s), 0.5, 0, s-1, make([]float32, s))
-		for j, v := range p {
+		keyOK := make([]float32, s)
+		keyOK[s-1] = 1
+		p := make([]uint16, 2*s)
+		// Row 0 sees only key 0 (masked): no key; row 1 sees every key.
+		softmaxRows(p, make([]float32, 2*s), s, 0.5, func(row int) (int, int) { return 0, row * (s - 1) }, keyOK)
+		if s == 1 {
+			if want := toBF16(1); p[0] != want || p[1] != want {
+				t.Fatalf("S=1: p = %v, want 1, 1", p)
+			}
+			continue
+		}
+		for j, v := range p[:s] {
 			if want := toBF16(1 / float32(s)); v != want {
-				t.Fatalf("S=%d: p[%d] = %g, want %g", s, j, bf16(v), bf16(want))
+				t.Fatalf("S=%d: p[0, %d] = %g, want %g", s, j, bf16(v), bf16(want))
+			}
+		}
+		for j, v := range p[s:] {
+			want := uint16(0)
+			if j == s-1 {
+				want = toBF16(1)
+			}
+			if v != want {
+				t.Fatalf("S=%d: p[1, %d] = %g, want %g", s, j, bf16(v), bf16(want))
 			}
 		}
 	}
