@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/tensors"
 	"gonum.org/v1/gonum/mat"
 
+	lbackend "github.com/layersim/layersim/lcka/backend"
 	"github.com/layersim/layersim/lcka/internal/meminfo"
 )
 
@@ -88,8 +88,9 @@ type Options struct {
 	// batch, averaged. Columns are still centered or standardized over all n.
 	// A last batch of fewer than 4 inputs is left out (Result.Dropped).
 	Minibatch int
-	// Backend runs the tile products; nil means GoMLX's pure-Go backend
-	// with its ops run sequentially ("ops_sequential").
+	// Backend runs the tile products; nil means the process's choice
+	// (package backend: --backend, $LAYERSIM_BACKEND, else GoMLX's pure-Go
+	// backend with its ops run sequentially, "ops_sequential").
 	Backend compute.Backend
 	// MemoryBudget bounds the bytes held by layers and tiles; 0 means 60% of
 	// the memory available. Layers that do not fit in half of it go to a
@@ -160,12 +161,17 @@ func AllPairs(src Source, opt Options) (*Result, error) {
 	}
 	backend := opt.Backend
 	if backend == nil {
-		var err error
 		// Ops run one after the other, each matrix product using all cores:
 		// with the default scheduling, many independent large products in
 		// one graph can exhaust the Go backend's worker pool and deadlock.
-		if backend, err = gobackend.New("ops_sequential"); err != nil {
-			return nil, fmt.Errorf("cka: starting the Go backend: %w", err)
+		// XLA backends (--backend, $LAYERSIM_BACKEND) are shared by the
+		// process.
+		spec, err := lbackend.Default()
+		if err != nil {
+			return nil, fmt.Errorf("cka: %w", err)
+		}
+		if backend, err = lbackend.Shared(spec, "ops_sequential"); err != nil {
+			return nil, fmt.Errorf("cka: starting the backend: %w", err)
 		}
 	}
 	budget := opt.MemoryBudget

@@ -216,6 +216,10 @@ func TestIsOutOfMemory(t *testing.T) {
 		{errors.New("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1.2GiB"), true},
 		{errors.New("CUDA error: out of memory"), true},
 		{errors.New("XLA: Failed to allocate request for 3.00GiB"), true},
+		// go-xla's wording of a PJRT error (pjrt/error.go, toError), code 8 =
+		// PJRT_Error_Code_RESOURCE_EXHAUSTED in pjrt_c_api.h.
+		{fmt.Errorf("llm: %w", errors.New("PJRT error (code=8): Attempting to reserve 12.5G at the bottom of memory")), true},
+		{errors.New("PJRT error (code=3): INVALID_ARGUMENT: shape mismatch"), false},
 	} {
 		if got := IsOutOfMemory(tt.err); got != tt.want {
 			t.Errorf("IsOutOfMemory(%v) = %v", tt.err, got)

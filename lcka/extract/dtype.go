@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 
+	lbackend "github.com/layersim/layersim/lcka/backend"
 	"github.com/layersim/layersim/lcka/hf"
 	"github.com/layersim/layersim/lcka/llm"
 )
@@ -98,6 +99,18 @@ func (m *Model) usesAMX() bool {
 	if m.model != nil {
 		return m.model.UsesAMX()
 	}
-	shared := m.backend == nil || m.backend.HasSharedBuffers() // nil: NewGoBackend's, host memory
-	return !m.noAMX && llm.WouldUseAMX(m.Config, m.dtype(), shared)
+	return m.amxFor(m.dtype())
+}
+
+// amxFor reports whether the model would run on the AMX kernel in the
+// compute dtype dt.
+func (m *Model) amxFor(dt dtypes.DType) bool {
+	var shared bool
+	if m.backend != nil {
+		shared = m.backend.HasSharedBuffers()
+	} else { // NewDefaultBackend's, not started yet
+		s, err := lbackend.Default()
+		shared = err != nil || s.HostMemory()
+	}
+	return !m.noAMX && llm.WouldUseAMX(m.Config, dt, shared)
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/layersim/layersim/lcka/data"
 	"github.com/layersim/layersim/lcka/hf"
 	"github.com/layersim/layersim/lcka/llm"
+	"github.com/layersim/layersim/lcka/shard"
 )
 
 // Pooling selects how a text's token states become one vector per layer.
@@ -91,6 +91,15 @@ type Options struct {
 	MemoryLimit int64
 	// Force recomputes sets whose artifact already exists and matches.
 	Force bool
+	// Shard, when set, runs only shard i of N of the prompts (shard.Range:
+	// whole blocks, contiguous) and writes it as a part of the set
+	// (artifacts.CreatePart); Merge joins the parts.
+	Shard shard.Spec
+	// Block is the number of consecutive prompts within which texts are
+	// batched by length, the unit of Shard; default shard.DefaultBlock.
+	// Runs with the same Block and BatchSize run the same batches whatever
+	// the sharding.
+	Block int
 	// IgnoreMemoryPlan runs even when the memory plan (Model.PlanMemory)
 	// says the model does not fit the machine's available memory.
 	IgnoreMemoryPlan bool
@@ -168,7 +177,8 @@ var ErrDoesNotFit = errors.New("the model does not fit in memory")
 
 // IsOutOfMemory reports whether err says that memory ran out: it wraps
 // ErrOutOfMemory, or its message holds "out of memory",
-// "RESOURCE_EXHAUSTED" or "failed to allocate" (any case). The Go
+// "RESOURCE_EXHAUSTED" or "failed to allocate" (any case), or it is a
+// PJRT error of code RESOURCE_EXHAUSTED as go-xla words it. The Go
 // backend cannot report it: the Go runtime ends the process when memory
 // runs out, so use Options.MemoryLimit there.
 func IsOutOfMemory(err error) bool {
@@ -179,7 +189,9 @@ func IsOutOfMemory(err error) bool {
 		return true
 	}
 	msg := strings.ToLower(err.Error())
-	for _, s := range []string{"out of memory", "resource_exhausted", "failed to allocate", "oom when allocating"} {
+	// go-xla reports PJRT errors as "PJRT error (code=N): message"; code 8
+	// is RESOURCE_EXHAUSTED.
+	for _, s := range []string{"out of memory", "resource_exhausted", "failed to allocate", "oom when allocating", "pjrt error (code=8)"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
@@ -230,6 +242,17 @@ func (o *Options) defaults(set *data.Parallel, m *Model) error {
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
+	}
+	if o.Block == 0 {
+		o.Block = shard.DefaultBlock
+	}
+	if o.Block < 1 {
+		return fmt.Errorf("extract: block %d must be positive", o.Block)
+	}
+	if o.Shard.Sharded() {
+		if err := o.Shard.Check(); err != nil {
+			return fmt.Errorf("extract: %w", err)
+		}
 	}
 	if o.MaxLength < 1 || o.BatchSize < 1 || o.MemoryLimit < 0 {
 		return fmt.Errorf("extract: max length (%d), batch size (%d) must be positive and the memory limit (%d) not negative",
@@ -385,6 +408,23 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		report(Progress{Done: len(texts), Note: "skipped: " + res.Path + " is up to date"})
 		return res, nil
 	}
+	// A shard runs and writes its range of the texts only; the meta.json of
+	// its part holds the whole run's fields (fingerprint, token counts).
+	tg, err := m.target(opts, lang, fp, len(texts), actDir, base)
+	if err != nil {
+		return res, err
+	}
+	if tg.part != nil {
+		res.Path = tg.path
+		if !opts.Force && m.existingPart(opts, lang, fp, tg) {
+			res.Skipped = true
+			res.Elapsed = time.Since(start)
+			report(Progress{Done: tg.part.Rows, Note: "skipped: " + res.Path + " is up to date"})
+			return res, nil
+		}
+	}
+	texts = texts[tg.lo:tg.hi] // report's Total follows
+	enc = &encoded{ids: enc.ids[tg.lo:tg.hi], stats: enc.stats}
 
 	// states[l] holds the saved layer l (block l+1, or the embedding first
 	// with EmbeddingLayer) of every text, in text order.
@@ -410,8 +450,8 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 			done[r] = true
 		}
 	}
-	want := manifest{Version: manifestVersion, Fingerprint: fp, Model: m.ID, Lang: lang, Texts: n, Layers: nSaved, Hidden: H}
-	part, resumed, stale, err := openPartial(filepath.Join(actDir, base+".partial"), want, put)
+	want := manifest{Version: manifestVersion, Fingerprint: tg.fingerprint, Model: m.ID, Lang: lang, Texts: n, Layers: nSaved, Hidden: H}
+	part, resumed, stale, err := openPartial(tg.partial, want, put)
 	if err != nil {
 		return res, err
 	}
@@ -430,21 +470,19 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 	}
 	report(Progress{Done: resumed, TokensLeft: tokensLeft, BatchSize: res.Batch, Note: note})
 
-	// Texts not yet done, longest first (ties by index), so that batches hold
-	// texts of similar length and memory trouble shows at the start.
-	var order []int
-	for i := range n {
-		if !done[i] {
-			order = append(order, i)
-		}
+	// The batches of texts not yet done: texts of similar length within
+	// each block, the longest batches first (see batches).
+	order := batches(enc.ids, done, opts.Block, opts.BatchSize)
+	left := 0
+	for _, b := range order {
+		left += len(b)
 	}
-	sort.SliceStable(order, func(a, b int) bool { return len(enc.ids[order[a]]) > len(enc.ids[order[b]]) })
 
 	limit := opts.MemoryLimit
-	if m.model == nil && len(order) > 0 && !opts.IgnoreMemoryPlan {
+	if m.model == nil && left > 0 && !opts.IgnoreMemoryPlan {
 		// Before the weights are read: does the model fit?
-		seq := len(enc.ids[order[0]])
-		plan := m.PlanMemory(min(res.Batch, len(order)), seq, n)
+		seq := len(enc.ids[order[0][0]])
+		plan := m.PlanMemory(min(res.Batch, left), seq, n)
 		if plan.Fits() {
 			report(Progress{Done: resumed, TokensLeft: tokensLeft, BatchSize: res.Batch, Note: "memory plan: " + plan.String()})
 		} else {
@@ -463,11 +501,14 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 
 	runStart := time.Now()
 	tokensRun := 0
-	for pos := 0; pos < len(order); {
+	pos := 0 // texts finished in this call
+	for len(order) > 0 {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		rows := order[pos:min(pos+res.Batch, len(order))]
+		// A batch larger than the current batch size (after a halving) runs
+		// in pieces.
+		rows := order[0][:min(res.Batch, len(order[0]))]
 		seq := len(enc.ids[rows[0]])
 		if limit > 0 {
 			for len(rows) > 1 && EstimateBatchBytesDType(m.Config, m.dtype(), len(rows), seq) > limit {
@@ -506,6 +547,9 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 			return res, err
 		}
 		put(rows, chunkData)
+		if order[0] = order[0][len(rows):]; len(order[0]) == 0 {
+			order = order[1:]
+		}
 		pos += len(rows)
 		res.Computed += len(rows)
 		for _, r := range rows {
@@ -523,7 +567,7 @@ func (m *Model) extractLang(ctx context.Context, lang string, texts []string, op
 		report(p)
 	}
 
-	if err := m.write(opts, lang, fp, texts, enc.stats, states, layer0Path); err != nil {
+	if err := m.write(opts, lang, fp, texts, enc.stats, states, layer0Path, tg); err != nil {
 		return res, err
 	}
 	if err := part.remove(); err != nil {
@@ -609,7 +653,9 @@ func (m *Model) existing(opts *Options, lang, fp string, n int, layer0Path strin
 
 // write writes the final artifact set: the embedding layer file first (when
 // asked for), then the layers, texts and meta through artifacts.Writer.
-func (m *Model) write(opts *Options, lang, fp string, texts []string, stats TokenStats, states [][]float32, layer0Path string) error {
+// A shard's part gets the whole set's fields and its "shard" field, its
+// embedding layer file in the parts folder (tg).
+func (m *Model) write(opts *Options, lang, fp string, texts []string, stats TokenStats, states [][]float32, layer0Path string, tg target) error {
 	n, H := len(texts), m.Config.HiddenSize
 	extra := map[string]any{
 		"revision":           m.Revision,
@@ -630,7 +676,13 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 		extra["linear_kernel"] = "amx"
 	}
 	if opts.EmbeddingLayer {
-		extra["embedding_layer"] = filepath.Base(layer0Path)
+		extra["embedding_layer"] = filepath.Base(layer0Path) // the whole set's name, in a part too
+	}
+	if tg.part != nil {
+		extra[artifacts.PartsKey] = tg.shardField(opts)
+		layer0Path = tg.layer0
+	}
+	if opts.EmbeddingLayer {
 		if err := hf.WriteFileAtomic(layer0Path, encodeNPY([]int{n, H}, states[0])); err != nil {
 			return err
 		}
@@ -649,7 +701,13 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 		}
 		meta.Extra[k] = b
 	}
-	w, err := artifacts.Create(opts.Out, meta, opts.Slug, lang, opts.Split, artifacts.NPZ)
+	var w *artifacts.Writer
+	var err error
+	if tg.part != nil {
+		w, err = artifacts.CreatePart(opts.Out, meta, opts.Slug, lang, opts.Split, tg.part.Index, tg.part.Count, artifacts.NPZ)
+	} else {
+		w, err = artifacts.Create(opts.Out, meta, opts.Slug, lang, opts.Split, artifacts.NPZ)
+	}
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
 
+	lbackend "github.com/layersim/layersim/lcka/backend"
 	"github.com/layersim/layersim/lcka/hf"
 	"github.com/layersim/layersim/lcka/llm"
 	"github.com/layersim/layersim/lcka/tokenizer"
@@ -35,9 +35,27 @@ import (
 // path to an output first) would run every pooling at the end and keep all
 // L+1 states [batch, seq, hidden] alive.
 func NewGoBackend() (compute.Backend, error) {
-	b, err := gobackend.New("ops_sequential,creation_order")
+	b, err := lbackend.New(lbackend.Spec{Kind: lbackend.Go}, goConfig)
 	if err != nil {
 		return nil, fmt.Errorf("extract: starting the Go backend: %w", err)
+	}
+	return b, nil
+}
+
+// goConfig configures the Go backend for extraction (see NewGoBackend).
+const goConfig = "ops_sequential,creation_order"
+
+// NewDefaultBackend starts the backend of backend.Default (--backend,
+// $LAYERSIM_BACKEND, else go): the Go one as NewGoBackend configures it,
+// or an XLA one shared by the process (backend.Shared).
+func NewDefaultBackend() (compute.Backend, error) {
+	s, err := lbackend.Default()
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	b, err := lbackend.Shared(s, goConfig)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
 	}
 	return b, nil
 }
@@ -47,7 +65,8 @@ type LoadOptions struct {
 	// Hub configures the download of hub models (revision, cache, token,
 	// offline mode).
 	Hub hf.Options
-	// Backend runs the model; nil means NewGoBackend().
+	// Backend runs the model; nil means NewDefaultBackend(), started at
+	// the first forward pass.
 	Backend compute.Backend
 	// DType is the dtype the model runs in: "auto" (or ""), "float32",
 	// "bfloat16" or "float16". "auto" follows the checkpoint as
@@ -216,7 +235,7 @@ func (m *Model) llmForward(tokens, mask, positions [][]int32, pooling Pooling) (
 			return nil, errors.New("extract: model is closed")
 		}
 		if m.backend == nil {
-			b, err := NewGoBackend()
+			b, err := NewDefaultBackend()
 			if err != nil {
 				return nil, err
 			}
