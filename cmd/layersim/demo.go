@@ -35,7 +35,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	n := fs.Int("n", 0, "prompts per language (0: all of the built-in set)")
 	seed := fs.Int64("seed", 1, "seed of the tiny models' weights")
 	quiet := fs.Bool("quiet", false, "no progress lines")
+	backendName := backendFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := useBackend(*backendName); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -85,7 +89,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprint(stderr, "\r\033[K")
+		clearProgress(stderr)
 	}
 	step("analysis written to %s", resultsDir)
 	report := filepath.Join(resultsDir, "report.html")

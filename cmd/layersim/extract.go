@@ -14,6 +14,7 @@ import (
 	"github.com/layersim/layersim/lcka/data"
 	"github.com/layersim/layersim/lcka/extract"
 	"github.com/layersim/layersim/lcka/hf"
+	"github.com/layersim/layersim/lcka/shard"
 )
 
 func init() {
@@ -63,7 +64,14 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	skipPlan := fs.Bool("skip-memory-check", false, "run even when the memory plan says the model does not fit the available memory")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
+	shardSpec := fs.String("shard", "", "run shard i/N only (0-based): the i-th of N contiguous ranges of whole blocks of prompts, written as a part of each set; layersim merge joins the parts")
+	block := fs.Int("block", shard.DefaultBlock, "prompts per block: texts are batched by length within a block, and shards hold whole blocks")
+	only := fs.String("only", "", "comma-separated languages of --langs to extract (default all); prompts are still paired on all of --langs")
+	backendName := backendFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := useBackend(*backendName); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -79,6 +87,12 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *n < 0 || *memMB < 0 {
 		return errors.New("--n and --memory-limit-mb must not be negative")
 	}
+	var part shard.Spec
+	if *shardSpec != "" {
+		if part, err = shard.Parse(*shardSpec); err != nil {
+			return err
+		}
+	}
 	hub := hf.Options{Revision: *revision, Offline: *offline}
 	dataOpts := data.Options{Hub: hf.Options{Offline: *offline}, Ctx: ctx}
 	if *withOptions {
@@ -87,6 +101,11 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	set, err := data.Load(*spec, splitList(*langs), *n, dataOpts)
 	if err != nil {
 		return err
+	}
+	if *only != "" {
+		if set, err = set.Select(splitList(*only)); err != nil {
+			return err
+		}
 	}
 	m, err := extract.Load(ctx, *model, extract.LoadOptions{Hub: hub, DType: *dtype, ID: *modelID, NoAMX: *noAMX})
 	if err != nil {
@@ -97,10 +116,11 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Out: *out, Slug: *slug, Split: *split, Subset: *spec, Pooling: pool,
 		MaxLength: *maxLength, BatchSize: *batch, NoSpecialTokens: *noSpecial,
 		EmbeddingLayer: *layer0, MemoryLimit: *memMB << 20, Force: *force, IgnoreMemoryPlan: *skipPlan,
+		Shard: part, Block: *block,
 	}
 	setGCLimit(m.PlanMemory(*batch, *maxLength, set.Len()))
 	if !*quiet {
-		opts.Progress = extract.TerminalProgress(stderr)
+		opts.Progress = extract.ShowProgress(stderr)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -3,10 +3,76 @@ package extract
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
 )
+
+// LogInterval is how often LogProgress prints a line while a language runs.
+const LogInterval = 5 * time.Second
+
+// ShowProgress returns the Progress callback for w: TerminalProgress when w
+// is a terminal, otherwise (a log file, a pipe, CI) LogProgress with
+// LogInterval and the wall clock.
+func ShowProgress(w io.Writer) func(Progress) {
+	if IsTerminal(w) {
+		return TerminalProgress(w)
+	}
+	return LogProgress(w, LogInterval, time.Now)
+}
+
+// IsTerminal reports whether w is a terminal (a character device such as a
+// tty; /dev/null counts too, harmlessly).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// LogProgress returns a Progress callback for a log: whole lines, no
+// carriage returns. It prints a language's first update, then at most one
+// line every interval (as now tells the time), and the line of the finished
+// language; notes get lines of their own, as with TerminalProgress. The
+// lines read as FormatProgress writes them.
+func LogProgress(w io.Writer, interval time.Duration, now func() time.Time) func(Progress) {
+	var (
+		mu       sync.Mutex
+		set      string // model and language of the last line
+		last     time.Time
+		finished bool // set's final line is printed
+	)
+	return func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Note != "" {
+			fmt.Fprintf(w, "%s %s: %s\n", p.Model, p.Lang, p.Note)
+		}
+		key := p.Model + "\x00" + p.Lang
+		t := now()
+		first := key != set
+		if first {
+			set, finished = key, false
+		}
+		switch {
+		case p.Done >= p.Total && (p.Note != "" || finished):
+			// The end is shown once, and a note after it is enough.
+			if p.Note != "" {
+				finished = true
+			}
+			return
+		case p.Done >= p.Total:
+			finished = true
+		case !first && t.Sub(last) < interval:
+			return
+		}
+		last = t
+		fmt.Fprintln(w, FormatProgress(p))
+	}
+}
 
 // TerminalProgress returns a Progress callback that keeps one updating line
 // on w (usually os.Stderr): model, language, texts done, tokens per second

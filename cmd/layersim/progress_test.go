@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStageLog: analyze's lines in a log, on a fake clock: each stage's
+// first update, at most one line every 5 s, its last line once.
+func TestStageLog(t *testing.T) {
+	type step struct {
+		at          time.Duration
+		stage       string
+		done, total int
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		want  string
+	}{
+		{"throttled", []step{{0, "cka", 0, 10}, {time.Second, "cka", 3, 10}, {4 * time.Second, "cka", 5, 10}, {5 * time.Second, "cka", 6, 10}, {7 * time.Second, "cka", 7, 10}},
+			"cka 0/10\ncka 6/10\n"},
+		{"the end of each stage, once", []step{{0, "cka", 0, 4}, {time.Second, "cka", 4, 4}, {time.Second, "cka", 4, 4}, {2 * time.Second, "rsa", 1, 2}, {2 * time.Second, "rsa", 2, 2}},
+			"cka 0/4\ncka 4/4\nrsa 1/2\nrsa 2/2\n"},
+		{"a stage run again starts again", []step{{0, "boot", 2, 2}, {time.Second, "boot", 0, 2}, {2 * time.Second, "boot", 1, 2}, {8 * time.Second, "boot", 2, 2}},
+			"boot 2/2\nboot 0/2\nboot 2/2\n"},
+	} {
+		var buf bytes.Buffer
+		var clock time.Time
+		show := stageLog(&buf, 5*time.Second, func() time.Time { return clock })
+		for _, s := range tc.steps {
+			clock = time.Unix(1_000_000, 0).Add(s.at)
+			show(s.stage, s.done, s.total)
+		}
+		if got := buf.String(); got != tc.want || strings.ContainsAny(got, "\r\033") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	// Outside a terminal, stageProgress is stageLog and clearProgress
+	// writes nothing.
+	var buf bytes.Buffer
+	stageProgress(&buf)("cka", 1, 1)
+	clearProgress(&buf)
+	if buf.String() != "cka 1/1\n" {
+		t.Errorf("stageProgress on a buffer wrote %q", buf.String())
+	}
+}
