@@ -67,6 +67,16 @@ var errNotPacked = errors.New("amx: MatMul on a Weight not made by PackWeight")
 // float32, and denormal inputs and results are flushed to zero (see the
 // package documentation).
 func (w *Weight) MatMul(c []float32, a []uint16, m, workers int) error {
+	return w.product(c, a, m, workers, false)
+}
+
+// MatMulAdd adds a·Wᵀ to c, as MatMul computes it: the sums start from
+// c's values.
+func (w *Weight) MatMulAdd(c []float32, a []uint16, m, workers int) error {
+	return w.product(c, a, m, workers, true)
+}
+
+func (w *Weight) product(c []float32, a []uint16, m, workers int, add bool) error {
 	if w == nil || w.data == nil {
 		return errNotPacked
 	}
@@ -85,6 +95,6 @@ func (w *Weight) MatMul(c []float32, a []uint16, m, workers int) error {
 	if m == 0 {
 		return nil
 	}
-	w.matmul(c, a, m, workers)
+	w.matmul(c, a, m, workers, add)
 	return nil
 }

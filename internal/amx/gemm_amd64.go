@@ -111,7 +111,7 @@ func (ws *workspace) ensure(aElems, workers int) {
 
 // matmul runs a validated MatMul: pack A (split over the workers by row
 // panels), then compute C (split over the workers by W panels).
-func (w *Weight) matmul(c []float32, a []uint16, m, workers int) {
+func (w *Weight) matmul(c []float32, a []uint16, m, workers int, add bool) {
 	panels, ksteps := ceilDiv(w.n, panelRows), ceilDiv(w.k, kStep)
 	mp := ceilDiv(m, panelRows)
 	packers, computers := min(workers, mp), min(workers, panels)
@@ -123,7 +123,7 @@ func (w *Weight) matmul(c []float32, a []uint16, m, workers int) {
 		packA(ws.a, a, m, w.k, mp*t/packers, mp*(t+1)/packers)
 	})
 	parallel(computers, func(t int) {
-		w.compute(c, ws.a, m, panels*t/computers, panels*(t+1)/computers, ws.scratch[t])
+		w.compute(c, ws.a, m, panels*t/computers, panels*(t+1)/computers, ws.scratch[t], add)
 	})
 }
 
@@ -143,8 +143,9 @@ func parallel(n int, f func(t int)) {
 }
 
 // compute sets the columns of C that W panels [p0, p1) produce, from the
-// packed A ap. Loop order: K block, N block, A row panel.
-func (w *Weight) compute(c []float32, ap []uint16, m, p0, p1 int, scratch []float32) {
+// packed A ap, or adds them to C's values with add. Loop order: K block, N
+// block, A row panel.
+func (w *Weight) compute(c []float32, ap []uint16, m, p0, p1 int, scratch []float32, add bool) {
 	n := w.n
 	ksteps := ceilDiv(w.k, kStep)
 	mp := ceilDiv(m, panelRows)
@@ -153,7 +154,7 @@ func (w *Weight) compute(c []float32, ap []uint16, m, p0, p1 int, scratch []floa
 	ldc := uintptr(n * 4)
 	for kb := 0; kb < ksteps; kb += kBlock {
 		kn := min(kBlock, ksteps-kb)
-		accum := kb > 0
+		accum := add || kb > 0
 		for nb := p0; nb < p1; nb += nBlock {
 			nn := min(nBlock, p1-nb)
 			lastN := nb+nBlock >= p1

@@ -42,7 +42,7 @@ const fixedBytes = 400 << 20
 // the totals in the other dtypes.
 func (m *Model) PlanMemory(batch, seq, texts int) MemoryPlan {
 	dt := m.dtype()
-	p := planFor(m.Config, dt, batch, seq, texts)
+	p := planFor(m.Config, dt, batch, seq, texts, m.usesAMX())
 	p.Model = m.ID
 	if avail, ok := availableMemory(); ok {
 		p.Available = avail
@@ -50,20 +50,29 @@ func (m *Model) PlanMemory(batch, seq, texts int) MemoryPlan {
 	p.Others = map[string]int64{}
 	for _, other := range []dtypes.DType{dtypes.Float32, dtypes.BFloat16, dtypes.Float16} {
 		if other != dt {
-			p.Others[dtypeName(other)] = planFor(m.Config, other, batch, seq, texts).Total
+			p.Others[dtypeName(other)] = planFor(m.Config, other, batch, seq, texts, m.amxFor(other)).Total
 		}
 	}
 	return p
 }
 
-func planFor(c llm.Config, dt dtypes.DType, batch, seq, texts int) MemoryPlan {
+// planFor is the plan of a model of c in dt; amx tells that its linear
+// layers run on the AMX kernel, which in float32 holds each linear weight
+// as three bfloat16 parts (6 bytes a value instead of 4, llm's
+// amx.SplitWeight) and, while packing one, its unpacked parts too.
+func planFor(c llm.Config, dt dtypes.DType, batch, seq, texts int, amx bool) MemoryPlan {
 	p := MemoryPlan{DType: dtypeName(dt), Batch: batch, Seq: seq}
 	elem := int64(dt.Size())
 	names, shapes := llm.WeightShapes(c)
-	for i := range names {
+	for i, name := range names {
 		n := int64(1)
 		for _, d := range shapes[i] {
 			n *= int64(d)
+		}
+		if amx && dt == dtypes.Float32 && strings.HasSuffix(name, "_proj.weight") && strings.Contains(name, ".layers.") {
+			p.Weights += 6 * n
+			p.LoadPeak = max(p.LoadPeak, 12*n) // the float32 original, the unpacked parts
+			continue
 		}
 		p.Weights += n * elem
 		p.LoadPeak = max(p.LoadPeak, n*elem)

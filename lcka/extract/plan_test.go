@@ -30,7 +30,7 @@ func TestPlanFigures(t *testing.T) {
 		dt   dtypes.DType
 		size int64
 	}{{dtypes.Float32, 4}, {dtypes.BFloat16, 2}, {dtypes.Float16, 2}} {
-		p := planFor(llama31_8B, c.dt, 16, 256, 400)
+		p := planFor(llama31_8B, c.dt, 16, 256, 400, false)
 		if p.Weights != params*c.size {
 			t.Errorf("%s: weights %d bytes, want %d", c.dt, p.Weights, params*c.size)
 		}
@@ -46,9 +46,9 @@ func TestPlanFigures(t *testing.T) {
 	}
 	// On a 24 GB machine (22.9 GB available) the float32 model does not fit
 	// and bfloat16 does.
-	p := planFor(llama31_8B, dtypes.Float32, 16, 256, 400)
+	p := planFor(llama31_8B, dtypes.Float32, 16, 256, 400, false)
 	p.Model, p.Available = "meta-llama/Llama-3.1-8B", 22.9e9
-	p.Others = map[string]int64{"bfloat16": planFor(llama31_8B, dtypes.BFloat16, 16, 256, 400).Total}
+	p.Others = map[string]int64{"bfloat16": planFor(llama31_8B, dtypes.BFloat16, 16, 256, 400, false).Total}
 	if p.Fits() || p.Others["bfloat16"] > p.Available {
 		t.Fatalf("float32 total %d, bfloat16 total %d against 22.9 GB", p.Total, p.Others["bfloat16"])
 	}
@@ -66,7 +66,7 @@ func TestPlanFigures(t *testing.T) {
 func TestMemoryPlanStops(t *testing.T) {
 	m := loadTiny(t)
 	set := promptSet(t, 6)
-	weights := planFor(m.Config, dtypes.Float32, 1, 1, 0).Weights
+	weights := planFor(m.Config, dtypes.Float32, 1, 1, 0, m.usesAMX()).Weights
 	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
 
 	availableMemory = func() (int64, bool) { return 1 << 20, true }
@@ -102,5 +102,30 @@ func TestMemoryPlanStops(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(notes, "\n"), "memory plan: ") {
 		t.Errorf("no memory plan note in %q", notes)
+	}
+}
+
+// TestPlanSplitWeights: on the AMX kernel a float32 model holds each
+// linear weight of its blocks as three bfloat16 parts, 6 bytes a value
+// instead of 4; bfloat16 weights are packed at their own size.
+func TestPlanSplitWeights(t *testing.T) {
+	names, shapes := llm.WeightShapes(llama31_8B)
+	var linear int64
+	for i, name := range names {
+		if strings.HasSuffix(name, "_proj.weight") && strings.Contains(name, ".layers.") {
+			linear += int64(shapes[i][0]) * int64(shapes[i][1])
+		}
+	}
+	// Llama-3.1-8B: 32 blocks of q, k, v, o (4096×4096, 1024×4096 twice,
+	// 4096×4096) and gate, up, down (14336×4096 each).
+	if want := int64(32) * (2*4096*4096 + 2*1024*4096 + 3*14336*4096); linear != want {
+		t.Fatalf("linear weights %d, want %d", linear, want)
+	}
+	f32, split := planFor(llama31_8B, dtypes.Float32, 16, 256, 400, false), planFor(llama31_8B, dtypes.Float32, 16, 256, 400, true)
+	if d := split.Weights - f32.Weights; d != 2*linear {
+		t.Errorf("split float32 weights %d bytes more, want 2×%d", d, linear)
+	}
+	if bf, bfAMX := planFor(llama31_8B, dtypes.BFloat16, 16, 256, 400, false), planFor(llama31_8B, dtypes.BFloat16, 16, 256, 400, true); bf.Weights != bfAMX.Weights {
+		t.Errorf("bfloat16 weights %d on AMX, %d without", bfAMX.Weights, bf.Weights)
 	}
 }

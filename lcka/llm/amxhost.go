@@ -17,8 +17,8 @@ import (
 
 // amxCall is the state of one pass on the AMX path (amxpass.go): the
 // batch's layout and rotary tables, made by the first block, and the
-// activation buffers, allocated by the first block and overwritten by the
-// next ones.
+// activations (hostPass), allocated by the first block and overwritten by
+// the next ones.
 //
 // With realOnly (the pooled states, which read real tokens only) and
 // every row's real tokens one contiguous run (right or left padding), the
@@ -38,20 +38,98 @@ type amxCall struct {
 	seqStart   []int     // per batch row: its first row in the activations
 	seqLen     []int     // per batch row: its rows in the activations
 	keyOK      []float32 // per batch row, seq values: 1 where a key may be attended
-	cos, sin   []float32 // [rows, D/2]: bfloat16 values
+	cos, sin   []float32 // [rows, D/2], in the compute dtype's values
+	workers    int
 
-	x, y, h, q, k, v []uint16 // [rows, ·] bfloat16 activations (x, y: compact only)
-	attn, o, x1      []uint16
-	gate, up         []uint16
+	bf16 *hostPass[uint16]  // bfloat16 models
+	f32  *hostPass[float32] // float32 models
+}
+
+// matMuler is a packed weight of the AMX path: bfloat16 (*amx.Weight) or
+// float32 (*splitLinear: six bfloat16 products).
+type matMuler[T uint16 | float32] interface {
+	MatMul(c []float32, a []T, m, workers int) error
+	N() int
+	K() int
+}
+
+// hostOps are the steps of a block in the compute dtype whose values T
+// holds: bfloat16 bit patterns or float32.
+type hostOps[T uint16 | float32] struct {
+	rmsNorm func(dst, x []T, w []float32, eps float64)
+	add     func(dst, a, b []T)
+	siluMul func(dst, g, u []T)
+	rope    func(x []T, cos, sin []float32)
+	softmax func(p []T, raw []float32, s int, window func(row int) (lo, hi int), keyOK []float32)
+	// finish sets dst to src + bias (bias may be nil) in the compute
+	// dtype; inPlace tells that float32 products may be written into the
+	// destination itself (the compute dtype is float32).
+	finish  func(dst []T, src, bias []float32)
+	inPlace bool
+	pack    func(w []T, n, k int) (matMuler[T], error)
+}
+
+// bf16Ops computes as the one-graph pass does in bfloat16 (hostmath.go).
+func bf16Ops(scale float32) *hostOps[uint16] {
+	return &hostOps[uint16]{
+		rmsNorm: func(dst, x []uint16, w []float32, eps float64) { rmsNormRows(dst, x, w, float32(eps)) },
+		add:     addRows,
+		siluMul: siluMul,
+		rope:    ropeRows,
+		softmax: func(p []uint16, raw []float32, s int, window func(int) (int, int), keyOK []float32) {
+			softmaxRows(p, raw, s, scale, window, keyOK)
+		},
+		finish: biasRound,
+		pack: func(w []uint16, n, k int) (matMuler[uint16], error) {
+			return amx.PackWeight(w, n, k)
+		},
+	}
+}
+
+// f32Ops computes as the one-graph pass does in float32 (hostmath32.go).
+func f32Ops(div float32) *hostOps[float32] {
+	return &hostOps[float32]{
+		rmsNorm: rmsNorm32Rows,
+		add:     add32,
+		siluMul: siluMul32,
+		rope:    rope32Rows,
+		softmax: func(p, raw []float32, s int, window func(int) (int, int), keyOK []float32) {
+			softmax32Rows(p, raw, s, div, window, keyOK)
+		},
+		finish: func(dst, src, bias []float32) {
+			if &dst[0] != &src[0] {
+				copy(dst, src)
+			}
+			if bias != nil {
+				addBias32(dst, bias)
+			}
+		},
+		inPlace: true,
+		pack: func(w []float32, n, k int) (matMuler[float32], error) {
+			sw, err := amx.PackSplitWeight(w, n, k)
+			if err != nil {
+				return nil, err
+			}
+			return &splitLinear{w: sw}, nil
+		},
+	}
+}
+
+// hostPass holds a pass's activations, [rows, ·] each (x and y only in the
+// compact layout), and its scratch.
+type hostPass[T uint16 | float32] struct {
+	c                *amxCall
+	ops              *hostOps[T]
+	x, y, h, q, k, v []T
+	attn, o, x1      []T
+	gate, up         []T
 	scratch          []float32 // float32 products before their rounding
-	attnScratch      sync.Pool // *attnScratch
-	scale            float32   // the attention's 1/sqrt(D)
-	workers          int
+	attnScratch      sync.Pool // *attnScratch[T]
 }
 
 // attnScratch is one attention task's buffers.
-type attnScratch struct {
-	q, k, vt, p []uint16
+type attnScratch[T uint16 | float32] struct {
+	q, k, vt, p []T
 	scores, out []float32
 }
 
@@ -60,10 +138,18 @@ func u16(x []bfloat16.BFloat16) []uint16 {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
+func grow[T any](b *[]T, size int) {
+	if cap(*b) < size {
+		*b = make([]T, size)
+	}
+	*b = (*b)[:size]
+}
+
 // prepare reads the batch's mask and positions: the layout of the
 // activations, and the rotary tables: angle = float32(position)·inv_freq
 // in float32, cos and sin in float64 rounded to float32, times the
-// attention scaling (yarn) in float32, rounded to bfloat16 (Model.rotary).
+// attention scaling (yarn) in float32, rounded to the compute dtype
+// (Model.rotary).
 func (c *amxCall) prepare(mask, positions *tensors.Tensor) error {
 	m := c.m
 	d := mask.Shape().Dimensions
@@ -119,34 +205,44 @@ func (c *amxCall) prepare(mask, positions *tensors.Tensor) error {
 				if m.attnScale != 1 {
 					cs, sn = cs*m.attnScale, sn*m.attnScale
 				}
-				c.cos[r*half+j], c.sin[r*half+j] = roundF32(cs), roundF32(sn)
+				if m.dt == dtypes.BFloat16 {
+					cs, sn = roundF32(cs), roundF32(sn)
+				}
+				c.cos[r*half+j], c.sin[r*half+j] = cs, sn
 			}
 		}
 	}
-	c.scale = float32(1 / math.Sqrt(float64(m.cfg.headDim())))
 	c.workers = m.amx.workers
-	cfg := &m.cfg
-	dh := cfg.headDim()
-	grow := func(b *[]uint16, size int) {
-		if cap(*b) < size {
-			*b = make([]uint16, size)
-		}
-		*b = (*b)[:size]
+	sqrtD := math.Sqrt(float64(m.cfg.headDim()))
+	switch m.dt {
+	case dtypes.BFloat16:
+		c.bf16 = &hostPass[uint16]{c: c, ops: bf16Ops(float32(1 / sqrtD))}
+		c.bf16.grow(rows)
+	case dtypes.Float32:
+		c.f32 = &hostPass[float32]{c: c, ops: f32Ops(float32(sqrtD))}
+		c.f32.grow(rows)
+	default:
+		return fmt.Errorf("llm: internal error: no AMX path in %s", m.dt)
 	}
-	if c.compact {
-		grow(&c.x, rows*cfg.HiddenSize)
-		grow(&c.y, rows*cfg.HiddenSize)
-	}
-	grow(&c.h, rows*cfg.HiddenSize)
-	grow(&c.q, rows*cfg.NumHeads*dh)
-	grow(&c.k, rows*cfg.numKVHeads()*dh)
-	grow(&c.v, rows*cfg.numKVHeads()*dh)
-	grow(&c.attn, rows*cfg.NumHeads*dh)
-	grow(&c.o, rows*cfg.HiddenSize)
-	grow(&c.x1, rows*cfg.HiddenSize)
-	grow(&c.gate, rows*cfg.IntermediateSize)
-	grow(&c.up, rows*cfg.IntermediateSize)
 	return nil
+}
+
+func (p *hostPass[T]) grow(rows int) {
+	cfg := &p.c.m.cfg
+	dh := cfg.headDim()
+	if p.c.compact {
+		grow(&p.x, rows*cfg.HiddenSize)
+		grow(&p.y, rows*cfg.HiddenSize)
+	}
+	grow(&p.h, rows*cfg.HiddenSize)
+	grow(&p.q, rows*cfg.NumHeads*dh)
+	grow(&p.k, rows*cfg.numKVHeads()*dh)
+	grow(&p.v, rows*cfg.numKVHeads()*dh)
+	grow(&p.attn, rows*cfg.NumHeads*dh)
+	grow(&p.o, rows*cfg.HiddenSize)
+	grow(&p.x1, rows*cfg.HiddenSize)
+	grow(&p.gate, rows*cfg.IntermediateSize)
+	grow(&p.up, rows*cfg.IntermediateSize)
 }
 
 // split runs f over [0, rows) in c.workers contiguous parts.
@@ -155,24 +251,34 @@ func (c *amxCall) split(rows int, f func(r0, r1 int)) {
 	parallel.For(parts, parts, func(i int) { f(rows*i/parts, rows*(i+1)/parts) })
 }
 
-// linear sets dst [rows, N] to round(in·Wᵀ + bias) for in [rows, K]:
-// the product in float32 on the AMX kernel, in chunks of rows so that the
-// float32 scratch stays small, then the bias added and the sum rounded.
-func (c *amxCall) linear(dst, in []uint16, w *amx.Weight, bias []float32) error {
+// linear sets dst [rows, N] to in·Wᵀ + bias in the compute dtype for in
+// [rows, K]: the product in float32 on the AMX kernel, then the bias added
+// and the sum rounded once; in bfloat16 in chunks of rows so that the
+// float32 scratch stays small.
+func (p *hostPass[T]) linear(dst, in []T, w matMuler[T], bias []float32) error {
+	c := p.c
 	n, k := w.N(), w.K()
 	rows := len(in) / k
-	chunk := max(32, (1<<21)/n/32*32) // rows of about 8 MB of float32
-	if need := min(rows, chunk) * n; cap(c.scratch) < need {
-		c.scratch = make([]float32, need)
+	if p.ops.inPlace {
+		out := any(dst).([]float32)
+		if err := w.MatMul(out, in, rows, c.workers); err != nil {
+			return fmt.Errorf("llm: %w", err)
+		}
+		if bias != nil {
+			c.split(rows, func(a, b int) { p.ops.finish(dst[a*n:b*n], out[a*n:b*n], bias) })
+		}
+		return nil
 	}
+	chunk := max(32, (1<<21)/n/32*32) // rows of about 8 MB of float32
+	grow(&p.scratch, min(rows, chunk)*n)
 	for r0 := 0; r0 < rows; r0 += chunk {
 		r1 := min(r0+chunk, rows)
-		y := c.scratch[:(r1-r0)*n]
+		y := p.scratch[:(r1-r0)*n]
 		if err := w.MatMul(y, in[r0*k:r1*k], r1-r0, c.workers); err != nil {
 			return fmt.Errorf("llm: %w", err)
 		}
 		out := dst[r0*n : r1*n]
-		c.split(r1-r0, func(a, b int) { biasRound(out[a*n:b*n], y[a*n:b*n], bias) })
+		c.split(r1-r0, func(a, b int) { p.ops.finish(out[a*n:b*n], y[a*n:b*n], bias) })
 	}
 	return nil
 }
@@ -186,32 +292,24 @@ func (c *amxCall) block(l int, x, mask, positions *tensors.Tensor) (*tensors.Ten
 		}
 		c.prepared = true
 	}
-	out, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(dtypes.BFloat16, x.Shape().Dimensions...))
+	out, err := tensors.FromShapeForBackend(m.backend, 0, shapes.Make(m.dt, x.Shape().Dimensions...))
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
 	var blockErr error
-	err = tensors.ConstFlatData(x, func(xs []bfloat16.BFloat16) {
-		blockErr = tensors.MutableFlatData(out, func(ys []bfloat16.BFloat16) {
-			if !c.compact {
-				blockErr = c.hostBlock(l, u16(xs), u16(ys))
-				return
-			}
-			// The real tokens in, their states out; the padding's stay zero.
-			H := m.cfg.HiddenSize
-			rows := func(b int) (a, z int) { return (b*c.seq + c.first[b]) * H, (b*c.seq + c.first[b] + c.seqLen[b]) * H }
-			for b := range c.batch {
-				a, z := rows(b)
-				copy(c.x[c.seqStart[b]*H:], u16(xs)[a:z])
-			}
-			if blockErr = c.hostBlock(l, c.x, c.y); blockErr == nil {
-				for b := range c.batch {
-					a, z := rows(b)
-					copy(u16(ys)[a:z], c.y[c.seqStart[b]*H:])
-				}
-			}
+	if c.bf16 != nil {
+		err = tensors.ConstFlatData(x, func(xs []bfloat16.BFloat16) {
+			blockErr = tensors.MutableFlatData(out, func(ys []bfloat16.BFloat16) {
+				blockErr = c.bf16.run(l, u16(xs), u16(ys))
+			})
 		})
-	})
+	} else {
+		err = tensors.ConstFlatData(x, func(xs []float32) {
+			blockErr = tensors.MutableFlatData(out, func(ys []float32) {
+				blockErr = c.f32.run(l, xs, ys)
+			})
+		})
+	}
 	if err == nil {
 		err = blockErr
 	}
@@ -222,22 +320,48 @@ func (c *amxCall) block(l int, x, mask, positions *tensors.Tensor) (*tensors.Ten
 	return out, nil
 }
 
-// hostBlock computes block l from the residual stream x into y ([B·S, H]
-// each, bfloat16).
-func (c *amxCall) hostBlock(l int, x, y []uint16) error {
+// run computes block l from the residual stream xs into ys ([B, S, H]
+// each): directly, or through the compact layout, whose padding's states
+// stay zero.
+func (p *hostPass[T]) run(l int, xs, ys []T) error {
+	c := p.c
+	if !c.compact {
+		return p.block(l, xs, ys)
+	}
+	H := c.m.cfg.HiddenSize
+	rows := func(b int) (a, z int) { return (b*c.seq + c.first[b]) * H, (b*c.seq + c.first[b] + c.seqLen[b]) * H }
+	for b := range c.batch {
+		a, z := rows(b)
+		copy(p.x[c.seqStart[b]*H:], xs[a:z])
+	}
+	if err := p.block(l, p.x, p.y); err != nil {
+		return err
+	}
+	for b := range c.batch {
+		a, z := rows(b)
+		copy(ys[a:z], p.y[c.seqStart[b]*H:])
+	}
+	return nil
+}
+
+// block computes block l from the residual stream x into y ([rows, H]
+// each).
+func (p *hostPass[T]) block(l int, x, y []T) error {
+	c, ops := p.c, p.ops
 	m := c.m
 	cfg := &m.cfg
-	w, hw := m.amx.layers[l], &m.amx.host[l]
-	hidden, eps := cfg.HiddenSize, float32(cfg.RMSNormEps)
+	layer, hw := m.amx.layers[l], &m.amx.host[l]
+	w := func(i int) matMuler[T] { return layer[i].(matMuler[T]) }
+	hidden, eps := cfg.HiddenSize, cfg.RMSNormEps
 	n := len(x) / hidden
 	dh := cfg.headDim()
 
-	c.split(n, func(a, b int) { rmsNormRows(c.h[a*hidden:b*hidden], x[a*hidden:b*hidden], hw.inputNorm, eps) })
-	for _, p := range []struct {
-		dst []uint16
+	c.split(n, func(a, b int) { ops.rmsNorm(p.h[a*hidden:b*hidden], x[a*hidden:b*hidden], hw.inputNorm, eps) })
+	for _, proj := range []struct {
+		dst []T
 		i   int
-	}{{c.q, projQ}, {c.k, projK}, {c.v, projV}} {
-		if err := c.linear(p.dst, c.h, w[p.i], hw.bias[p.i]); err != nil {
+	}{{p.q, projQ}, {p.k, projK}, {p.v, projV}} {
+		if err := p.linear(proj.dst, p.h, w(proj.i), hw.bias[proj.i]); err != nil {
 			return err
 		}
 	}
@@ -245,50 +369,50 @@ func (c *amxCall) hostBlock(l int, x, y []uint16) error {
 	qRow, kRow := cfg.NumHeads*dh, cfg.numKVHeads()*dh
 	c.split(n, func(a, b int) {
 		if cfg.QKNorm {
-			rmsNormRows(c.q[a*qRow:b*qRow], c.q[a*qRow:b*qRow], hw.qNorm, eps)
-			rmsNormRows(c.k[a*kRow:b*kRow], c.k[a*kRow:b*kRow], hw.kNorm, eps)
+			ops.rmsNorm(p.q[a*qRow:b*qRow], p.q[a*qRow:b*qRow], hw.qNorm, eps)
+			ops.rmsNorm(p.k[a*kRow:b*kRow], p.k[a*kRow:b*kRow], hw.kNorm, eps)
 		}
 		for t := a; t < b; t++ {
 			cos, sin := c.cos[t*half:(t+1)*half], c.sin[t*half:(t+1)*half]
-			ropeRows(c.q[t*qRow:(t+1)*qRow], cos, sin)
-			ropeRows(c.k[t*kRow:(t+1)*kRow], cos, sin)
+			ops.rope(p.q[t*qRow:(t+1)*qRow], cos, sin)
+			ops.rope(p.k[t*kRow:(t+1)*kRow], cos, sin)
 		}
 	})
-	if err := c.attention(cfg.slidingLayer(l)); err != nil {
+	if err := p.attention(cfg.slidingLayer(l)); err != nil {
 		return err
 	}
-	if err := c.linear(c.o, c.attn, w[projO], hw.bias[projO]); err != nil {
+	if err := p.linear(p.o, p.attn, w(projO), hw.bias[projO]); err != nil {
 		return err
 	}
 	c.split(n, func(a, b int) {
-		r := c.x1[a*hidden : b*hidden]
-		addRows(r, x[a*hidden:b*hidden], c.o[a*hidden:b*hidden])
-		rmsNormRows(c.h[a*hidden:b*hidden], r, hw.postNorm, eps)
+		r := p.x1[a*hidden : b*hidden]
+		ops.add(r, x[a*hidden:b*hidden], p.o[a*hidden:b*hidden])
+		ops.rmsNorm(p.h[a*hidden:b*hidden], r, hw.postNorm, eps)
 	})
-	if err := c.linear(c.gate, c.h, w[projGate], hw.bias[projGate]); err != nil {
+	if err := p.linear(p.gate, p.h, w(projGate), hw.bias[projGate]); err != nil {
 		return err
 	}
-	if err := c.linear(c.up, c.h, w[projUp], hw.bias[projUp]); err != nil {
+	if err := p.linear(p.up, p.h, w(projUp), hw.bias[projUp]); err != nil {
 		return err
 	}
 	inter := cfg.IntermediateSize
 	c.split(n, func(a, b int) {
-		siluMul(c.gate[a*inter:b*inter], c.gate[a*inter:b*inter], c.up[a*inter:b*inter])
+		ops.siluMul(p.gate[a*inter:b*inter], p.gate[a*inter:b*inter], p.up[a*inter:b*inter])
 	})
-	if err := c.linear(c.o, c.gate, w[projDown], hw.bias[projDown]); err != nil {
+	if err := p.linear(p.o, p.gate, w(projDown), hw.bias[projDown]); err != nil {
 		return err
 	}
-	c.split(n, func(a, b int) { addRows(y[a*hidden:b*hidden], c.x1[a*hidden:b*hidden], c.o[a*hidden:b*hidden]) })
+	c.split(n, func(a, b int) { ops.add(y[a*hidden:b*hidden], p.x1[a*hidden:b*hidden], p.o[a*hidden:b*hidden]) })
 	return nil
 }
 
-// attention sets c.attn [rows, heads·D] from c.q, c.k and c.v, one task
+// attention sets p.attn [rows, heads·D] from p.q, p.k and p.v, one task
 // per (sequence, key/value head): the task's G query heads of every
 // position as the rows of one product with the head's keys (q·kᵀ, AMX),
-// the masked softmax of each row (softmaxRows), and the product with the
-// values (AMX). Query head h uses key/value head h / G, as transformers'
-// repeat_kv.
-func (c *amxCall) attention(sliding bool) error {
+// the masked softmax of each row, and the product with the values (AMX).
+// Query head h uses key/value head h / G, as transformers' repeat_kv.
+func (p *hostPass[T]) attention(sliding bool) error {
+	c := p.c
 	cfg := &c.m.cfg
 	D, nH := cfg.headDim(), cfg.NumHeads
 	nKV := cfg.numKVHeads()
@@ -304,23 +428,28 @@ func (c *amxCall) attention(sliding bool) error {
 		if S == 0 {
 			return
 		}
-		sc, _ := c.attnScratch.Get().(*attnScratch)
+		sc, _ := p.attnScratch.Get().(*attnScratch[T])
 		if sc == nil {
-			sc = new(attnScratch)
+			sc = new(attnScratch[T])
 		}
-		defer c.attnScratch.Put(sc)
-		sc.grow(S, G, D)
+		defer p.attnScratch.Put(sc)
+		grow(&sc.q, S*G*D)
+		grow(&sc.k, S*D)
+		grow(&sc.vt, D*S)
+		grow(&sc.p, S*G*S)
+		grow(&sc.scores, S*G*S)
+		grow(&sc.out, S*G*D)
 		// Gather: q rows (s, g) of heads kvh·G…, keys [S, D], values
 		// transposed [D, S].
 		for s := range S {
 			t := r0 + s
-			copy(sc.q[s*G*D:(s+1)*G*D], c.q[(t*nH+kvh*G)*D:][:G*D])
-			copy(sc.k[s*D:(s+1)*D], c.k[(t*nKV+kvh)*D:][:D])
-			for d, val := range c.v[(t*nKV+kvh)*D:][:D] {
+			copy(sc.q[s*G*D:(s+1)*G*D], p.q[(t*nH+kvh*G)*D:][:G*D])
+			copy(sc.k[s*D:(s+1)*D], p.k[(t*nKV+kvh)*D:][:D])
+			for d, val := range p.v[(t*nKV+kvh)*D:][:D] {
 				sc.vt[d*S+s] = val
 			}
 		}
-		keys, err := amx.PackWeight(sc.k, S, D)
+		keys, err := p.ops.pack(sc.k, S, D)
 		if err == nil {
 			err = keys.MatMul(sc.scores, sc.q, S*G, 1)
 		}
@@ -328,14 +457,14 @@ func (c *amxCall) attention(sliding bool) error {
 			errs[task] = err
 			return
 		}
-		softmaxRows(sc.p, sc.scores, S, c.scale, func(row int) (lo, hi int) {
+		p.ops.softmax(sc.p, sc.scores, S, func(row int) (lo, hi int) {
 			s := row / G
 			if window > 0 {
 				lo = max(0, s-window+1)
 			}
 			return lo, s
 		}, c.keyOK[b*c.seq:b*c.seq+S])
-		values, err := amx.PackWeight(sc.vt, D, S)
+		values, err := p.ops.pack(sc.vt, D, S)
 		if err == nil {
 			err = values.MatMul(sc.out, sc.p, S*G, 1)
 		}
@@ -345,7 +474,7 @@ func (c *amxCall) attention(sliding bool) error {
 		}
 		for s := range S {
 			t := r0 + s
-			roundToBFloat16(c.attn[(t*nH+kvh*G)*D:][:G*D], sc.out[s*G*D:(s+1)*G*D])
+			p.ops.finish(p.attn[(t*nH+kvh*G)*D:][:G*D], sc.out[s*G*D:(s+1)*G*D], nil)
 		}
 	})
 	for _, err := range errs {
@@ -354,25 +483,4 @@ func (c *amxCall) attention(sliding bool) error {
 		}
 	}
 	return nil
-}
-
-func (sc *attnScratch) grow(S, G, D int) {
-	grow16 := func(b *[]uint16, n int) {
-		if cap(*b) < n {
-			*b = make([]uint16, n)
-		}
-		*b = (*b)[:n]
-	}
-	grow32 := func(b *[]float32, n int) {
-		if cap(*b) < n {
-			*b = make([]float32, n)
-		}
-		*b = (*b)[:n]
-	}
-	grow16(&sc.q, S*G*D)
-	grow16(&sc.k, S*D)
-	grow16(&sc.vt, D*S)
-	grow16(&sc.p, S*G*S)
-	grow32(&sc.scores, S*G*S)
-	grow32(&sc.out, S*G*D)
 }

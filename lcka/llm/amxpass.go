@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"unsafe"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/dtypes/bfloat16"
@@ -48,8 +47,9 @@ type amxLinears struct {
 	workers int
 }
 
-// amxLayer is one block's packed linear weights, in amxProjections' order.
-type amxLayer [len(amxProjections)]*amx.Weight
+// amxLayer is one block's packed linear weights, in amxProjections' order:
+// *amx.Weight in bfloat16, *splitLinear in float32.
+type amxLayer [len(amxProjections)]any
 
 // hostWeights is one block's norm weights and biases, widened to float32
 // (bfloat16 values); nil where the model has none.
@@ -76,7 +76,7 @@ func useAMX(m *Model, o options) bool {
 // AMX. Callers that record how states were computed (a resumable
 // extraction's fingerprint) can ask before loading the model.
 func WouldUseAMX(cfg Config, dt dtypes.DType, sharedBuffers bool) bool {
-	return cfg.MoE == nil && !cfg.AttentionSinks && dt == dtypes.BFloat16 && sharedBuffers && amx.Available()
+	return cfg.MoE == nil && !cfg.AttentionSinks && (dt == dtypes.BFloat16 || dt == dtypes.Float32) && sharedBuffers && amx.Available()
 }
 
 // amxProjections are the linear layers of a block, each its own product.
@@ -139,36 +139,54 @@ func newAMXLinears(m *Model) (*amxLinears, error) {
 	return a, nil
 }
 
-// widenParam returns the named bfloat16 weight widened to float32.
+// widenParam returns the named weight (bfloat16 or float32) in float32.
 func (m *Model) widenParam(name string) ([]float32, error) {
+	t := m.param(name)
 	var out []float32
-	err := tensors.ConstFlatData(m.param(name), func(flat []bfloat16.BFloat16) {
-		out = make([]float32, len(flat))
-		for i, v := range flat {
-			out[i] = v.Float32()
-		}
-	})
+	var err error
+	if t.DType() == dtypes.Float32 {
+		out, err = tensors.CopyFlatData[float32](t)
+	} else {
+		err = tensors.ConstFlatData(t, func(flat []bfloat16.BFloat16) {
+			out = make([]float32, len(flat))
+			for i, v := range flat {
+				out[i] = v.Float32()
+			}
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("llm: %s: %w", name, err)
 	}
 	return out, nil
 }
 
-// packLinear packs the bfloat16 weight of the named linear layer for the
-// AMX kernel and frees it.
-func (m *Model) packLinear(name string) (*amx.Weight, error) {
+// packLinear packs the weight of the named linear layer for the AMX
+// kernel (a bfloat16 weight as it is, a float32 one as its three bfloat16
+// parts) and frees it.
+func (m *Model) packLinear(name string) (any, error) {
 	i := m.index[name+".weight"]
 	t := m.params[i]
 	d := t.Shape().Dimensions
-	var w *amx.Weight
+	var w any
 	var packErr error
-	if err := tensors.ConstFlatData(t, func(flat []bfloat16.BFloat16) {
-		w, packErr = amx.PackWeight(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(flat))), len(flat)), d[0], d[1])
-	}); err != nil {
-		return nil, fmt.Errorf("llm: %s.weight: %w", name, err)
+	var err error
+	if t.DType() == dtypes.Float32 {
+		err = tensors.ConstFlatData(t, func(flat []float32) {
+			var sw *amx.SplitWeight
+			if sw, packErr = amx.PackSplitWeight(flat, d[0], d[1]); packErr == nil {
+				w = &splitLinear{w: sw}
+			}
+		})
+	} else {
+		err = tensors.ConstFlatData(t, func(flat []bfloat16.BFloat16) {
+			w, packErr = amx.PackWeight(u16(flat), d[0], d[1])
+		})
 	}
-	if packErr != nil {
-		return nil, fmt.Errorf("llm: %s.weight: %w", name, packErr)
+	if err == nil {
+		err = packErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("llm: %s.weight: %w", name, err)
 	}
 	free(t)
 	m.params[i] = nil

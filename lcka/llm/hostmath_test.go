@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/layersim/layersim/internal/amx"
 )
 
 // The host steps' AVX-512 bodies against their scalar bodies on the same
@@ -201,6 +203,95 @@ func TestHostSoftmaxNoKey(t *testing.T) {
 			}
 			if v != want {
 				t.Fatalf("S=%d: p[1, %d] = %g, want %g", s, j, bf16(v), bf16(want))
+			}
+		}
+	}
+}
+
+// The float32 steps' AVX-512 bodies against the scalar ones, and the
+// vector split against amx.SplitBFloat16 (bit for bit).
+func TestHostFloat32Steps(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range hostLengths {
+		f := func(scale float64) []float32 {
+			out := make([]float32, 3*n)
+			for i := range out {
+				out[i] = float32(r.NormFloat64() * scale)
+			}
+			return out
+		}
+		a, b := f(2), f(1)
+		got, want := make([]float32, 3*n), make([]float32, 3*n)
+		add32(got, a, b)
+		for i := range want {
+			want[i] = a[i] + b[i]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("n=%d: add32 differs from scalar addition", n)
+		}
+		siluMul32(got, a, b)
+		siluMul32Scalar(want, a, b)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 4e-7*math.Abs(float64(want[i]))+1e-30 {
+				t.Fatalf("n=%d: siluMul32[%d] = %g, scalar %g", n, i, got[i], want[i])
+			}
+		}
+		if n%2 == 0 {
+			cos, sin := f(1)[:n/2], f(1)[:n/2]
+			vx, sx := slices.Clone(a), slices.Clone(a)
+			rope32Rows(vx, cos, sin)
+			half := n / 2
+			for r0 := 0; r0+n <= len(sx); r0 += n {
+				for j := range half {
+					p, q := sx[r0+j], sx[r0+half+j]
+					sx[r0+j], sx[r0+half+j] = p*cos[j]-q*sin[j], q*cos[j]+p*sin[j]
+				}
+			}
+			if !slices.Equal(vx, sx) {
+				t.Errorf("n=%d: rope32Rows differs from the scalar rotation", n)
+			}
+		}
+		x := append(f(1e-3), 0, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -3e30)
+		h1, m1, l1 := make([]uint16, len(x)), make([]uint16, len(x)), make([]uint16, len(x))
+		h2, m2, l2 := make([]uint16, len(x)), make([]uint16, len(x)), make([]uint16, len(x))
+		splitBF16x3(h1, m1, l1, x)
+		amx.SplitBFloat16(h2, m2, l2, x)
+		if !slices.Equal(h1, h2) || !slices.Equal(m1, m2) || !slices.Equal(l1, l2) {
+			t.Errorf("n=%d: the vector split differs from amx.SplitBFloat16", n)
+		}
+	}
+}
+
+func TestHostSoftmax32(t *testing.T) {
+	requireVectorized(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range hostLengths {
+		keyOK := make([]float32, s)
+		for j := range keyOK {
+			if r.IntN(5) > 0 {
+				keyOK[j] = 1
+			}
+		}
+		windows := [][2]int{{0, s - 1}, {s / 3, s - 1}, {0, s / 2}, {s / 2, s / 2}}
+		raw := make([]float32, len(windows)*s)
+		for j := range raw {
+			raw[j] = float32(r.NormFloat64() * 20)
+		}
+		window := func(row int) (lo, hi int) { return windows[row][0], windows[row][1] }
+		got := make([]float32, len(raw))
+		softmax32Rows(got, slices.Clone(raw), s, 8, window, keyOK)
+		for row, win := range windows {
+			want := make([]float32, s)
+			if !softmax32Window(want, slices.Clone(raw[row*s:(row+1)*s]), 8, win[0], win[1], keyOK) {
+				for j := range want {
+					want[j] = 1 / float32(s)
+				}
+			}
+			for j := range want {
+				if d := math.Abs(float64(got[row*s+j] - want[j])); d > 1e-6*float64(want[j])+1e-12 {
+					t.Fatalf("S=%d row %d key %d: %g, scalar %g", s, row, j, got[row*s+j], want[j])
+				}
 			}
 		}
 	}
