@@ -3,6 +3,8 @@
 //
 //	layersim demo      built-in models and prompts → extract → analyze → report
 //	layersim extract   run a model on parallel prompts, save every layer
+//	layersim plan      the (model, language, shard) jobs of a sharded extraction
+//	layersim merge     join the parts of sharded sets
 //	layersim analyze   all-pairs CKA/RSA, joint embedding, cross-lingual pairs
 //	layersim compare   one measure between two .npy matrices
 //	layersim tokenize  token ids of texts with a tokenizer.json

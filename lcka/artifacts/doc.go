@@ -14,6 +14,15 @@
 //	    <slug>_<lang>_<split>.meta.json    required
 //	    <slug>_<lang>_<split>.texts.json   optional
 //
+// A set extracted in shards (package extract, Options.Shard) is written as
+// parts first, each a set of its own layout in the folder
+// <slug>_<lang>_<split>.parts next to the set: part-<i>-of-<N>.npz,
+// .meta.json and .texts.json, whose meta.json has a "shard" field (Part:
+// index, count, first row, rows, total rows). OpenParts reads a complete,
+// consistent set of parts as the whole set, and Open and Discover do so
+// when the set itself is not written (yet); CreatePart and OpenPart write
+// and read one part.
+//
 // <slug> names the model's folder (for example a hub id with "/" replaced),
 // <lang> the language's, and <split> the text split, usually "test". Slugs
 // and languages may contain '_' and '.', but no path separator and no

@@ -26,6 +26,8 @@ const (
 	NPZCompressed
 	// NPYDir is a folder holding one .npy file per layer.
 	NPYDir
+	// Parts is a sharded set read from its parts (OpenParts).
+	Parts
 )
 
 func (f Format) String() string {
@@ -36,6 +38,8 @@ func (f Format) String() string {
 		return "npz (compressed)"
 	case NPYDir:
 		return "npy folder"
+	case Parts:
+		return "parts"
 	}
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
@@ -58,6 +62,7 @@ type Set struct {
 
 	entries []string // per layer: the npz entry name or the .npy file name
 	texts   string   // the path of the .texts.json file
+	parts   []*Set   // the parts of a Parts set, in order
 }
 
 // setPaths are the file names of one set, all in its activations folder.
@@ -113,13 +118,28 @@ func checkSplit(s string) error {
 // root, reading its meta.json and the header of every layer. It checks that
 // the layers are layer_1 .. layer_L with L = meta num_layers, that each is a
 // non-empty 2-D float16/32/64 array, and that all have the same number of
-// rows. A set whose data file or folder does not exist gives an error that
-// matches fs.ErrNotExist.
+// rows. A set whose data file or folder does not exist is read from its
+// parts when it has a parts folder (OpenParts); else the error matches
+// fs.ErrNotExist.
 func Open(root, slug, lang, split string) (*Set, error) {
 	p, err := pathsOf(root, slug, lang, split)
 	if err != nil {
 		return nil, err
 	}
+	if !exists(p.npz) && !exists(p.npyDir) && exists(filepath.Join(p.dir, p.base+partsSuffix)) {
+		return OpenParts(root, slug, lang, split)
+	}
+	return openPaths(p, slug, lang, split)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// openPaths opens the set (or part) whose files are p.
+func openPaths(p setPaths, slug, lang, split string) (*Set, error) {
+	var err error
 	s := &Set{Slug: slug, Lang: lang, Split: split, texts: p.texts}
 	zipInfo, zerr := os.Stat(p.npz)
 	dirInfo, derr := os.Stat(p.npyDir)
@@ -463,6 +483,12 @@ func readFile(path string) (Matrix, error) {
 // and Fortran order. Only that layer is read. Values are not checked:
 // NaN and Inf pass through.
 func (s *Set) Layer(k int) (Matrix, error) {
+	if s.Format == Parts {
+		if k < 1 || k > len(s.Layers) {
+			return Matrix{}, fmt.Errorf("artifacts: %s: layer %d out of range 1..%d", s.Path, k, len(s.Layers))
+		}
+		return s.partsLayer(k)
+	}
 	if k < 1 || k > len(s.entries) {
 		return Matrix{}, fmt.Errorf("artifacts: %s: layer %d out of range 1..%d", s.Path, k, len(s.entries))
 	}
@@ -511,6 +537,9 @@ func (s *Set) readZipLayer(name string) (Matrix, error) {
 // has a positive texts_count, the array must have that many strings. A set
 // without a texts file gives an error that matches fs.ErrNotExist.
 func (s *Set) Texts() ([]string, error) {
+	if s.Format == Parts {
+		return s.partsTexts()
+	}
 	data, err := os.ReadFile(s.texts)
 	if err != nil {
 		return nil, fmt.Errorf("artifacts: reading texts: %w", err)
@@ -592,7 +621,8 @@ func Discover(root string) ([]*Set, error) {
 }
 
 // findSplits lists the splits of the sets in an activations folder: files
-// <prefix><split>.npz and folders <prefix><split>. A missing folder has none.
+// <prefix><split>.npz, folders <prefix><split> and parts folders
+// <prefix><split>.parts. A missing folder has none.
 func findSplits(dir, prefix string) ([]string, error) {
 	des, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -611,6 +641,8 @@ func findSplits(dir, prefix string) ([]string, error) {
 			if rest, ok = strings.CutSuffix(rest, ".npz"); !ok {
 				continue
 			}
+		} else {
+			rest = strings.TrimSuffix(rest, partsSuffix)
 		}
 		if checkSplit(rest) == nil && !slices.Contains(splits, rest) {
 			splits = append(splits, rest)

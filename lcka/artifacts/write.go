@@ -56,6 +56,11 @@ func Create(root string, meta Meta, slug, lang, split string, format Format) (*W
 	if err != nil {
 		return nil, err
 	}
+	return create(p, meta, format)
+}
+
+// create starts writing the set (or part) whose files are p.
+func create(p setPaths, meta Meta, format Format) (*Writer, error) {
 	if err := checkMeta(meta); err != nil {
 		return nil, err
 	}
@@ -66,6 +71,7 @@ func Create(root string, meta Meta, slug, lang, split string, format Format) (*W
 		return nil, fmt.Errorf("artifacts: %w", err)
 	}
 	w := &Writer{p: p, meta: meta, format: format}
+	var err error
 	if format == NPYDir {
 		if w.tmp, err = os.MkdirTemp(p.dir, "."+p.base+".tmp-"); err != nil {
 			return nil, fmt.Errorf("artifacts: %w", err)

@@ -34,9 +34,12 @@
 // max_length=MaxLength) does: the post-processor's special tokens are added
 // (BOS for Llama 3, none for Qwen3; Options.NoSpecialTokens leaves them out)
 // and the text's ids are cut so that at most MaxLength ids remain (256 by
-// default, as in the original study). Texts are sorted by token count,
+// default, as in the original study). Within each block of Block
+// consecutive texts (256 by default), texts are sorted by token count,
 // longest first (ties keep text order), and cut into batches of BatchSize,
-// so that a batch holds texts of similar length and little padding. A batch
+// so that a batch holds texts of similar length and little padding; the
+// batches run longest first. Batches never cross a block, so a shard of
+// whole blocks runs the very batches of an unsharded run (see Shards). A batch
 // is padded on the right to its longest text, with mask 1 on real tokens
 // and 0 on padding, and positions cumsum(mask)−1: every real token gets the
 // state it has when its text runs alone (package llm tests this to 1e-5).
@@ -93,6 +96,27 @@
 // folder (the hub's sha256), else its whole content up to 256 MiB, else its
 // safetensors header and modification time. A set whose meta.json holds the
 // run's fingerprint is skipped (Result.Skipped) unless Options.Force.
+//
+// # Shards
+//
+// With Options.Shard = i/N, Extract runs only the texts of shard.Range: the
+// i-th of N contiguous ranges of whole blocks, by text index after pairing,
+// so every language's shard holds the same prompts. It writes them as a
+// part (artifacts.CreatePart) in the set's parts folder,
+// <slug>_<lang>_<split>.parts/part-<i>-of-<N>.npz, .meta.json, .texts.json
+// (and .layer_0.npy), with its checkpoint beside them
+// (part-<i>-of-<N>.partial); a part already written by the same run is
+// skipped, as is every shard once the merged set exists. A part's
+// meta.json holds the fields of the whole set (the fingerprint of the
+// run over all texts, the token statistics of all texts) and a "shard"
+// field: index, count, first, rows, texts, block and batch_size.
+//
+// Merge (layersim merge) checks the parts (artifacts.OpenParts, and the
+// range of each against shard.Range) and writes the whole set as an
+// unsharded run does: the same batches give the same values, and the
+// meta.json is the part's without "shard", so the set is byte for byte
+// the unsharded run's on the same machine and backend, unless a batch was
+// halved for memory (the halves run in other shapes).
 //
 // # Memory
 //
