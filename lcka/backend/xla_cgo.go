@@ -75,6 +75,34 @@ func PluginVersion(b compute.Backend) (major, minor int, ok bool) {
 	return major, minor, true
 }
 
+// describeXLA describes a go-xla backend: its plugin's file, platform and
+// reported PJRT C API version (the last two while it is not finalized).
+func describeXLA(b compute.Backend) (Info, bool) {
+	xb, isXLA := b.(*xla.Backend)
+	if !isXLA {
+		return Info{}, false
+	}
+	info := Info{Kind: xla.BackendName, Plugin: xb.PluginName()}
+	if xb.IsFinalized() {
+		return info, true
+	}
+	plugin, err := pjrt.GetPlugin(xb.PluginName())
+	if err != nil {
+		return info, true
+	}
+	major, minor := plugin.Version()
+	info.PJRTVersion = fmt.Sprintf("%d.%d", major, minor)
+	switch {
+	case plugin.IsCUDA():
+		info.Platform = "cuda"
+	case plugin.IsCPU():
+		info.Platform = "cpu"
+	default:
+		info.Platform = plugin.Name()
+	}
+	return info, true
+}
+
 // setCUDADataDir adds --xla_gpu_cuda_data_dir=dir to XLA_FLAGS unless it
 // sets one already.
 func setCUDADataDir(dir string) {

@@ -25,3 +25,6 @@ func newXLA(s Spec, p Plugin) (compute.Backend, error) {
 
 // PluginVersion reports ok=false: there is no XLA backend without cgo.
 func PluginVersion(compute.Backend) (major, minor int, ok bool) { return 0, 0, false }
+
+// describeXLA reports ok=false: there is no XLA backend without cgo.
+func describeXLA(compute.Backend) (Info, bool) { return Info{}, false }

@@ -74,7 +74,10 @@
 // revision (the hub commit, for hub models), pooling, tokens_per_text
 // (mean, median, min, max and total of the token counts fed to the model,
 // and truncated, the number of texts cut to max_length), add_special_tokens,
-// padding_side, layers (the convention above) and fingerprint.
+// padding_side, layers (the convention above), fingerprint, linear_kernel
+// ("amx" or "backend") and backend: the one that ran, {"kind": "go"}, or
+// for XLA {"kind": "xla", "platform", "plugin" (the PJRT plugin's file),
+// "pjrt_version" (the PJRT C API version it reports)} (backend.Info).
 //
 // # Resuming
 //
@@ -89,6 +92,8 @@
 // written with artifacts.Writer (atomically) and the folder removed.
 //
 // The fingerprint is the SHA-256 of the model fingerprint, the dtype, the
+// AMX kernel (when it runs the linear layers), the backend's kind (when not
+// go: a run on XLA does not resume or reuse the go backend's states), the
 // language, the pooling, MaxLength, the special-token and embedding-layer
 // options, and the texts. The model fingerprint hashes config.json,
 // tokenizer.json and, for each *.safetensors file and the index, its name,

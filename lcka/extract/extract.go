@@ -18,6 +18,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/layersim/layersim/lcka/artifacts"
+	lbackend "github.com/layersim/layersim/lcka/backend"
 	"github.com/layersim/layersim/lcka/data"
 	"github.com/layersim/layersim/lcka/hf"
 	"github.com/layersim/layersim/lcka/llm"
@@ -371,6 +372,12 @@ func (m *Model) runFingerprint(lang string, texts []string, opts *Options) strin
 		// rounding: a run resumed or skipped must have used the same.
 		add("linear_kernel=amx")
 	}
+	if k := m.backendInfo().Kind; k != string(lbackend.Go) {
+		// Backends round differently (XLA fuses and orders its sums its
+		// own way): a run resumed or skipped must have used the same kind.
+		// Go adds nothing, so that the sets it wrote before stay valid.
+		add("backend=" + k)
+	}
 	add(lang)
 	add(fmt.Sprintf("pooling=%s max_length=%d special=%t layer0=%t", opts.Pooling, opts.MaxLength, !opts.NoSpecialTokens, opts.EmbeddingLayer))
 	add(fmt.Sprint(len(texts)))
@@ -378,6 +385,20 @@ func (m *Model) runFingerprint(lang string, texts []string, opts *Options) strin
 		add(t)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// backendInfo describes the backend the model runs on: the one given to
+// Load or started, else the kind backend.Default names (NewDefaultBackend's,
+// started at the first forward pass).
+func (m *Model) backendInfo() lbackend.Info {
+	if m.backend != nil {
+		return lbackend.Describe(m.backend)
+	}
+	s, err := lbackend.Default()
+	if err != nil { // NewDefaultBackend fails on it before any forward pass
+		return lbackend.Info{Kind: string(lbackend.Go)}
+	}
+	return lbackend.Info{Kind: string(s.Kind)}
 }
 
 // extractLang runs one language.
@@ -675,6 +696,8 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 	if m.usesAMX() {
 		extra["linear_kernel"] = "amx"
 	}
+	// Which backend ran: go, or xla with its plugin and PJRT version.
+	extra["backend"] = m.backendInfo()
 	if opts.EmbeddingLayer {
 		extra["embedding_layer"] = filepath.Base(layer0Path) // the whole set's name, in a part too
 	}
