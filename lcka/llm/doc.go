@@ -120,9 +120,25 @@
 // and TDPBF16PS flushes subnormals: the states agree with the one-graph
 // pass (WithoutAMX) to bfloat16 rounding, and are as close to the float64
 // reference (TestAMXEqualsGraph) and to transformers' own bfloat16 states
-// (TestTransformersBFloat16). Float32 and float16 models, models with
-// attention sinks or experts, and backends whose buffers are not host
-// memory keep the graphs.
+// (TestTransformersBFloat16).
+//
+// A float32 dense model runs the same way in float32: each linear weight
+// is held as three bfloat16 parts (hi + mid + lo, its 24 bits; 6 bytes a
+// value instead of 4) and each product is six bfloat16 products on AMX
+// accumulated in float32, leaving out only terms below 2⁻²⁴ relative
+// (amx.SplitWeight); the rest of the block is the one-graph pass's float32
+// code on the host (hostmath32.go). Its states are as close to the
+// float64 reference and to transformers' float32 states as the graph's
+// (about 1e-6 relative; TestAMXEqualsGraph, TestTransformersFixtures).
+//
+// The pooled states (PooledHiddenStates) read real tokens only: where
+// every row's real tokens are one contiguous run, the AMX pass computes
+// those alone (no padding rows in the products or the attention) and
+// leaves the padding's states zero; HiddenStates computes every token.
+//
+// Float16 models, models with attention sinks or experts, and backends
+// whose buffers are not host memory keep the graphs; WithoutAMX keeps
+// them everywhere.
 // Packing runs a garbage collection after each block and returns the freed
 // memory to the OS at the end (runtime.GC, debug.FreeOSMemory), so that the
 // replaced weights do not linger next to their packed copies.
