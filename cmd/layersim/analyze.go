@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -38,7 +39,12 @@ func runAnalyze(args []string) error {
 	checkpoint := fs.String("checkpoint", "", `file where large CKA jobs save their progress and resume from (default OUT/.cka-checkpoint; "none": no checkpoint)`)
 	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
 	skipUnreadable := fs.Bool("skip-unreadable", false, "leave out activation sets that cannot be read (named in metrics.json's notes) instead of failing")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
+	backendName := backendFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := useBackend(*backendName); err != nil {
 		return err
 	}
 	if *root == "" || *out == "" {
@@ -77,6 +83,20 @@ func runAnalyze(args []string) error {
 	if !*quiet {
 		opt.Progress = stageProgress(os.Stderr)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	start := time.Now()
 	res, err := study.Analyze(opt)
 	if err != nil {
@@ -89,7 +109,7 @@ func runAnalyze(args []string) error {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(os.Stderr, "\r\033[K")
+		clearProgress(os.Stderr)
 	}
 	printSummary(os.Stdout, res, *out, time.Since(start))
 	return nil
@@ -104,8 +124,12 @@ func parseMeasure(s string) (cka.Measure, error) {
 	return 0, fmt.Errorf("unknown measure %q: want cka-standardized, cka or cka-debiased", s)
 }
 
-// stageProgress prints one updating line per stage.
+// stageProgress prints one updating line per stage on a terminal, and
+// whole lines at most every logInterval elsewhere (stageLog).
 func stageProgress(w io.Writer) func(stage string, done, total int) {
+	if !isTerminal(w) {
+		return stageLog(w, logInterval, time.Now)
+	}
 	last := time.Time{}
 	return func(stage string, done, total int) {
 		if time.Since(last) < 200*time.Millisecond && done < total {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/artifacts"
@@ -29,7 +30,11 @@ func runCompare(args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
 		fs.PrintDefaults()
 	}
+	backendName := backendFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := useBackend(*backendName); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
@@ -131,10 +136,33 @@ func minibatchCKA(x, y mat.Matrix, b int) (float64, error) {
 	return m.CKA()
 }
 
+// readDense reads a 2-D .npy file. Float64 files keep their values; float32
+// and float16 ones are widened to float64. The measures then all compute in
+// float64.
 func readDense(path string) (*mat.Dense, error) {
+	// artifacts checks the file (header, shape, size) with clear errors.
 	m, err := artifacts.ReadNPY(path)
 	if err != nil {
 		return nil, err
 	}
-	return cka.Matrix(m).Dense(), nil
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !strings.HasSuffix(strings.Trim(r.Header.Descr.Type, "'\""), "f8") { // '<f8' or '>f8'
+		return cka.Matrix(m).Dense(), nil
+	}
+	var d mat.Dense
+	if err := r.Read(&d); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if rows, cols := d.Dims(); rows != m.Rows || cols != m.Cols {
+		return nil, fmt.Errorf("%s: read as %d×%d, its header says %d×%d", path, rows, cols, m.Rows, m.Cols)
+	}
+	return &d, nil
 }

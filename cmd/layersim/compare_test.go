@@ -42,6 +42,43 @@ func TestCompareAgainstNumpy(t *testing.T) {
 	}
 }
 
+// TestCompareFloat64 checks that float64 inputs are compared in float64:
+// testdata/gen_compare64.py computed the values with numpy in float64 on
+// values that float32 cannot hold (y64.npy is in Fortran order).
+func TestCompareFloat64(t *testing.T) {
+	data, err := os.ReadFile("testdata/compare64_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Values map[string]float64 `json:"values"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil || len(ref.Values) != 3 {
+		t.Fatalf("compare64_ref.json: %v, %d values", err, len(ref.Values))
+	}
+	x, err := readDense("testdata/x64.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := readDense("testdata/y64.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := x.At(0, 0); float64(float32(v)) == v {
+		t.Fatalf("x64.npy[0, 0] = %v is a float32 value: the file was read through float32", v)
+	}
+	for measure, want := range ref.Values {
+		got, err := compare(measure, x, y)
+		if err != nil {
+			t.Errorf("%s: %v", measure, err)
+			continue
+		}
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s = %.17g, numpy float64 %.17g (off by %.2g)", measure, got, want, got-want)
+		}
+	}
+}
+
 func TestCompareCommandOutput(t *testing.T) {
 	out := captureStdout(t, func() error {
 		return runCompare([]string{"--measure", "cka", "testdata/x.npy", "testdata/y.npy"})

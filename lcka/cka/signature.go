@@ -27,6 +27,18 @@ func (f *firstCached) Layer(i int) (Matrix, error) {
 	return f.Source.Layer(i)
 }
 
+// GramSink may be implemented by the Source given to AllPairs. On the
+// signatures route (small n, no minibatch) AllPairs then hands it each
+// layer's n×n Gram matrix of the centered (MeasureLinear, MeasureDebiased) or
+// standardized (MeasureStandardized) features, row-major in float32, as
+// computed for the CKA matrix, so that a caller needing those matrices (the
+// bootstrap of lcka/study) does not compute them again. Gram may be called
+// from several goroutines at once, for different layers; g is the
+// receiver's to keep. On the tiles route it is never called.
+type GramSink interface {
+	Gram(i int, g []float32)
+}
+
 // signatureChunk bounds the length of the pieces of a signature whose inner
 // products are summed in float32 before being added up in float64.
 const signatureChunk = 16384
@@ -50,6 +62,12 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	L := src.Len()
 	debiased := opt.Measure == MeasureDebiased
 	res := &Result{ConstantColumns: make([]int, L), Route: "signatures"}
+	var sink GramSink
+	if f, ok := src.(*firstCached); ok {
+		sink, _ = f.Source.(GramSink)
+	} else {
+		sink, _ = src.(GramSink)
+	}
 	first, err := src.Layer(0)
 	if err != nil {
 		return nil, fmt.Errorf("cka: loading %s: %w", src.Name(0), err)
@@ -152,6 +170,21 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 				o.FinalizeAll()
 			}
 		}()
+		if sink != nil {
+			full := make([]float32, n*n)
+			for r, o := range outs {
+				s0, rows, width := starts[r], starts[r+1]-starts[r], n-starts[r]
+				tensors.ConstFlatData(o, func(g []float32) {
+					for a := 0; a < rows; a++ {
+						for b, v := range g[a*width : (a+1)*width] {
+							full[(s0+a)*n+s0+b] = v
+							full[(s0+b)*n+s0+a] = v
+						}
+					}
+				})
+			}
+			sink.Gram(i, full)
+		}
 		{
 			pos := 0                        // position in the signature
 			slot := func(c int) []float32 { // layer i's values of chunk c

@@ -56,3 +56,17 @@ func ExampleResidualFromGrams() {
 	// Output:
 	// res 0.5000 rel 0.1741
 }
+
+func ExampleLayerResidual() {
+	// The rows of b are those of a swapped: an orthogonal map of the rows
+	// (a permutation) carries a onto b exactly.
+	a := mat.NewDense(2, 3, []float64{1, 2, 0, 0, 1, 1})
+	b := mat.NewDense(2, 3, []float64{0, 1, 1, 1, 2, 0})
+	res, rel, err := procrustes.LayerResidual(a, b)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("res %.4f rel %.4f\n", res, rel)
+	// Output:
+	// res 0.0000 rel 0.0000
+}

@@ -15,6 +15,10 @@
 // which leaves the distances unchanged but avoids cancellation in
 // G_ii + G_jj − 2G_ij), so an RDM costs one n×n×d matrix product. Cosine
 // values are clamped to [0, 2] and squared distances at 0 against rounding.
+// AllPairsFromGrams takes those Gram matrices from the caller (GramInput
+// prepares the rows), so that a caller that computes them fast, in float32
+// on a matrix engine as lcka/study does, needs no float64 copy of the
+// activations.
 //
 // Two RDMs are compared on their strict upper triangles u, v (m = n(n−1)/2
 // values each) by
@@ -27,7 +31,8 @@
 // pairs tied in u or v count as neither, so τ_a of an RDM that has ties with
 // itself is below 1. For Spearman and Pearson each
 // triangle is ranked (Spearman), centred and scaled to unit norm once, so a
-// comparison is a dot product and AllPairs is one L×m by m×L product. τ_a is
+// comparison is a dot product and AllPairs is one L×m by m×L product (run in
+// blocks on all cores; ranks come from a radix sort of the values). τ_a is
 // computed in O(m log m) time with Knight's algorithm (W. R. Knight, "A
 // computer method for calculating Kendall's tau with ungrouped data", J. Am.
 // Stat. Assoc. 61 (1966) 436–439): sort by (u, v), count n_d as the

@@ -72,3 +72,33 @@ func ExampleAllPairs() {
 	// ⎢-0.133   0.733   0.133⎥
 	// ⎣ 0.267   0.133   0.733⎦
 }
+
+func ExampleAllPairsFromGrams() {
+	// The samples of ExampleCompare, as float32 rows, n = 4 and d = 2; the
+	// Gram matrices X̃X̃ᵀ of the rows as GramInput prepares them (here for
+	// Cosine: unchanged) are all AllPairsFromGrams needs.
+	reps := [][]float32{{1, 0, 1, 1, 0, 1, 2, 1}, {0, 3, -3, 3, -3, 0, -3, 6}, {1, 0, 0, 1, 1, 1, 1, 2}}
+	const n, d = 4, 2
+	var grams [][]float32
+	for _, x := range reps {
+		if err := rsa.GramInput(x, x, n, d, rsa.Cosine); err != nil {
+			log.Fatal(err)
+		}
+		g := make([]float32, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				g[i*n+j] = x[i*d]*x[j*d] + x[i*d+1]*x[j*d+1]
+			}
+		}
+		grams = append(grams, g)
+	}
+	s, err := rsa.AllPairsFromGrams(grams, n, rsa.Cosine, rsa.Spearman)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%.4f\n", mat.Formatted(s))
+	// Output:
+	// ⎡ 1.0000   1.0000  -0.1324⎤
+	// ⎢ 1.0000   1.0000  -0.1324⎥
+	// ⎣-0.1324  -0.1324   1.0000⎦
+}

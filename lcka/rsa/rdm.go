@@ -97,7 +97,12 @@ func upperRDM(name string, x *mat.Dense, dis Dissimilarity) ([]float64, error) {
 		return nil, fmt.Errorf("rsa: invalid dissimilarity %v", dis)
 	}
 	raw := g.RawSymmetric()
-	at := func(i, j int) float64 { return raw.Data[i*raw.Stride+j] } // upper triangle, i ≤ j
+	return upperFromGram(name, func(i, j int) float64 { return raw.Data[i*raw.Stride+j] }, n, dis)
+}
+
+// upperFromGram returns the strict upper triangle of the RDM whose Gram
+// matrix of (prepared) rows is at(i, j), read for i ≤ j only.
+func upperFromGram(name string, at func(i, j int) float64, n int, dis Dissimilarity) ([]float64, error) {
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
 			if v := at(i, j); math.IsInf(v, 0) || math.IsNaN(v) {
@@ -131,6 +136,8 @@ func upperRDM(name string, x *mat.Dense, dis Dissimilarity) ([]float64, error) {
 				out = append(out, max(0, at(i, i)+at(j, j)-2*at(i, j)))
 			}
 		}
+	default:
+		return nil, fmt.Errorf("rsa: invalid dissimilarity %v", dis)
 	}
 	for _, v := range out {
 		if math.IsInf(v, 0) || math.IsNaN(v) {

@@ -16,12 +16,16 @@
 //  5. for each model and pair of languages, pairs layer k of one language with
 //     layer k of the other: their CKA (mean, median, min), their 3D distance
 //     (count, mean, median, standard deviation with ddof 1, max), and the
-//     orthogonal Procrustes residual between the two signature stacks, which
-//     depends only on the within-language blocks of S (lcka/procrustes);
+//     study's orthogonal Procrustes residual between the two signature stacks
+//     (an orthogonal map of the layers, from the cross-lingual block of S),
+//     next to the residual under a rotation of the signature space, which
+//     depends only on the within-language blocks of S (lcka/procrustes
+//     compares the two);
 //  6. adds what the study lacked: a bootstrap confidence interval over prompts
 //     for the mean pair CKA, and a permutation test of it (shuffled pairing of
 //     prompts), both on at most StatsMaxN prompts;
-//  7. computes RSA matrices next to CKA (lcka/rsa), unless disabled.
+//  7. computes RSA matrices next to CKA (lcka/rsa), unless disabled (see RSA
+//     below).
 //
 // Write stores metrics.json, the heatmap JSONs (within a model per language,
 // across languages within a model, across models per language; CKA and RSA)
@@ -40,4 +44,30 @@
 // value), reported as cka_bootstrap_bias. The permutation test pairs prompt i of one
 // language with prompt π(i) of the other for random permutations π; its
 // p-value is (1 + #{null ≥ observed}) / (1 + permutations).
+//
+// Both statistics are sums over the n² entries of products of the two
+// languages' centred Gram matrices, layer by layer, and every resample
+// re-reads all of them: 1,000 resamples and 1,000 permutations of the study's
+// four models (n = 400, 100 layers per language) take about 2·10¹⁰ products.
+// The Gram matrices are the ones the CKA engine computes anyway (it hands
+// them over through cka.GramSink when the statistics use all prompts; they
+// are computed again only for a subset of the prompts or on the engine's
+// tiled route). They are stored in float32, each scaled to unit norm and
+// interleaved by layer, entry (i, j) of all layers of a model side by side,
+// so that one resample walks the entries once and updates every layer with
+// AVX-512 vector operations (plain Go elsewhere), the products Ka∘Kb, Ka∘Ka
+// and Kb∘Kb formed on the fly; batches of 25 resamples share each pass over
+// a row, and the batches run on all cores. The draws are made first from one
+// generator, so results do not depend on the number of cores, and they
+// equal the float64 definitions to rounding (within 1e-6 in
+// TestPairStatsAgainstDefinition; the intervals of the study-sized run of
+// docs/benchmarks.md moved by 1e-8).
+//
+// # RSA
+//
+// RSA compares the layers' representational dissimilarity matrices. Their
+// Gram matrices (of the rows centred across features, for the default
+// correlation dissimilarity) are computed in float32 with GoMLX as the CKA
+// engine loads each layer, so the activations are read once, and lcka/rsa
+// turns them into RDMs, ranks and one product of the rank vectors.
 package study

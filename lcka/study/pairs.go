@@ -89,10 +89,15 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					v := meanOf(p.RSAPerLayer)
 					p.RSAMeanOverAll = &v
 				}
+				gA, gB := subSym(res.CKA, ba.first, L), subSym(res.CKA, bb.first, L)
 				var err error
-				p.ProcrustesRes, p.ProcrustesRel, err = procrustes.ResidualFromGrams(subSym(res.CKA, ba.first, L), subSym(res.CKA, bb.first, L))
+				p.ProcrustesRes, p.ProcrustesRel, err = procrustes.LayerResidualFromCross(sub(res.CKA, ba.first, L, bb.first, L), trace(gA), trace(gB))
 				if err != nil {
 					return fmt.Errorf("study: Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+				}
+				p.ProcrustesSignatureRes, p.ProcrustesSignatureRel, err = procrustes.ResidualFromGrams(gA, gB)
+				if err != nil {
+					return fmt.Errorf("study: signature-space Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
 				}
 				if boot > 0 || perms > 0 {
 					progress("statistics "+model.Slug, 0, 1)
@@ -100,10 +105,16 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					// the m-out-of-n one (Bickel, Götze and van Zwet 1997):
 					// the resamples' spread scaled by √(m/n).
 					scale := math.Sqrt(float64(statsN) / float64(m.N))
-					st, err := pairStats(src, ba, bb, L, subset, opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased, boot, perms, opt.Seed+uint64(mi)*7919, p.CKAMean, scale)
+					standardized := opt.Measure != cka.MeasureLinear && opt.Measure != cka.MeasureDebiased
+					ka, ns, err := statsGrams(src, ba, L, subset, standardized)
 					if err != nil {
 						return fmt.Errorf("study: statistics for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
 					}
+					kb, _, err := statsGrams(src, bb, L, subset, standardized)
+					if err != nil {
+						return fmt.Errorf("study: statistics for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+					}
+					st := pairStats(ka, kb, ns, boot, perms, opt.Seed+uint64(mi)*7919, p.CKAMean, scale)
 					p.StatsN = statsN
 					if boot > 0 {
 						p.CKACI95 = &st.ci
@@ -122,99 +133,111 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 
 func sq(x float64) float64 { return x * x }
 
+func trace(s mat.Symmetric) float64 {
+	t := 0.0
+	for i := 0; i < s.SymmetricDim(); i++ {
+		t += s.At(i, i)
+	}
+	return t
+}
+
 type stats struct {
 	ci   [2]float64
 	bias float64
 	p    float64
 }
 
-// pairStats computes the bootstrap interval and the permutation p-value of
-// the mean pair CKA of one model between two languages, on the prompts of
-// subset (all if nil). The interval is placed on center, the mean pair CKA
-// of all prompts, with the resamples' spread multiplied by scale.
-func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized bool, boot, perms int, seed uint64, center, scale float64) (*stats, error) {
-	grams := func(b block) ([][]float64, int, error) {
-		out := make([][]float64, L)
-		n := 0
-		for k := 0; k < L; k++ {
-			x, err := src.Layer(b.first + k)
-			if err != nil {
-				return nil, 0, err
-			}
-			d := x.Dense()
-			var rows mat.Matrix = d
-			if subset != nil {
-				sel := mat.NewDense(len(subset), x.Cols, nil)
-				for i, r := range subset {
-					sel.SetRow(i, d.RawRowView(r))
-				}
-				rows = sel
-			}
-			g, err := cka.CenteredGram(rows, standardized)
-			if err != nil {
-				return nil, 0, fmt.Errorf("%s: %w", src.Name(b.first+k), err)
-			}
-			n = g.SymmetricDim()
-			full := make([]float64, n*n)
-			for i := 0; i < n; i++ {
-				for j := 0; j < n; j++ {
-					full[i*n+j] = g.At(i, j)
-				}
-			}
-			out[k] = full
-		}
-		return out, n, nil
-	}
-	ka, n, err := grams(ba)
-	if err != nil {
-		return nil, err
-	}
-	kb, _, err := grams(bb)
-	if err != nil {
-		return nil, err
-	}
-	normA, normB := make([]float64, L), make([]float64, L)
-	observed := 0.0
+// statsGrams returns the centred (standardized) Gram matrices of the L
+// layers of block b on the prompts of subset (all if nil): those the CKA
+// engine handed to src when it did, else computed here.
+func statsGrams(src *layerSource, b block, L int, subset []int, standardized bool) ([][]float32, int, error) {
+	out := make([][]float32, L)
+	n := 0
 	for k := 0; k < L; k++ {
-		var ab, aa, bbv float64
-		for i, v := range ka[k] {
-			ab += v * kb[k][i]
-			aa += v * v
-			bbv += kb[k][i] * kb[k][i]
+		if subset == nil && src.grams != nil && src.grams[b.first+k] != nil {
+			out[k], n = src.grams[b.first+k], src.n
+			continue
 		}
-		normA[k], normB[k] = math.Sqrt(aa), math.Sqrt(bbv)
-		observed += ab / (normA[k] * normB[k])
+		x, err := src.Layer(b.first + k)
+		if err != nil {
+			return nil, 0, err
+		}
+		d := x.Dense()
+		var rows mat.Matrix = d
+		if subset != nil {
+			sel := mat.NewDense(len(subset), x.Cols, nil)
+			for i, r := range subset {
+				sel.SetRow(i, d.RawRowView(r))
+			}
+			rows = sel
+		}
+		g, err := cka.CenteredGram(rows, standardized)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", src.Name(b.first+k), err)
+		}
+		n = g.SymmetricDim()
+		full := make([]float32, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				full[i*n+j] = float32(g.At(i, j))
+			}
+		}
+		out[k] = full
 	}
-	observed /= float64(L)
+	return out, n, nil
+}
+
+// resampleBatch is the number of resamples that share a pass over the Gram
+// matrices.
+const resampleBatch = 25
+
+// pairStats computes the bootstrap interval and the permutation p-value of
+// the mean pair CKA between the layers' centred Gram matrices ka[k], kb[k]
+// (n×n) of two languages. The interval is placed on center, the mean pair
+// CKA of all prompts, with the resamples' spread multiplied by scale.
+func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scale float64) *stats {
+	r := newResampler(ka, kb, n)
+	observed := r.observed()
 
 	// Draw every resample first, from one generator, so results do not
 	// depend on the number of workers.
 	rng := rand.New(rand.NewPCG(seed, 0xb007))
 	draws := make([][]int, max(boot, 0))
-	for r := range draws {
+	for t := range draws {
 		idx := make([]int, n)
 		for i := range idx {
 			idx[i] = rng.IntN(n)
 		}
-		draws[r] = idx
+		draws[t] = idx
 	}
 	perm := make([][]int, max(perms, 0))
-	for r := range perm {
-		perm[r] = rng.Perm(n)
+	for t := range perm {
+		perm[t] = rng.Perm(n)
 	}
 	bootVals := make([]float64, len(draws))
 	nullVals := make([]float64, len(perm))
-	parallel.For(len(draws)+len(perm), 0, func(t int) {
-		if t < len(draws) {
-			bootVals[t] = bootstrapMean(ka, kb, draws[t], n)
+	// Batches of resamples share each pass over the Gram matrices.
+	nb, np := (len(draws)+resampleBatch-1)/resampleBatch, (len(perm)+resampleBatch-1)/resampleBatch
+	parallel.For(nb+np, 0, func(t int) {
+		if t < nb {
+			lo, hi := t*resampleBatch, min(len(draws), (t+1)*resampleBatch)
+			batch := make([]resample, hi-lo)
+			for q := range batch {
+				batch[q] = newResample(draws[lo+q], n)
+			}
+			r.bootstrap(batch, bootVals[lo:hi])
 			return
 		}
-		p := perm[t-len(draws)]
-		s := 0.0
-		for k := 0; k < L; k++ {
-			s += permutedDot(ka[k], kb[k], p, n) / (normA[k] * normB[k])
+		t -= nb
+		lo, hi := t*resampleBatch, min(len(perm), (t+1)*resampleBatch)
+		ps := make([][]int32, hi-lo)
+		for q := range ps {
+			ps[q] = make([]int32, n)
+			for i, v := range perm[lo+q] {
+				ps[q][i] = int32(v)
+			}
 		}
-		nullVals[t-len(draws)] = s / float64(L)
+		r.permuted(ps, nullVals[lo:hi])
 	})
 	st := &stats{}
 	if len(bootVals) > 0 {
@@ -237,70 +260,7 @@ func pairStats(src *layerSource, ba, bb block, L int, subset []int, standardized
 		}
 		st.p = float64(1+count) / float64(1+len(nullVals))
 	}
-	return st, nil
-}
-
-// bootstrapMean is the mean pair CKA on the resampled prompts idx: the
-// resampled Gram matrices A = Ka[idx, idx] and B = Kb[idx, idx] double-
-// centered again. With c the multiplicity of each prompt in idx, a = A·1 and
-// S = 1ᵀA·1, ⟨HAH, HBH⟩ = Σᵢⱼ cᵢcⱼ·Kaᵢⱼ·Kbᵢⱼ − (2/n)·Σᵢ cᵢ·aᵢ·bᵢ + Sa·Sb/n²,
-// so one sequential pass over the rows of prompts drawn at least once gives
-// every term, without forming A and B.
-func bootstrapMean(ka, kb [][]float64, idx []int, n int) float64 {
-	c := make([]float64, n)
-	for _, i := range idx {
-		c[i]++
-	}
-	var drawn []int
-	for i, ci := range c {
-		if ci > 0 {
-			drawn = append(drawn, i)
-		}
-	}
-	nf := float64(n)
-	total := 0.0
-	for k := range ka {
-		var ab, aa, bb, cab, caa, cbb, sa, sb float64
-		for _, i := range drawn {
-			rowA, rowB := ka[k][i*n:(i+1)*n], kb[k][i*n:(i+1)*n]
-			var ai, bi, abi, aai, bbi float64
-			for _, j := range drawn {
-				x, y, cj := rowA[j], rowB[j], c[j]
-				ai += cj * x
-				bi += cj * y
-				abi += cj * x * y
-				aai += cj * x * x
-				bbi += cj * y * y
-			}
-			ci := c[i]
-			ab += ci * abi
-			aa += ci * aai
-			bb += ci * bbi
-			cab += ci * ai * bi
-			caa += ci * ai * ai
-			cbb += ci * bi * bi
-			sa += ci * ai
-			sb += ci * bi
-		}
-		dot := ab - 2/nf*cab + sa*sb/(nf*nf)
-		na := aa - 2/nf*caa + sa*sa/(nf*nf)
-		nb := bb - 2/nf*cbb + sb*sb/(nf*nf)
-		total += dot / math.Sqrt(na*nb)
-	}
-	return total / float64(len(ka))
-}
-
-// permutedDot is Σᵢⱼ a[i,j]·b[p(i),p(j)].
-func permutedDot(a, b []float64, p []int, n int) float64 {
-	s := 0.0
-	for i := 0; i < n; i++ {
-		row := a[i*n : (i+1)*n]
-		brow := b[p[i]*n : (p[i]+1)*n]
-		for j, v := range row {
-			s += v * brow[p[j]]
-		}
-	}
-	return s
+	return st
 }
 
 // quantile of sorted values, with linear interpolation (numpy's default).

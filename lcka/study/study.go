@@ -146,21 +146,31 @@ type LanguageAxis struct {
 
 // Pair holds the cross-lingual statistics of one model and two languages.
 type Pair struct {
-	Model         string    `json:"model"`
-	LangA         string    `json:"lang_a"`
-	LangB         string    `json:"lang_b"`
-	Count         int       `json:"count"`
-	CKAMean       float64   `json:"cka_mean"`
-	CKAMedian     float64   `json:"cka_median"`
-	CKAMin        float64   `json:"cka_min"`
-	CKAPerLayer   []float64 `json:"cka_per_layer"`
-	D3Mean        float64   `json:"d3_mean"`
-	D3Median      float64   `json:"d3_median"`
-	D3Std         *float64  `json:"d3_std"` // null for a single pair (ddof 1)
-	D3Max         float64   `json:"d3_max"`
-	D3PerLayer    []float64 `json:"d3_per_layer"`
-	ProcrustesRes float64   `json:"procrustes_res"`
-	ProcrustesRel float64   `json:"procrustes_rel"`
+	Model       string    `json:"model"`
+	LangA       string    `json:"lang_a"`
+	LangB       string    `json:"lang_b"`
+	Count       int       `json:"count"`
+	CKAMean     float64   `json:"cka_mean"`
+	CKAMedian   float64   `json:"cka_median"`
+	CKAMin      float64   `json:"cka_min"`
+	CKAPerLayer []float64 `json:"cka_per_layer"`
+	D3Mean      float64   `json:"d3_mean"`
+	D3Median    float64   `json:"d3_median"`
+	D3Std       *float64  `json:"d3_std"` // null for a single pair (ddof 1)
+	D3Max       float64   `json:"d3_max"`
+	D3PerLayer  []float64 `json:"d3_per_layer"`
+	// ProcrustesRes and ProcrustesRel are the original study's Procrustes
+	// residual: min over orthogonal Q (L×L) of ‖QA − B‖_F for the signature
+	// stacks A (LangB) and B (LangA), from the cross-lingual block of the CKA
+	// matrix (procrustes.LayerResidualFromCross), and its relative value.
+	ProcrustesRes float64 `json:"procrustes_res"`
+	ProcrustesRel float64 `json:"procrustes_rel"`
+	// ProcrustesSignatureRes and ProcrustesSignatureRel are the residual
+	// under a rotation of the signature space instead, min over orthogonal R
+	// of ‖AR − B‖_F, from the within-language blocks
+	// (procrustes.ResidualFromGrams); see lcka/procrustes for both.
+	ProcrustesSignatureRes float64 `json:"procrustes_signature_res"`
+	ProcrustesSignatureRel float64 `json:"procrustes_signature_rel"`
 	// CKACI95 is the 95% bootstrap interval of CKAMean over prompts: the
 	// percentile interval shifted by the resampling bias (CKABootBias); when
 	// only StatsN < n prompts are resampled, the m-out-of-n interval (the
@@ -212,6 +222,11 @@ type block struct {
 	set   *artifacts.Set
 	first int // index of its layer 1 among the joint rows
 }
+
+// keepGramsBytes bounds the memory of the Gram matrices kept from the CKA
+// engine for the statistics; beyond it they are computed again, model by
+// model.
+const keepGramsBytes = 2 << 30
 
 // Analyze runs the analysis job.
 func Analyze(opt Options) (*Result, error) {
@@ -330,15 +345,57 @@ func Analyze(opt Options) (*Result, error) {
 		}
 	}
 	src := &layerSource{blocks: blocks, rows: m.Joint.Rows, n: n}
+	if maxN := opt.StatsMaxN; (opt.Bootstrap >= 0 || opt.Permutations >= 0) && (maxN <= 0 && n <= 2000 || n <= maxN) &&
+		int64(len(m.Joint.Rows))*int64(n)*int64(n)*4 <= keepGramsBytes {
+		// The statistics use all n prompts: keep the Gram matrices the
+		// engine computes anyway.
+		src.grams = make([][]float32, len(m.Joint.Rows))
+	}
+	// RSA: its Gram matrices are computed as the CKA engine loads the layers.
+	method := opt.RSA
+	if method == "" {
+		method = "rsa-spearman:correlation"
+		if n > 5000 {
+			method = "none"
+			notes = append(notes, fmt.Sprintf("RSA skipped by default above 5000 prompts (n = %d); ask for it with an explicit method", n))
+		}
+	}
+	var rm rsa.Method
+	var rg *rsaGrams
+	if method != "none" {
+		if rm, err = rsa.ParseMethod(method); err != nil {
+			return nil, fmt.Errorf("study: %w", err)
+		}
+		if rg, err = newRSAGrams(src, rm.Dissimilarity, opt.Backend); err != nil {
+			return nil, fmt.Errorf("study: RSA: %w", err)
+		}
+		src.onLoad = rg.add
+	}
 	progress("cka", 0, 1)
 	ck, err := cka.AllPairs(src, cka.Options{
 		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, TempDir: opt.TempDir, Minibatch: opt.Minibatch,
 		Checkpoint: opt.Checkpoint, Context: opt.Context,
 		Progress: func(done, total int) { progress("cka", done, total) },
 	})
+	src.onLoad = nil
 	if err != nil {
+		if rg != nil {
+			rg.abort()
+		}
 		return nil, fmt.Errorf("study: %w", err)
 	}
+	if rg != nil {
+		progress("rsa", 0, 1)
+		grams, err := rg.finish(progress)
+		if err != nil {
+			return nil, fmt.Errorf("study: RSA: %w", err)
+		}
+		if res.RSA, err = rsa.AllPairsFromGrams(grams, n, rm.Dissimilarity, rm.Comparison); err != nil {
+			return nil, fmt.Errorf("study: RSA: %w", err)
+		}
+		m.RSAMethod = rm.String()
+	}
+
 	if ck.ResumedTiles > 0 {
 		notes = append(notes, fmt.Sprintf("CKA resumed from the checkpoint %s: %d tiles reused", opt.Checkpoint, ck.ResumedTiles))
 	}
@@ -393,35 +450,6 @@ func Analyze(opt Options) (*Result, error) {
 		notes = append(notes, fmt.Sprintf("language axis needs exactly two languages, got %d", len(opt.Langs)))
 	}
 
-	// RSA.
-	method := opt.RSA
-	if method == "" {
-		method = "rsa-spearman:correlation"
-		if n > 5000 {
-			method = "none"
-			notes = append(notes, fmt.Sprintf("RSA skipped by default above 5000 prompts (n = %d); ask for it with an explicit method", n))
-		}
-	}
-	if method != "none" {
-		rm, err := rsa.ParseMethod(method)
-		if err != nil {
-			return nil, fmt.Errorf("study: %w", err)
-		}
-		progress("rsa", 0, 1)
-		reps := make([]mat.Matrix, len(m.Joint.Rows))
-		for i := range reps {
-			x, err := src.Layer(i)
-			if err != nil {
-				return nil, err
-			}
-			reps[i] = x.Dense()
-		}
-		if res.RSA, err = rsa.AllPairs(reps, rm.Dissimilarity, rm.Comparison); err != nil {
-			return nil, fmt.Errorf("study: RSA: %w", err)
-		}
-		m.RSAMethod = rm.String()
-	}
-
 	// Cross-lingual pairs.
 	if err := pairs(res, blocks, src, opt, &notes, progress); err != nil {
 		return nil, err
@@ -431,11 +459,24 @@ func Analyze(opt Options) (*Result, error) {
 	return res, nil
 }
 
-// layerSource serves the joint rows to AllPairs, trimmed to n prompts.
+// layerSource serves the joint rows to AllPairs, trimmed to n prompts. When
+// grams is not nil it keeps the Gram matrices the CKA engine hands back
+// (cka.GramSink), for the bootstrap and the permutation test; when onLoad is
+// set, each layer the engine loads is handed to it too (RSA's Gram matrices).
 type layerSource struct {
 	blocks []block
 	rows   []Row
 	n      int
+	grams  [][]float32
+	onLoad func(i int, x cka.Matrix)
+}
+
+// Gram implements cka.GramSink; layers come from several goroutines, each
+// to its own slot.
+func (s *layerSource) Gram(i int, g []float32) {
+	if s.grams != nil {
+		s.grams[i] = g
+	}
 }
 
 func (s *layerSource) Len() int { return len(s.rows) }
@@ -446,6 +487,15 @@ func (s *layerSource) Name(i int) string {
 }
 
 func (s *layerSource) Layer(i int) (cka.Matrix, error) {
+	x, err := s.load(i)
+	if err == nil && s.onLoad != nil {
+		s.onLoad(i, x)
+	}
+	return x, err
+}
+
+// load reads joint row i.
+func (s *layerSource) load(i int) (cka.Matrix, error) {
 	for _, b := range s.blocks {
 		if i >= b.first && i < b.first+len(b.set.Layers) {
 			x, err := b.set.Layer(b.set.Layers[i-b.first])

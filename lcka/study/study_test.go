@@ -125,7 +125,15 @@ func TestAnalyze(t *testing.T) {
 		}
 		// Procrustes on the explicit signature stacks (L × n²), an independent route.
 		L := len(layers["en"])
-		res, rel, err := procrustes.Residual(mat.NewDense(L, 1600, sigEn), mat.NewDense(L, 1600, sigHi))
+		stackEn, stackHi := mat.NewDense(L, 1600, sigEn), mat.NewDense(L, 1600, sigHi)
+		res, rel, err := procrustes.Residual(stackHi, stackEn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.ProcrustesSignatureRes-res) > 1e-4 || math.Abs(p.ProcrustesSignatureRel-rel) > 1e-4 {
+			t.Errorf("%s signature-space Procrustes %g/%g, explicit %g/%g", p.Model, p.ProcrustesSignatureRes, p.ProcrustesSignatureRel, res, rel)
+		}
+		res, rel, err = procrustes.LayerResidual(stackHi, stackEn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +180,7 @@ func TestAnalyze(t *testing.T) {
 		}
 	}
 	pair := raw["pairs"].([]any)[0].(map[string]any)
-	for _, key := range []string{"model", "lang_a", "lang_b", "count", "cka_mean", "cka_median", "cka_min", "d3_mean", "d3_median", "d3_std", "d3_max", "procrustes_res", "procrustes_rel", "cka_ci95", "perm_p"} {
+	for _, key := range []string{"model", "lang_a", "lang_b", "count", "cka_mean", "cka_median", "cka_min", "d3_mean", "d3_median", "d3_std", "d3_max", "procrustes_res", "procrustes_rel", "procrustes_signature_res", "procrustes_signature_rel", "cka_ci95", "perm_p"} {
 		if _, ok := pair[key]; !ok {
 			t.Errorf("pair lacks %q", key)
 		}

@@ -1,0 +1,11 @@
+//go:build !(goexperiment.simd && amd64)
+
+package study
+
+// Without a GOEXPERIMENT=simd build on amd64 the kernels are plain Go.
+
+func permRow(acc, ka, kb []float32, perm []int32, lp int) { permRowGo(acc, ka, kb, perm, lp) }
+
+func bootRow(a, b, ab, aa, bb, ka, kb []float32, drawn []int32, c, _ []float32, lp int) {
+	bootRowGo(a, b, ab, aa, bb, ka, kb, drawn, c, lp)
+}

@@ -1,0 +1,212 @@
+package study
+
+import (
+	"math"
+)
+
+// resampler holds one model's centred Gram matrices in two languages, laid
+// out for the bootstrap and the permutation test of the mean pair CKA.
+//
+// Both statistics are sums over the n² entries of products of the two
+// languages' Gram matrices, layer by layer, with the same resample for every
+// layer. The matrices are therefore interleaved by layer, entry (i, j) of
+// layer k at (i·n + j)·lp + k, so that one resample walks the entries once and
+// updates all layers with contiguous vector operations, and the products that
+// do not depend on the resample (Ka∘Kb, Ka∘Ka, Kb∘Kb) are formed once. Each
+// layer's matrices are scaled to unit Frobenius norm first (CKA does not
+// depend on the scale), so float32 holds them without overflow; sums run in
+// float32 along a row of n entries and in float64 across rows. The products
+// Ka∘Kb, Ka∘Ka and Kb∘Kb are formed as the entries stream by: storing them
+// would hold 2.5 times the memory and read it on every resample.
+type resampler struct {
+	n, L, lp int       // lp: L rounded up to a multiple of 16, the padding zero
+	ka, kb   []float32 // the Gram matrices, interleaved
+}
+
+// newResampler interleaves the n×n Gram matrices ka[k], kb[k] (row-major).
+func newResampler(ka, kb [][]float32, n int) *resampler {
+	L := len(ka)
+	lp := (L + 15) / 16 * 16
+	r := &resampler{n: n, L: L, lp: lp}
+	size := n * n * lp
+	r.ka, r.kb = make([]float32, size), make([]float32, size)
+	for k := 0; k < L; k++ {
+		sa, sb := 1/frobenius(ka[k]), 1/frobenius(kb[k])
+		for e := 0; e < n*n; e++ {
+			r.ka[e*lp+k], r.kb[e*lp+k] = float32(float64(ka[k][e])*sa), float32(float64(kb[k][e])*sb)
+		}
+	}
+	return r
+}
+
+func frobenius(g []float32) float64 {
+	s := 0.0
+	for _, v := range g {
+		s += float64(v) * float64(v)
+	}
+	if s == 0 {
+		return 1 // a zero Gram matrix (all prompts alike) gives CKA NaN, as before
+	}
+	return math.Sqrt(s)
+}
+
+// observed is the mean pair CKA of the n prompts.
+func (r *resampler) observed() float64 {
+	perm := make([]int32, r.n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	out := make([]float64, 1)
+	r.permuted([][]int32{perm}, out)
+	return out[0]
+}
+
+// permuted sets out[b] to the mean over layers of the CKA between language
+// a and language b with prompt i of a paired with prompt perms[b][i] of b:
+// Σᵢⱼ Ka[i,j]·Kb[p(i), p(j)] / (‖Ka‖‖Kb‖), the norms being 1 (a permutation
+// leaves Kb centred and its norm unchanged). Both matrices are symmetric, so
+// the sum is twice the sum over i < j plus the diagonal. Each row of Ka is
+// read once for all the permutations of the batch; the rows of Kb they need
+// are scattered and make this memory-bound.
+func (r *resampler) permuted(perms [][]int32, out []float64) {
+	n, lp := r.n, r.lp
+	acc := make([]float32, lp)
+	tot := make([][]float64, len(perms))
+	for b := range tot {
+		tot[b] = make([]float64, lp)
+	}
+	for i := 0; i < n; i++ {
+		kaRow := r.ka[i*n*lp : (i+1)*n*lp]
+		for b, perm := range perms {
+			pi := int(perm[i])
+			kbRow := r.kb[pi*n*lp : (pi+1)*n*lp]
+			clear(acc)
+			permRow(acc, kaRow[(i+1)*lp:], kbRow, perm[i+1:], lp)
+			t := tot[b]
+			x, y := kaRow[i*lp:(i+1)*lp], kbRow[pi*lp:(pi+1)*lp]
+			for k := range acc {
+				t[k] += 2*float64(acc[k]) + float64(x[k])*float64(y[k])
+			}
+		}
+	}
+	for b := range perms {
+		s := 0.0
+		for k := 0; k < r.L; k++ {
+			s += tot[b][k]
+		}
+		out[b] = s / float64(r.L)
+	}
+}
+
+// resample is one bootstrap resample: c[i] copies of prompt i (Σc = n), the
+// prompts with c[i] > 0 listed in drawn; c16 repeats each c[i] 16 times, for
+// the vector kernel.
+type resample struct {
+	c, c16 []float32
+	drawn  []int32
+}
+
+// newResample returns the resample of the prompts idx (indices in [0, n)).
+func newResample(idx []int, n int) resample {
+	c := make([]float32, n)
+	for _, i := range idx {
+		c[i]++
+	}
+	c16 := make([]float32, 16*n)
+	var drawn []int32
+	for i, ci := range c {
+		if ci > 0 {
+			drawn = append(drawn, int32(i))
+			for q := range 16 {
+				c16[16*i+q] = ci
+			}
+		}
+	}
+	return resample{c, c16, drawn}
+}
+
+// bootstrap sets out[b] to the mean pair CKA on resample b, the resampled
+// Gram matrices double-centred again. With a = Ka·c, S_a = cᵀKa·c and the
+// same for b, ⟨HAH, HBH⟩ = Σᵢⱼ cᵢcⱼ·Kaᵢⱼ·Kbᵢⱼ − (2/n)·Σᵢ cᵢ·aᵢ·bᵢ + S_a·S_b/n²,
+// and the norms likewise; only the prompts drawn contribute. Each row of Ka
+// and Kb is read once for the whole batch, which then runs from the cache.
+func (r *resampler) bootstrap(batch []resample, out []float64) {
+	n, lp := r.n, r.lp
+	a, b, ab, aa, bb := make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp)
+	sums := make([][8][]float64, len(batch)) // ab, aa, bb, cab, caa, cbb, sa, sb
+	for q := range sums {
+		for v := range sums[q] {
+			sums[q][v] = make([]float64, lp)
+		}
+	}
+	for i := 0; i < n; i++ {
+		kaRow, kbRow := r.ka[i*n*lp:(i+1)*n*lp], r.kb[i*n*lp:(i+1)*n*lp]
+		for q, rs := range batch {
+			ci := float64(rs.c[i])
+			if ci == 0 {
+				continue
+			}
+			clear(a)
+			clear(b)
+			clear(ab)
+			clear(aa)
+			clear(bb)
+			bootRow(a, b, ab, aa, bb, kaRow, kbRow, rs.drawn, rs.c, rs.c16, lp)
+			s := &sums[q]
+			for k := 0; k < r.L; k++ {
+				ak, bk := float64(a[k]), float64(b[k])
+				s[0][k] += ci * float64(ab[k])
+				s[1][k] += ci * float64(aa[k])
+				s[2][k] += ci * float64(bb[k])
+				s[3][k] += ci * ak * bk
+				s[4][k] += ci * ak * ak
+				s[5][k] += ci * bk * bk
+				s[6][k] += ci * ak
+				s[7][k] += ci * bk
+			}
+		}
+	}
+	nf := float64(n)
+	for q := range batch {
+		s := &sums[q]
+		total := 0.0
+		for k := 0; k < r.L; k++ {
+			sa, sb := s[6][k], s[7][k]
+			dot := s[0][k] - 2/nf*s[3][k] + sa*sb/(nf*nf)
+			na := s[1][k] - 2/nf*s[4][k] + sa*sa/(nf*nf)
+			nb := s[2][k] - 2/nf*s[5][k] + sb*sb/(nf*nf)
+			total += dot / math.Sqrt(na*nb)
+		}
+		out[q] = total / float64(r.L)
+	}
+}
+
+// permRowGo adds Σⱼ ka[j·lp + k]·kb[perm[j]·lp + k] to acc[k] for k < lp,
+// j over the indices of perm.
+func permRowGo(acc, ka, kb []float32, perm []int32, lp int) {
+	for j, pj := range perm {
+		x := ka[j*lp : (j+1)*lp]
+		y := kb[int(pj)*lp : (int(pj)+1)*lp]
+		for k := range acc {
+			acc[k] += x[k] * y[k]
+		}
+	}
+}
+
+// bootRowGo adds Σⱼ c[j]·m[j·lp + k] over the drawn j to the accumulators
+// a, b, ab, aa, bb, for m = ka, kb, ka∘kb, ka∘ka, kb∘kb in turn.
+func bootRowGo(a, b, ab, aa, bb, ka, kb []float32, drawn []int32, c []float32, lp int) {
+	for _, j32 := range drawn {
+		j := int(j32)
+		w := c[j]
+		o := j * lp
+		x, y := ka[o:o+lp], kb[o:o+lp]
+		for k := range a {
+			a[k] += w * x[k]
+			b[k] += w * y[k]
+			ab[k] += w * (x[k] * y[k])
+			aa[k] += w * (x[k] * x[k])
+			bb[k] += w * (y[k] * y[k])
+		}
+	}
+}
