@@ -289,6 +289,7 @@ func (m *Model) Extract(ctx context.Context, set *data.Parallel, opts Options) (
 	if err := opts.defaults(set, m); err != nil {
 		return nil, err
 	}
+	m.fitFloat32AMX(set.Len(), &opts)
 	var results []Result
 	for _, lang := range set.Langs {
 		r, err := m.extractLang(ctx, lang, set.Texts[lang], &opts)
@@ -298,6 +299,32 @@ func (m *Model) Extract(ctx context.Context, set *data.Parallel, opts Options) (
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// fitFloat32AMX keeps a float32 model off the AMX kernel (as NoAMX) when,
+// before its weights are read, the memory plan says that it fits the
+// machine with its linear weights as float32 but not as the AMX path's
+// three bfloat16 parts (6 bytes a value instead of 4): slower, but it
+// runs. The plan is for the longest texts the options allow; a note says
+// so.
+func (m *Model) fitFloat32AMX(texts int, opts *Options) {
+	if m.model != nil || opts.IgnoreMemoryPlan || m.dtype() != dtypes.Float32 || !m.usesAMX() {
+		return
+	}
+	withAMX := m.PlanMemory(opts.BatchSize, opts.MaxLength, texts)
+	if withAMX.Fits() {
+		return
+	}
+	m.noAMX = true
+	if without := m.PlanMemory(opts.BatchSize, opts.MaxLength, texts); !without.Fits() {
+		m.noAMX = false // neither fits: the usual plan check reports it
+		return
+	}
+	if opts.Progress != nil {
+		opts.Progress(Progress{Note: fmt.Sprintf("float32 on the AMX kernel would need %s, more than the %s available: "+
+			"running on the backend's float32 kernel (slower; --dtype bfloat16 runs on AMX in half the memory)",
+			gb(withAMX.Total), gb(withAMX.Available))})
+	}
 }
 
 // encoded holds the token ids of one language's texts.

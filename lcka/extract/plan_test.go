@@ -129,3 +129,40 @@ func TestPlanSplitWeights(t *testing.T) {
 		t.Errorf("bfloat16 weights %d on AMX, %d without", bfAMX.Weights, bf.Weights)
 	}
 }
+
+// TestFloat32OffAMXWhenItDoesNotFit: a float32 model whose AMX form (three
+// bfloat16 parts per linear weight) does not fit the available memory,
+// but whose float32 weights do, runs on the backend's kernel, says so,
+// and records that kernel; with room for both it runs on AMX.
+func TestFloat32OffAMXWhenItDoesNotFit(t *testing.T) {
+	probe := loadTiny(t)
+	if !probe.usesAMX() {
+		t.Skip("no AMX path on this machine: nothing to fall back from")
+	}
+	set := promptSet(t, 4)
+	plan := func(amx bool) int64 {
+		return planFor(probe.Config, dtypes.Float32, DefaultBatchSize, DefaultMaxLength, set.Len(), amx).Total
+	}
+	withAMX, without := plan(true), plan(false)
+	if withAMX <= without {
+		t.Fatalf("AMX plan %d bytes, float32 plan %d: want more on AMX", withAMX, without)
+	}
+	defer func(f func() (int64, bool)) { availableMemory = f }(availableMemory)
+	for _, c := range []struct {
+		avail   int64
+		wantAMX bool
+	}{{(withAMX + without) / 2, false}, {withAMX + 1<<20, true}} {
+		availableMemory = func() (int64, bool) { return c.avail, true }
+		m := loadTiny(t)
+		var notes []string
+		if _, err := m.Extract(context.Background(), set, Options{Out: t.TempDir(),
+			Progress: func(p Progress) { notes = append(notes, p.Note) }}); err != nil {
+			t.Fatal(err)
+		}
+		said := strings.Contains(strings.Join(notes, "\n"), "running on the backend's float32 kernel")
+		if m.model.UsesAMX() != c.wantAMX || said == c.wantAMX {
+			t.Errorf("available %d (AMX plan %d, float32 plan %d): AMX %v, note %v; want AMX %v",
+				c.avail, withAMX, without, m.model.UsesAMX(), said, c.wantAMX)
+		}
+	}
+}
