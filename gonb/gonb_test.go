@@ -308,6 +308,7 @@ func TestProgressExtract(t *testing.T) {
 // node is a parsed element of a Progress's HTML: the bar is a div holding
 // a label div (with the title in <b>) and a track div holding the fill div.
 type node struct {
+	ID    string `xml:"id,attr"`
 	Class string `xml:"class,attr"`
 	Style string `xml:"style,attr"`
 	Role  string `xml:"role,attr"`
@@ -464,6 +465,11 @@ func TestInNotebook(t *testing.T) {
 	for i := 3; i < 9; i++ {
 		if msgs[i].DisplayID != id {
 			t.Errorf("message %d: display id %q, want %q", i, msgs[i].DisplayID, id)
+		}
+		var bar node
+		parseXML(t, html(i), &bar)
+		if bar.ID != id {
+			t.Errorf("progress message %d: the bar's id %q, want the display id %q", i, bar.ID, id)
 		}
 		_, track, _ := parseBar(t, html(i))
 		want := []string{"0.0", "25.0", "50.0", "75.0", "100.0", "100.0"}[i-3]

@@ -198,7 +198,9 @@ func (p *Progress) htmlLocked(t time.Time) string {
 		color = "#2e9e5b"
 	}
 	var b strings.Builder
-	b.WriteString(`<div class="layersim-progress" style="font-family:sans-serif;font-size:13px;margin:4px 0">`)
+	// The id is the display id: every redraw of the bar carries it, so a
+	// page can tell the bar's successive states apart from other bars.
+	fmt.Fprintf(&b, `<div class="layersim-progress" id="%s" style="font-family:sans-serif;font-size:13px;margin:4px 0">`, p.id)
 	b.WriteString(`<div class="layersim-progress-label">`)
 	if p.title != "" {
 		b.WriteString(`<b>` + html.EscapeString(p.title) + `</b> `)

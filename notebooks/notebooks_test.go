@@ -4,13 +4,15 @@ package notebooks
 
 // TestNotebooks executes both notebooks with Jupyter and the GoNB kernel
 // that scripts/gonb-setup registers, on copies in a temporary folder (so the
-// built-in default runs from scratch and nothing is written here), checks
-// the outputs of their key cells, exports Analysis to HTML and opens it in
-// headless Chromium to check that the charts draw and that the 3D projector
-// shows points of every model. It is skipped, with a message, when Jupyter,
-// the kernel or Chromium is missing, and in -short mode. Set
-// LAYERSIM_NOTEBOOK_OUT to a folder to keep the executed notebooks, the
-// HTML and the screenshot there.
+// built-in default runs from scratch and nothing is written here), and
+// checks the outputs of their key cells. Subtest nbconvert executes
+// Analysis with nbconvert, exports it to HTML and opens it in headless
+// Chromium to check that the charts draw and that the 3D projector shows
+// points of every model; subtest server (server_test.go) runs Analysis in a
+// live Jupyter Notebook server through the browser. It is skipped, with a
+// message, when Jupyter, the kernel or Chromium is missing, and in -short
+// mode. Set LAYERSIM_NOTEBOOK_OUT to a folder to keep the executed
+// notebooks, the HTML and the screenshots there.
 
 import (
 	"bytes"
@@ -29,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/layersim/layersim/internal/browsertest"
 	"github.com/layersim/layersim/internal/simdrt"
 	"github.com/layersim/layersim/plots"
 
@@ -317,25 +320,30 @@ func TestNotebooks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	execute := func(name string) map[string]cellOutput {
+	execute := func(t *testing.T, name string) map[string]cellOutput {
 		copyFile(t, name, filepath.Join(dir, name))
 		run(t, dir, 15*time.Minute, jupyter, "nbconvert", "--to", "notebook", "--execute", "--inplace",
 			"--ExecutePreprocessor.timeout=900", name)
 		return readNotebook(t, filepath.Join(dir, name))
 	}
 
-	impl := execute("Implementation.ipynb")
+	impl := execute(t, "Implementation.ipynb")
 	checkImplementation(t, impl)
 	if t.Failed() {
 		return
 	}
-	analysis := execute("Analysis.ipynb")
-	checkAnalysis(t, analysis)
-	if t.Failed() {
-		return
-	}
-	run(t, dir, 5*time.Minute, jupyter, "nbconvert", "--to", "html", "Analysis.ipynb")
-	checkPage(t, filepath.Join(dir, "Analysis.html"))
+	t.Run("nbconvert", func(t *testing.T) {
+		analysis := execute(t, "Analysis.ipynb")
+		checkAnalysis(t, analysis)
+		if t.Failed() {
+			return
+		}
+		run(t, dir, 5*time.Minute, jupyter, "nbconvert", "--to", "html", "Analysis.ipynb")
+		checkPage(t, filepath.Join(dir, "Analysis.html"))
+	})
+	t.Run("server", func(t *testing.T) {
+		testServer(t, jupyter, filepath.Join(dir, "out", "artifacts"))
+	})
 }
 
 // wantCells fails unless every tag has a cell.
@@ -511,16 +519,7 @@ var (
 // many pixels of each model's colour (the points and the lines between
 // them, in either language's shade).
 func checkPage(t *testing.T, page string) {
-	var bin string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		testenv.Missing(t, "no chromium on PATH for the page check (scripts/gonb-setup installs Debian's chromium)")
-	}
+	bin := browsertest.Chromium(t, "for the page check; scripts/gonb-setup installs Debian's chromium")
 	b, err := os.ReadFile(page)
 	if err != nil {
 		t.Fatal(err)
@@ -582,12 +581,8 @@ func checkPage(t *testing.T, page string) {
 	// The models' colours, in the order of Metrics.Models, and the darker
 	// shade of the second language.
 	for i := range 2 {
-		v, err := strconv.ParseUint(strings.TrimPrefix(plots.ModelColor(i), "#"), 16, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := [3]float64{float64(v >> 16 & 255), float64(v >> 8 & 255), float64(v & 255)}
-		n := near(img, area, c, 45) + near(img, area, mix(c, 0.2), 45)
+		c := rgb(t, plots.ModelColor(i))
+		n := browsertest.Near(img, area, c, 45) + browsertest.Near(img, area, mix(c, 0.2), 45)
 		t.Logf("model %d: %d pixels of its colour in the projector (%v of %v)", i, n, area, img.Bounds())
 		if n < 150 {
 			t.Errorf("model %d: %d pixels of its colour in the projector, want ≥ 150 (see %s)", i, n, shot)
@@ -603,21 +598,6 @@ func checkPage(t *testing.T, page string) {
 // mix darkens a colour towards black by t.
 func mix(c [3]float64, t float64) [3]float64 {
 	return [3]float64{c[0] * (1 - t), c[1] * (1 - t), c[2] * (1 - t)}
-}
-
-// near counts the pixels of img in r within Euclidean RGB distance tol of c.
-func near(img image.Image, r image.Rectangle, c [3]float64, tol float64) int {
-	n := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			d := math.Hypot(math.Hypot(float64(cr>>8)-c[0], float64(cg>>8)-c[1]), float64(cb>>8)-c[2])
-			if d <= tol {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // dominantShare returns the share of the pixels of r that have its most

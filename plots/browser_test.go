@@ -8,14 +8,10 @@ package plots
 // tooltip and the panel show, the view the chart reports.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
-	"image/color"
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,41 +22,20 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/layersim/layersim/internal/browsertest"
 	"github.com/layersim/layersim/lcka/study"
 )
 
-// browser starts headless Chromium (bin) with a fresh profile, software
-// WebGL and a 1200×900 window, and returns a context for chromedp's actions.
+// browser starts headless Chromium for a test of at most four minutes.
 func browser(t *testing.T, bin string) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1200, 900),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	// The first run starts the browser; the time limit goes on later ones.
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	tctx, cancelTime := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() { cancelTime(); cancel(); cancelAlloc() })
-	return tctx
+	return browsertest.Start(t, bin, 4*time.Minute)
 }
 
 // run runs chromedp actions and fails the test on an error.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Run(t, ctx, what, actions...)
 }
 
 // pageJS is evaluated in the page to read (never to drive) the projector.
@@ -117,11 +92,7 @@ true`
 // eval evaluates a JavaScript expression in the page.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
 
 // mouseAt dispatches one mouse event of the browser's input domain.
@@ -150,60 +121,11 @@ func mouse(fx, fy, x, y float64, steps int, drag bool) chromedp.Action[chromedp.
 	})
 }
 
-// screenshot captures the viewport and decodes it.
-func screenshot(t *testing.T, ctx context.Context, path string) image.Image {
-	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(buf))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
-// colourStats counts the distinct colours (to 4 bits a channel) in r and
-// the pixels that are not near white.
-func colourStats(img image.Image, r image.Rectangle) (distinct, inked int) {
-	seen := map[[3]uint32]bool{}
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			seen[[3]uint32{cr >> 12, cg >> 12, cb >> 12}] = true
-			if cr>>8 < 235 || cg>>8 < 235 || cb>>8 < 235 {
-				inked++
-			}
-		}
-	}
-	return len(seen), inked
-}
-
-// changed counts the pixels of r that differ by more than 40 in a channel.
-func changed(a, b image.Image, r image.Rectangle) int {
-	n := 0
-	r = r.Intersect(a.Bounds()).Intersect(b.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if far(a.At(x, y), b.At(x, y)) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func far(a, b color.Color) bool {
-	ar, ag, ab, _ := a.RGBA()
-	br, bg, bb, _ := b.RGBA()
-	d := func(x, y uint32) bool { return math.Abs(float64(x>>8)-float64(y>>8)) > 40 }
-	return d(ar, br) || d(ag, bg) || d(ab, bb)
-}
+var (
+	screenshot  = browsertest.Screenshot
+	colourStats = browsertest.ColourStats
+	changed     = browsertest.Changed
+)
 
 // around is the square of side 2h centred on p.
 func around(p screenPoint, h int) image.Rectangle {
@@ -324,9 +246,40 @@ func TestBrowserReport(t *testing.T) {
 	if c := changed(before, hovered, around(pts[partner], 14)); c < 40 {
 		t.Errorf("around the partner at %.0f,%.0f only %d pixels changed on hover: no highlight drawn", pts[partner].X, pts[partner].Y, c)
 	}
-	// Leaving the point to empty space does not clear the highlight:
-	// ECharts GL sends the page no mouseout (known, not checked here).
-	run(t, ctx, "leave", mouse(x, y, cb[0]+5, cb[1]+5, 4, false), chromedp.Sleep(300*time.Millisecond))
+	// Leaving the point for empty space (ECharts GL sends no mouseout
+	// then): the ring, the bold link and the tooltip go away, and the
+	// picture around the partner is the unhighlighted one again.
+	run(t, ctx, "leave", mouse(x, y, cb[0]+5, cb[1]+5, 4, false), chromedp.Sleep(800*time.Millisecond))
+	if hl := eval[[][3]float64](t, ctx, `__ls.highlighted()`); len(hl) != 0 {
+		t.Errorf("after the mouse left point %d for empty space, still highlighted: %v", best, hl)
+	}
+	if now := eval[string](t, ctx, `__ls.tooltip()`); now != "" {
+		t.Errorf("after the mouse left point %d for empty space, the tooltip still shows %q", best, now)
+	}
+	left := screenshot(t, ctx, filepath.Join(dir, "report-left.png"))
+	for _, q := range []struct {
+		what string
+		r    image.Rectangle
+	}{{"the partner", around(pts[partner], 14)}, {"the hovered point", around(pt, 14)}} {
+		c, h := changed(before, left, q.r), changed(before, hovered, q.r)
+		t.Logf("around %s: %d pixels changed on hover, %d differ after the mouse left", q.what, h, c)
+		if c > 4 {
+			t.Errorf("after the mouse left, %d pixels around %s differ from the picture before the hover (%d changed on hover)", c, q.what, h)
+		}
+	}
+	if c, all := changed(before, left, chart), chart.Dx()*chart.Dy(); c > all/200 {
+		t.Errorf("after the mouse left, %d of %d pixels of the chart differ from the picture before the hover", c, all)
+	}
+	// Back on the same point (ECharts GL then sends a mousemove, no
+	// mouseover): the highlight returns.
+	run(t, ctx, "hover again", mouse(cb[0]+5, cb[1]+5, x, y, 12, false), chromedp.Sleep(300*time.Millisecond))
+	if hl := eval[[][3]float64](t, ctx, `__ls.highlighted()`); len(hl) != 1 || hl[0] != m.Joint.XYZ[partner] {
+		t.Errorf("hovering point %d again: highlighted %v, want the partner at %v", best, hl, m.Joint.XYZ[partner])
+	}
+	run(t, ctx, "leave again", mouse(x, y, cb[0]+5, cb[1]+5, 4, false), chromedp.Sleep(300*time.Millisecond))
+	if hl := eval[[][3]float64](t, ctx, `__ls.highlighted()`); len(hl) != 0 {
+		t.Errorf("after leaving point %d a second time, still highlighted: %v", best, hl)
+	}
 
 	// Toggles, clicked: the panel against metrics.json.
 	beta, gamma := m.Models[1].ID, m.Models[2].ID

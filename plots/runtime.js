@@ -470,11 +470,33 @@ window.LayersimPlots = (function () {
     }
     chart.setOption(option());
     renderPanel();
-    chart.on('mouseover', function (p) {
+    // Hover: ECharts GL reports a point under the mouse with mouseover and
+    // mousemove, but sends no mouseout when the mouse leaves it for empty
+    // space (only when it reaches another point). So every mouse move is
+    // checked once its events have all run (a microtask later): when none
+    // of them named a point, the highlight is cleared. Leaving the chart
+    // (globalout) clears it too.
+    var onPoint = false, checking = false;
+    function hover(p) {
       var i = pointIndex(p.seriesId, p.dataIndex);
-      if (i >= 0) highlight(i);
-    });
+      if (i < 0) return;
+      onPoint = true;
+      highlight(i);
+    }
+    chart.on('mouseover', hover);
+    chart.on('mousemove', hover);
     chart.on('mouseout', function () { highlight(-1); });
+    var zr = chart.getZr();
+    zr.on('mousemove', function () {
+      if (checking) return;
+      checking = true;
+      Promise.resolve().then(function () {
+        checking = false;
+        if (!onPoint) highlight(-1);
+        onPoint = false;
+      });
+    });
+    zr.on('globalout', function () { onPoint = false; highlight(-1); });
     keepSized(canvas, chart);
     return {
       chart: chart, stats: stats, tooltip: tooltip, highlight: highlight,
