@@ -142,34 +142,57 @@ func ropeScalar(x []uint16, cos, sin []float32) {
 }
 
 // softmaxRows sets each row of p [rows, S] to one query's attention
-// probabilities from its raw scores, the same row of raw [rows, S] (float32
-// products q·kᵀ, overwritten as scratch), as the one-graph pass in
-// bfloat16: s = round(round(raw)·scale); keys j outside the row's window
-// [lo, hi] or with keyOK[j] == 0 masked to −MaxFloat32; softmax in
-// float32; rounded. A query with no allowed key (a left-padding one) gets
-// 1/S on every key, as the masked softmax gives.
+// probabilities in bfloat16 from its raw scores, the same row of raw
+// [rows, S] (float32 products q·kᵀ, overwritten as scratch), as the
+// one-graph pass in bfloat16: s = round(round(raw)·scale), then
+// softmaxInPlace, then rounded.
 func softmaxRows(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32) {
-	noKey, done := softmaxRowsAVX512(p, raw, s, scale, window, keyOK, nil)
+	softmaxInPlace(raw, s, scoreScale{bf16: true, c: scale}, window, keyOK)
+	roundToBFloat16(p, raw)
+}
+
+// scoreScale is how raw scores become the softmax's logits: in bfloat16
+// round(round(v)·c) (transformers' (q·kᵀ)·scaling in the compute dtype),
+// in float32 v / c (the graph's division by sqrt(D)).
+type scoreScale struct {
+	bf16 bool
+	c    float32
+}
+
+func (sc scoreScale) apply(v float32) float32 {
+	if sc.bf16 {
+		return roundF32(roundF32(v) * sc.c)
+	}
+	return v / sc.c
+}
+
+// softmaxInPlace replaces each row of raw [rows, S] by its query's
+// attention probabilities, in float32: the logits sc.apply(raw); keys j
+// outside the row's window [lo, hi] or with keyOK[j] == 0 masked to
+// −MaxFloat32; softmax in float32 (0 outside the window). A query with no
+// allowed key (a left-padding one) gets 1/S on every key, as the masked
+// softmax of the graph gives.
+func softmaxInPlace(raw []float32, s int, sc scoreScale, window func(row int) (lo, hi int), keyOK []float32) {
+	noKey, done := softmaxAVX512(raw, s, sc, window, keyOK, nil)
 	if !done {
-		for row := 0; row*s < len(p); row++ {
+		for row := 0; row*s < len(raw); row++ {
 			lo, hi := window(row)
-			if !softmaxWindow(p[row*s:(row+1)*s], raw[row*s:(row+1)*s], scale, lo, hi, keyOK) {
+			if !softmaxWindow(raw[row*s:(row+1)*s], sc, lo, hi, keyOK) {
 				noKey = append(noKey, row)
 			}
 		}
 	}
-	u := toBF16(1 / float32(s))
 	for _, row := range noKey {
 		for j := range s {
-			p[row*s+j] = u
+			raw[row*s+j] = 1 / float32(s)
 		}
 	}
 }
 
-// softmaxWindow is softmaxRows' scalar body for one row; it reports
-// whether any key was allowed (when none is, p is left to softmaxRows).
-func softmaxWindow(p []uint16, raw []float32, scale float32, lo, hi int, keyOK []float32) bool {
-	clear(p)
+// softmaxWindow is softmaxInPlace's scalar body for one row; it reports
+// whether any key was allowed (when none is, the row is left to
+// softmaxInPlace).
+func softmaxWindow(raw []float32, sc scoreScale, lo, hi int, keyOK []float32) bool {
 	mx := float32(-math.MaxFloat32)
 	allowed := false
 	for j := lo; j <= hi; j++ {
@@ -177,9 +200,8 @@ func softmaxWindow(p []uint16, raw []float32, scale float32, lo, hi int, keyOK [
 			raw[j] = -math.MaxFloat32
 			continue
 		}
-		v := roundF32(roundF32(raw[j]) * scale)
-		raw[j] = v
-		mx = max(mx, v)
+		raw[j] = sc.apply(raw[j])
+		mx = max(mx, raw[j])
 		allowed = true
 	}
 	if !allowed {
@@ -192,7 +214,9 @@ func softmaxWindow(p []uint16, raw []float32, scale float32, lo, hi int, keyOK [
 		sum += e
 	}
 	for j := lo; j <= hi; j++ {
-		p[j] = toBF16(raw[j] / sum)
+		raw[j] /= sum
 	}
+	clear(raw[:lo])
+	clear(raw[hi+1:])
 	return true
 }

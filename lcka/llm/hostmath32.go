@@ -84,50 +84,10 @@ func rope32Rows(x, cos, sin []float32) {
 }
 
 // softmax32Rows is softmaxRows in float32: s = raw / div (div = sqrt(D)),
-// masked as there, softmax, p not rounded.
+// then softmaxInPlace; p not rounded.
 func softmax32Rows(p, raw []float32, s int, div float32, window func(row int) (lo, hi int), keyOK []float32) {
-	noKey, done := softmax32RowsAVX512(p, raw, s, div, window, keyOK, nil)
-	if !done {
-		for row := 0; row*s < len(p); row++ {
-			lo, hi := window(row)
-			if !softmax32Window(p[row*s:(row+1)*s], raw[row*s:(row+1)*s], div, lo, hi, keyOK) {
-				noKey = append(noKey, row)
-			}
-		}
-	}
-	for _, row := range noKey {
-		for j := range s {
-			p[row*s+j] = 1 / float32(s)
-		}
-	}
-}
-
-func softmax32Window(p, raw []float32, div float32, lo, hi int, keyOK []float32) bool {
-	clear(p)
-	mx := float32(-math.MaxFloat32)
-	allowed := false
-	for j := lo; j <= hi; j++ {
-		if keyOK[j] == 0 {
-			raw[j] = -math.MaxFloat32
-			continue
-		}
-		raw[j] /= div
-		mx = max(mx, raw[j])
-		allowed = true
-	}
-	if !allowed {
-		return false
-	}
-	var sum float32
-	for j := lo; j <= hi; j++ {
-		e := float32(math.Exp(float64(raw[j] - mx)))
-		raw[j] = e
-		sum += e
-	}
-	for j := lo; j <= hi; j++ {
-		p[j] = raw[j] / sum
-	}
-	return true
+	softmaxInPlace(raw, s, scoreScale{c: div}, window, keyOK)
+	copy(p, raw)
 }
 
 // splitBF16x3 is amx.SplitBFloat16 with an AVX-512 body: x's three

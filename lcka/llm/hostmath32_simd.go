@@ -3,7 +3,6 @@
 package llm
 
 import (
-	"math"
 	"simd/archsimd"
 )
 
@@ -85,64 +84,6 @@ func rope32AVX512(x, cos, sin []float32) bool {
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
-}
-
-func softmax32RowsAVX512(p, raw []float32, s int, div float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
-	if !archsimd.X86.AVX512() {
-		return noKey, false
-	}
-	clear(p)
-	k, red := newVExp(), newVRed()
-	divV := archsimd.BroadcastFloat32x16(div)
-	masked := archsimd.BroadcastFloat32x16(-math.MaxFloat32)
-	var zero archsimd.Float32x16
-	for row := 0; row*s < len(p); row++ {
-		lo, hi := window(row)
-		w, ok := raw[row*s+lo:row*s+hi+1], keyOK[lo:hi+1]
-		n := len(w)
-		full := n / 16 * 16
-		mx := masked
-		var seen uint16
-		scaled := func(v, okv archsimd.Float32x16) archsimd.Float32x16 {
-			allow := okv.NotEqual(zero)
-			seen |= allow.ToBits()
-			v = v.Div(divV).Merge(masked, allow)
-			mx = mx.Max(v)
-			return v
-		}
-		for j := 0; j < full; j += 16 {
-			scaled(loadF32(w[j:]), loadF32(ok[j:])).StoreSlice(w[j:])
-		}
-		if full < n {
-			scaled(loadF32Part(w[full:]), loadF32Part(ok[full:])).StoreSlicePart(w[full:])
-		}
-		if seen == 0 {
-			noKey = append(noKey, row)
-			continue
-		}
-		mx = red.max(mx)
-		var sum archsimd.Float32x16
-		for j := 0; j < full; j += 16 {
-			e := k.exp(loadF32(w[j:]).Sub(mx))
-			e.StoreSlice(w[j:])
-			sum = sum.Add(e)
-		}
-		if full < n {
-			e := k.exp(loadF32Part(w[full:]).Sub(mx)).Masked(archsimd.Mask32x16FromBits(uint16(0xFFFF >> (16 - (n - full)))))
-			e.StoreSlicePart(w[full:])
-			sum = sum.Add(e)
-		}
-		sum = red.sum(sum)
-		out := p[row*s+lo : row*s+hi+1]
-		for j := 0; j < full; j += 16 {
-			loadF32(w[j:]).Div(sum).StoreSlice(out[j:])
-		}
-		if full < n {
-			loadF32Part(w[full:]).Div(sum).StoreSlicePart(out[full:])
-		}
-	}
-	archsimd.ClearAVXUpperBits()
-	return noKey, true
 }
 
 func splitAVX512(hi, mid, lo []uint16, x []float32) bool {

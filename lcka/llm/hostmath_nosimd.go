@@ -11,10 +11,6 @@ func biasRoundAVX512(dst []uint16, src, bias []float32) bool       { return fals
 func siluMulAVX512(dst, g, u []uint16) bool                        { return false }
 func ropeAVX512(x []uint16, cos, sin []float32) bool               { return false }
 
-func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
-	return noKey, false
-}
-
 func hostVectorized() bool { return false }
 
 func scaleMul32AVX512(dst, x, w []float32, s float32) bool { return false }
@@ -22,8 +18,8 @@ func add32AVX512(dst, a, b []float32) bool                 { return false }
 func siluMul32AVX512(dst, g, u []float32) bool             { return false }
 func rope32AVX512(x, cos, sin []float32) bool              { return false }
 
-func softmax32RowsAVX512(p, raw []float32, s int, div float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
+func splitAVX512(hi, mid, lo []uint16, x []float32) bool { return false }
+
+func softmaxAVX512(raw []float32, s int, sc scoreScale, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
 	return noKey, false
 }
-
-func splitAVX512(hi, mid, lo []uint16, x []float32) bool { return false }

@@ -258,18 +258,17 @@ func ropeAVX512(x []uint16, cos, sin []float32) bool {
 	return true
 }
 
-// softmaxRowsAVX512 is softmaxRows' body; it appends to noKey the rows
-// with no allowed key, whose p it leaves cleared.
-func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
+// softmaxAVX512 is softmaxInPlace's body; it appends to noKey the rows
+// with no allowed key.
+func softmaxAVX512(raw []float32, s int, sc scoreScale, window func(row int) (lo, hi int), keyOK []float32, noKey []int) ([]int, bool) {
 	if !archsimd.X86.AVX512() {
 		return noKey, false
 	}
-	clear(p)
 	c, k, red := newVBF(), newVExp(), newVRed()
-	scaleV := archsimd.BroadcastFloat32x16(scale)
+	cV := archsimd.BroadcastFloat32x16(sc.c)
 	masked := archsimd.BroadcastFloat32x16(-math.MaxFloat32)
 	var zero archsimd.Float32x16
-	for row := 0; row*s < len(p); row++ {
+	for row := 0; row*s < len(raw); row++ {
 		lo, hi := window(row)
 		w, ok := raw[row*s+lo:row*s+hi+1], keyOK[lo:hi+1]
 		n := len(w)
@@ -279,7 +278,12 @@ func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window f
 		scaled := func(v, okv archsimd.Float32x16) archsimd.Float32x16 {
 			allow := okv.NotEqual(zero)
 			seen |= allow.ToBits()
-			v = c.round(c.round(v).Mul(scaleV)).Merge(masked, allow)
+			if sc.bf16 {
+				v = c.round(c.round(v).Mul(cV))
+			} else {
+				v = v.Div(cV)
+			}
+			v = v.Merge(masked, allow)
 			mx = mx.Max(v)
 			return v
 		}
@@ -306,13 +310,14 @@ func softmaxRowsAVX512(p []uint16, raw []float32, s int, scale float32, window f
 			sum = sum.Add(e)
 		}
 		sum = red.sum(sum)
-		out := p[row*s+lo : row*s+hi+1]
 		for j := 0; j < full; j += 16 {
-			c.narrow(loadF32(w[j:]).Div(sum)).StoreSlice(out[j:])
+			loadF32(w[j:]).Div(sum).StoreSlice(w[j:])
 		}
 		if full < n {
-			c.narrow(loadF32Part(w[full:]).Div(sum)).StoreSlicePart(out[full:])
+			loadF32Part(w[full:]).Div(sum).StoreSlicePart(w[full:])
 		}
+		clear(raw[row*s : row*s+lo])
+		clear(raw[row*s+hi+1 : (row+1)*s])
 	}
 	archsimd.ClearAVXUpperBits()
 	return noKey, true

@@ -152,13 +152,14 @@ func TestHostSoftmax(t *testing.T) {
 		softmaxRows(got, slices.Clone(raw), s, 0.125, window, keyOK)
 		for row, win := range windows {
 			want := make([]uint16, s)
-			allowed := softmaxWindow(want, slices.Clone(raw[row*s:(row+1)*s]), 0.125, win[0], win[1], keyOK)
+			ref := slices.Clone(raw[row*s : (row+1)*s])
+			allowed := softmaxWindow(ref, scoreScale{bf16: true, c: 0.125}, win[0], win[1], keyOK)
 			if !allowed {
-				u := toBF16(1 / float32(s))
-				for j := range want {
-					want[j] = u
+				for j := range ref {
+					ref[j] = 1 / float32(s)
 				}
 			}
+			roundToBFloat16(want, ref)
 			gotRow := got[row*s : (row+1)*s]
 			checkSteps(t, "softmax", gotRow, want, 1)
 			var sum float64
@@ -282,8 +283,8 @@ func TestHostSoftmax32(t *testing.T) {
 		got := make([]float32, len(raw))
 		softmax32Rows(got, slices.Clone(raw), s, 8, window, keyOK)
 		for row, win := range windows {
-			want := make([]float32, s)
-			if !softmax32Window(want, slices.Clone(raw[row*s:(row+1)*s]), 8, win[0], win[1], keyOK) {
+			want := slices.Clone(raw[row*s : (row+1)*s])
+			if !softmaxWindow(want, scoreScale{c: 8}, win[0], win[1], keyOK) {
 				for j := range want {
 					want[j] = 1 / float32(s)
 				}
