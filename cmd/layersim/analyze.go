@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/layersim/layersim/lcka/cka"
@@ -130,8 +131,11 @@ func stageProgress(w io.Writer) func(stage string, done, total int) {
 	if !isTerminal(w) {
 		return stageLog(w, logInterval, time.Now)
 	}
+	var mu sync.Mutex // the CKA engine's workers report from several goroutines
 	last := time.Time{}
 	return func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
 		if time.Since(last) < 200*time.Millisecond && done < total {
 			return
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -46,4 +47,43 @@ func TestStageLog(t *testing.T) {
 	if buf.String() != "cka 1/1\n" {
 		t.Errorf("stageProgress on a buffer wrote %q", buf.String())
 	}
+}
+
+// TestStageLogConcurrent calls stageLog from several goroutines, as the
+// CKA engine's workers do (run with -race): every line it writes is whole.
+func TestStageLogConcurrent(t *testing.T) {
+	var buf syncBuffer
+	f := stageLog(&buf, 0, time.Now)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				f("cka", g*100+i, 400)
+			}
+		})
+	}
+	wg.Wait()
+	for line := range strings.Lines(buf.String()) {
+		if !strings.HasPrefix(line, "cka ") || !strings.HasSuffix(line, "/400\n") {
+			t.Fatalf("broken line %q", line)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
