@@ -725,6 +725,10 @@ func (m *Model) write(opts *Options, lang, fp string, texts []string, stats Toke
 	}
 	// Which backend ran: go, or xla with its plugin and PJRT version.
 	extra["backend"] = m.backendInfo()
+	// How the texts were batched (the values can differ in the last bits
+	// between batchings): merge compares them before calling a set up to
+	// date.
+	extra["batch_size"], extra["block"] = opts.BatchSize, opts.Block
 	if opts.EmbeddingLayer {
 		extra["embedding_layer"] = filepath.Base(layer0Path) // the whole set's name, in a part too
 	}

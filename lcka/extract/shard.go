@@ -180,7 +180,13 @@ func Merge(root, slug, lang, split string, force bool) (MergeResult, error) {
 		if old, err := artifacts.Open(root, slug, lang, split); err == nil && old.Format != artifacts.Parts {
 			var got string
 			raw, ok := old.Meta.Extra["fingerprint"]
-			if ok && json.Unmarshal(raw, &got) == nil && got == fp && old.Rows == s.Rows && old.Meta.TextsCount == s.Rows {
+			same := func(key string) bool {
+				a, okA := old.Meta.Extra[key]
+				b, okB := s.Meta.Extra[key]
+				return okA && okB && string(a) == string(b)
+			}
+			if ok && json.Unmarshal(raw, &got) == nil && got == fp && old.Rows == s.Rows && old.Meta.TextsCount == s.Rows &&
+				same("batch_size") && same("block") {
 				res.Skipped = true
 				return res, nil
 			}
@@ -205,11 +211,12 @@ func Merge(root, slug, lang, split string, force bool) (MergeResult, error) {
 			}
 			data = append(data, d...)
 		}
-		if err := hf.WriteFileAtomic(layer0, encodeNPY([]int{s.Rows, hidden}, data)); err != nil {
+		// Written beside the set and moved in place once the set is
+		// committed, so that a failed merge leaves the old set whole.
+		if err := hf.WriteFileAtomic(layer0+".merging", encodeNPY([]int{s.Rows, hidden}, data)); err != nil {
 			return res, err
 		}
-	} else if err := os.Remove(layer0); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return res, fmt.Errorf("extract: removing a stale %s: %w", layer0, err)
+		defer os.Remove(layer0 + ".merging")
 	}
 	texts, err := s.Texts()
 	if err != nil {
@@ -229,7 +236,17 @@ func Merge(root, slug, lang, split string, force bool) (MergeResult, error) {
 			return res, err
 		}
 	}
-	return res, w.Commit(texts)
+	if err := w.Commit(texts); err != nil {
+		return res, err
+	}
+	if name != "" {
+		if err := os.Rename(layer0+".merging", layer0); err != nil {
+			return res, fmt.Errorf("extract: %w", err)
+		}
+	} else if err := os.Remove(layer0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("extract: removing a stale %s: %w", layer0, err)
+	}
+	return res, nil
 }
 
 // MergeAll merges every set under root that has a parts folder

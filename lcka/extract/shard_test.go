@@ -335,3 +335,43 @@ func TestMergeErrors(t *testing.T) {
 		wantErr("first row "+c.want, err, c.want)
 	}
 }
+
+// TestMergeNotUpToDateAcrossBatchings: a set written unsharded with
+// another batch size has the parts' fingerprint but may differ in the last
+// bits: merge writes the parts' set over it instead of calling it up to
+// date (and removing the parts).
+func TestMergeNotUpToDateAcrossBatchings(t *testing.T) {
+	m := loadTiny(t)
+	set := promptSet(t, 24)
+	root := t.TempDir()
+	for i := range 2 {
+		o := Options{Out: root, BatchSize: 4, Block: 12, Shard: shard.Spec{Index: i, Count: 2}}
+		if _, err := m.Extract(context.Background(), set, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The whole set, written beside the parts with another batch size.
+	o := Options{Out: root, BatchSize: 8, Block: 12, Force: true}
+	if _, err := m.Extract(context.Background(), set, o); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := artifacts.Open(root, m.Slug(), "en", "test"); err != nil || string(s.Meta.Extra["batch_size"]) != "8" {
+		t.Fatalf("the unsharded set: %v", err)
+	}
+	results, err := MergeAll(root, MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Skipped {
+			t.Errorf("%s: a set of batch size 8 counted as up to date for parts of batch size 4", r.Lang)
+		}
+	}
+	s, err := artifacts.Open(root, m.Slug(), "en", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(s.Meta.Extra["batch_size"]); got != "4" {
+		t.Errorf("merged set's batch_size %s, want 4", got)
+	}
+}
