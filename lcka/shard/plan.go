@@ -61,6 +61,15 @@ func Plan(o PlanOptions) ([]Job, error) {
 	if o.Shards < 1 || o.N < 0 || o.Block < 0 {
 		return nil, fmt.Errorf("shard: shards (%d) must be positive, n (%d) and block (%d) not negative", o.Shards, o.N, o.Block)
 	}
+	// The plan sets these itself: given again among the extra flags they
+	// would win over its own (the last flag does), and the ranges it prints
+	// would be wrong.
+	for _, f := range o.Extra {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if strings.HasPrefix(f, "-") && slices.Contains([]string{"model", "langs", "only", "n", "shard", "block"}, name) {
+			return nil, fmt.Errorf("shard: %s among the extra flags: the plan sets it (use the plan's own option)", f)
+		}
+	}
 	block := o.Block
 	if block == 0 {
 		block = DefaultBlock

@@ -117,3 +117,16 @@ func TestPlanOrder(t *testing.T) {
 		t.Errorf("unsharded plan: %+v, %v", one, err)
 	}
 }
+
+// TestPlanRejectsItsOwnFlags: flags the plan sets itself are refused among
+// the extra ones, in either spelling.
+func TestPlanRejectsItsOwnFlags(t *testing.T) {
+	for _, extra := range [][]string{{"--n", "5"}, {"--n=5"}, {"-block", "3"}, {"--shard=0/2"}, {"--only", "en"}, {"--langs=en"}, {"--model", "x"}} {
+		if _, err := Plan(PlanOptions{Models: []string{"m"}, Langs: []string{"en"}, Shards: 1, Extra: extra}); err == nil {
+			t.Errorf("extra %q: no error", extra)
+		}
+	}
+	if _, err := Plan(PlanOptions{Models: []string{"m"}, Langs: []string{"en"}, Shards: 1, Extra: []string{"--dtype", "bfloat16", "--max-length=128"}}); err != nil {
+		t.Errorf("other flags refused: %v", err)
+	}
+}
