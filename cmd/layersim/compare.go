@@ -12,22 +12,28 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/calibrate"
+	"github.com/layersim/layersim/lcka/cca"
 	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/knn"
 	"github.com/layersim/layersim/lcka/procrustes"
 	"github.com/layersim/layersim/lcka/rsa"
+	"github.com/layersim/layersim/lcka/shape"
 )
 
 func init() {
 	commands["compare"] = command{summary: "one similarity measure between two [n, d] .npy matrices", run: runCompare}
 }
 
-const measuresHelp = "cka, cka-standardized, cka-debiased, cka-minibatch:<b>, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a>:<cosine|correlation|euclidean>, procrustes"
+const measuresHelp = "cka, cka-standardized, cka-debiased, cka-minibatch:<b>, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a|kendall-tau-b|rho-a|whitened-cosine|whitened-correlation>:<cosine|correlation|euclidean>, procrustes, mutual-knn:<k>, cknna:<k>, svcca, svcca:<fraction|count>, pwcca, shape:<alpha>"
 
 func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	measure := fs.String("measure", "cka-standardized", "the measure: "+measuresHelp)
+	null := fs.Int("null", 0, "also score `N` permutations of Y's rows and print the null's mean, spread, the calibrated value (score − mean)/spread and the permutation p-value")
+	seed := fs.Uint64("seed", 1, "seed of the --null permutations")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
+		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] [--null N] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
 		fs.PrintDefaults()
 	}
 	backendName := backendFlag(fs)
@@ -58,9 +64,21 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *null != 0 {
+		compareNotes = false // the directions kept were said once
+		r, err := calibrate.Calibrate(x, y, calibrate.Measure(f), calibrate.Options{Permutations: *null, Seed: *seed})
+		compareNotes = true
+		if err != nil {
+			return err
+		}
+		fmt.Printf("null: mean %.6g, sd %.6g over %d permutations of Y's rows (seed %d); calibrated %.4g, p = %.4g\n", r.NullMean, r.NullSD, r.Permutations, *seed, r.Calibrated, r.P)
+	}
 	fmt.Println(strconv.FormatFloat(v, 'g', 17, 64))
 	return nil
 }
+
+// compareNotes says whether svcca and pwcca print the directions they kept.
+var compareNotes = true
 
 // measureFunc computes one measure between two matrices with the same rows.
 type measureFunc func(x, y mat.Matrix) (float64, error)
@@ -77,6 +95,9 @@ func compare(measure string, x, y mat.Matrix) (float64, error) {
 // parseCompareMeasure checks a measure name and its parameter and returns the
 // measure; unknown names get the list of known ones.
 func parseCompareMeasure(measure string) (measureFunc, error) {
+	if f, ok, err := parseNeighbourCCAShape(measure); ok {
+		return f, err
+	}
 	switch {
 	case measure == "cka":
 		return cka.Linear, nil
@@ -97,6 +118,9 @@ func parseCompareMeasure(measure string) (measureFunc, error) {
 		}
 		return func(x, y mat.Matrix) (float64, error) { return cka.RBF(x, y, t) }, nil
 	case strings.HasPrefix(measure, "rsa-"):
+		if c, d, err := rsa.ParseRDMMethod(measure); err == nil {
+			return func(x, y mat.Matrix) (float64, error) { return rsa.CompareWith(x, y, d, c) }, nil
+		}
 		m, err := rsa.ParseMethod(measure)
 		if err != nil {
 			return nil, err
@@ -106,6 +130,76 @@ func parseCompareMeasure(measure string) (measureFunc, error) {
 		return procrustes.Distance, nil
 	}
 	return nil, fmt.Errorf("unknown measure %q; known: %s", measure, measuresHelp)
+}
+
+// parseNeighbourCCAShape parses the measures of packages knn, cca and shape;
+// ok says whether measure names one of them. mutual-knn and cknna use
+// cosine similarity (rows L2-normalized, as platonic-rep does). svcca keeps
+// 99% of the variance, svcca:<fraction> another fraction, svcca:<count> a
+// number of directions; svcca and pwcca print the directions kept on the
+// line before the value. shape:<alpha> is the angular shape distance in
+// radians.
+func parseNeighbourCCAShape(measure string) (f measureFunc, ok bool, err error) {
+	name, arg, hasArg := strings.Cut(measure, ":")
+	switch name {
+	case "mutual-knn", "cknna":
+		k, err := strconv.Atoi(arg)
+		if !hasArg || err != nil || k < 1 {
+			return nil, true, fmt.Errorf("measure %q: want %s:<k>, k a positive integer (the number of neighbours)", measure, name)
+		}
+		if name == "cknna" {
+			return func(x, y mat.Matrix) (float64, error) { return knn.CKNNA(x, y, k, knn.Cosine) }, true, nil
+		}
+		return func(x, y mat.Matrix) (float64, error) { return knn.MutualKNN(x, y, k, knn.Cosine) }, true, nil
+	case "svcca":
+		keep := cca.Paper
+		if hasArg {
+			if c, err := strconv.Atoi(arg); err == nil {
+				keep = cca.Keep{Count: c}
+			} else if v, err := strconv.ParseFloat(arg, 64); err == nil {
+				keep = cca.Keep{Variance: v}
+			} else {
+				return nil, true, fmt.Errorf("measure %q: want svcca:<fraction of variance> or svcca:<number of directions>", measure)
+			}
+		}
+		return func(x, y mat.Matrix) (float64, error) {
+			r, err := cca.SVCCA(x, y, keep)
+			if err != nil {
+				return 0, err
+			}
+			how := fmt.Sprintf("%g of the variance", keep.Variance)
+			if keep.Count != 0 {
+				how = fmt.Sprintf("at most %d asked", keep.Count)
+			}
+			if !compareNotes {
+				return r.Value, nil
+			}
+			fmt.Printf("svcca: kept %d of %d directions of x and %d of %d of y (%s); %d canonical correlations\n", r.KeptX, r.DimX, r.KeptY, r.DimY, how, len(r.Correlations))
+			return r.Value, nil
+		}, true, nil
+	case "pwcca":
+		if hasArg {
+			return nil, true, fmt.Errorf("measure %q: pwcca takes no parameter", measure)
+		}
+		return func(x, y mat.Matrix) (float64, error) {
+			r, err := cca.PWCCA(x, y)
+			if err != nil {
+				return 0, err
+			}
+			if !compareNotes {
+				return r.Value, nil
+			}
+			fmt.Printf("pwcca: ranks %d of %d columns of x and %d of %d of y; %d canonical correlations\n", r.KeptX, r.DimX, r.KeptY, r.DimY, len(r.Correlations))
+			return r.Value, nil
+		}, true, nil
+	case "shape":
+		a, err := strconv.ParseFloat(arg, 64)
+		if !hasArg || err != nil || !(a >= 0 && a <= 1) {
+			return nil, true, fmt.Errorf("measure %q: want shape:<alpha>, alpha in [0, 1] (0 = CCA, 1 = Procrustes)", measure)
+		}
+		return func(x, y mat.Matrix) (float64, error) { return shape.Angular(x, y, a) }, true, nil
+	}
+	return nil, false, nil
 }
 
 // minibatchCKA is the minibatch CKA (Nguyen et al. 2021) over consecutive

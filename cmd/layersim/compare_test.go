@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -136,4 +137,66 @@ func captureStdout(t *testing.T, fn func() error) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestCompareMeasures15 checks the nearest-neighbour, CCA, shape and further
+// RSA measures of `layersim compare` on the values testdata/gen_compare15.py
+// computed with the packages' numpy references.
+func TestCompareMeasures15(t *testing.T) {
+	data, err := os.ReadFile("testdata/compare15_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Values map[string]float64 `json:"values"`
+		Kept   map[string][2]int  `json:"svcca_kept"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil || len(ref.Values) != 23 {
+		t.Fatalf("compare15_ref.json: %v, %d values", err, len(ref.Values))
+	}
+	x, err := readDense("testdata/x.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := readDense("testdata/y.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for measure, want := range ref.Values {
+		got, err := compare(measure, x, y)
+		if err != nil {
+			t.Errorf("%s: %v", measure, err)
+			continue
+		}
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.15g, numpy %.15g", measure, got, want)
+		}
+	}
+	// svcca states the directions it kept before the value.
+	out := captureStdout(t, func() error {
+		return runCompare([]string{"--measure", "svcca", "testdata/x.npy", "testdata/y.npy"})
+	})
+	k := ref.Kept["svcca"]
+	if want := fmt.Sprintf("kept %d of 20 directions of x and %d of 12 of y", k[0], k[1]); !strings.Contains(out, want) {
+		t.Errorf("svcca output %q does not say %q", out, want)
+	}
+	// --null puts the permutation null next to the score, on the line before.
+	out = captureStdout(t, func() error {
+		return runCompare([]string{"--measure", "svcca", "--null", "20", "testdata/x.npy", "testdata/y.npy"})
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || strings.Count(out, "svcca: kept") != 1 || !strings.HasPrefix(lines[1], "null: mean ") || !strings.Contains(lines[1], "over 20 permutations") {
+		t.Errorf("svcca --null 20 printed %q; want the directions once, the null line, the value", out)
+	}
+	if v, err := strconv.ParseFloat(lines[len(lines)-1], 64); err != nil || math.Abs(v-ref.Values["svcca"]) > 1e-9 {
+		t.Errorf("svcca --null: last line %q, want %v", lines[len(lines)-1], ref.Values["svcca"])
+	}
+	if err := runCompare([]string{"--measure", "cka", "--null", "1", "testdata/x.npy", "testdata/y.npy"}); err == nil {
+		t.Error("--null 1: no error")
+	}
+	for _, bad := range []string{"mutual-knn", "mutual-knn:0", "cknna:x", "svcca:abc", "svcca:1.5", "svcca:0", "pwcca:3", "shape", "shape:2", "rsa-rho-a:manhattan", "cknna:40"} {
+		if _, err := compare(bad, x, y); err == nil {
+			t.Errorf("measure %q: no error", bad)
+		}
+	}
 }

@@ -42,6 +42,31 @@
 //
 // with t_u, t_v, t_uv the numbers of pairs tied in u, in v and in both.
 //
+// CompareWith and CompareRDMsWith add four comparisons of rsatoolbox
+// (rsatoolbox.rdm.compare), with m the number of dissimilarities:
+//
+//	KendallTauB:  τ_b = (n_c − n_d) / √((n₀ − t_u)(n₀ − t_v)),  n₀ = m(m−1)/2
+//	RhoA:         ρ_a = 12 Σᵢ (r_i − r̄)(s_i − s̄) / (m³ − m)
+//	WhitenedCosine:      ⟨HDH, HD′H⟩_F / (‖HDH‖_F ‖HD′H‖_F)
+//	WhitenedCorrelation: the same after subtracting the mean dissimilarity
+//	                     from the off-diagonal entries of D and D′
+//
+// τ_b is scipy's kendalltau (rsatoolbox's "tau-b"), corrected for ties, so
+// an RDM with ties has τ_b = 1 with itself; it reuses τ_a's O(m log m)
+// count. ρ_a (rsatoolbox's "rho-a", Nili et al. 2014) correlates the average
+// ranks r, s with the denominator of untied ranks: the expected Spearman
+// correlation under random tie breaking, below 1 for an RDM with ties
+// against itself. The whitened comparisons are rsatoolbox's
+// compare_cosine_cov_weighted ("cosine_cov") and
+// compare_correlation_cov_weighted ("corr_cov") without a pattern
+// covariance (sigma_k = None): the RDM is double-centred (H the centring
+// matrix, the diagonal included) and the off-diagonal entries count twice,
+// which whitens the dependence between dissimilarities that share a sample
+// (Diedrichsen et al. 2021, "Comparing representational geometries using
+// whitened unbiased-distance-matrix similarity"). For squared Euclidean
+// RDMs −½HDH is the centred Gram matrix, so WhitenedCosine is linear CKA,
+// positive bias for small n included.
+//
 // RSA needs n ≥ 3 samples, so that there are at least 3 dissimilarities to
 // correlate. Inputs with NaN or ±Inf, zero rows (Cosine), constant rows
 // (Correlation) and RDMs that are constant (max − min ≤ 1e-12·max|D_ij|,

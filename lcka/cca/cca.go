@@ -1,0 +1,239 @@
+package cca
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
+)
+
+// Keep says how many singular directions SVCCA keeps: the fewest that hold
+// the fraction Variance of the variance, or Count of them (at most the
+// rank). Exactly one of the two is set.
+type Keep struct {
+	Variance float64
+	Count    int
+}
+
+// Paper is Raghu et al.'s choice: the directions that hold 99% of the
+// variance.
+var Paper = Keep{Variance: 0.99}
+
+func (k Keep) check() error {
+	byVar := k.Variance != 0
+	byCount := k.Count != 0
+	switch {
+	case byVar == byCount:
+		return fmt.Errorf("cca: keep either a fraction of the variance or a count of directions, got %+v", k)
+	case byVar && !(k.Variance > 0 && k.Variance <= 1):
+		return fmt.Errorf("cca: the fraction of variance kept must be in (0, 1], got %v", k.Variance)
+	case byCount && k.Count < 1:
+		return fmt.Errorf("cca: the number of directions kept must be ≥ 1, got %d", k.Count)
+	}
+	return nil
+}
+
+// Result is a CCA similarity and what it was computed from.
+type Result struct {
+	// Value is the similarity, in [0, 1].
+	Value float64
+	// KeptX and KeptY are the numbers of directions of x and y that entered
+	// the CCA: after the SVD reduction for SVCCA, the numerical ranks for
+	// PWCCA and Canonical.
+	KeptX, KeptY int
+	// DimX and DimY are the numbers of columns of x and y.
+	DimX, DimY int
+	// Correlations are the canonical correlations, descending.
+	Correlations []float64
+	// Weights are PWCCA's normalized weights αᵢ/Σα (nil for SVCCA).
+	Weights []float64
+}
+
+// basis is the centred representation's thin SVD, truncated to its
+// numerical rank: u (n×r) orthonormal, s descending.
+type basis struct {
+	xc *mat.Dense
+	u  *mat.Dense
+	s  []float64
+}
+
+func decompose(name string, x mat.Matrix) (*basis, error) {
+	xd, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("cca: %w", err)
+	}
+	n, d := xd.Dims()
+	if n < 2 {
+		return nil, fmt.Errorf("cca: %s has %d input; CCA needs at least 2", name, n)
+	}
+	xc := dense.CenteredColumns(xd)
+	var svd mat.SVD
+	if !svd.Factorize(xc, mat.SVDThinU) {
+		return nil, fmt.Errorf("cca: the SVD of %s failed", name)
+	}
+	s := svd.Values(nil)
+	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
+		return nil, fmt.Errorf("cca: %s has no variance (all rows equal) or overflows", name)
+	}
+	tol := float64(max(n, d)) * 0x1p-52 * s[0]
+	r := 0
+	for r < len(s) && s[r] > tol {
+		r++
+	}
+	var u mat.Dense
+	svd.UTo(&u)
+	return &basis{xc: xc, u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r]}, nil
+}
+
+// kept returns how many leading directions keep keeps.
+func (b *basis) kept(keep Keep) int {
+	if keep.Count != 0 {
+		return min(keep.Count, len(b.s))
+	}
+	total := 0.0
+	for _, v := range b.s {
+		total += v * v
+	}
+	acc := 0.0
+	for r, v := range b.s {
+		acc += v * v
+		// A relative slack against rounding: 99% of a sum must not need one
+		// more direction because of the last bit.
+		if acc >= keep.Variance*total*(1-1e-12) {
+			return r + 1
+		}
+	}
+	return len(b.s)
+}
+
+func pair(x, y mat.Matrix) (*basis, *basis, error) {
+	if x == nil || y == nil {
+		return nil, nil, fmt.Errorf("cca: nil input")
+	}
+	nx, _ := x.Dims()
+	ny, _ := y.Dims()
+	if nx != ny {
+		return nil, nil, fmt.Errorf("cca: x has %d inputs (rows) and y has %d; they must match", nx, ny)
+	}
+	bx, err := decompose("x", x)
+	if err != nil {
+		return nil, nil, err
+	}
+	by, err := decompose("y", y)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bx, by, nil
+}
+
+// correlations returns the SVD of qxᵀqy: the canonical correlations
+// (clamped to [0, 1]) and, if vectors, the left singular vectors.
+func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error) {
+	var p mat.Dense
+	p.Mul(qx.T(), qy)
+	var svd mat.SVD
+	kind := mat.SVDNone
+	if vectors {
+		kind = mat.SVDThinU
+	}
+	if !svd.Factorize(&p, kind) {
+		return nil, nil, fmt.Errorf("cca: the SVD of the canonical problem failed")
+	}
+	rho := svd.Values(nil)
+	for i, v := range rho {
+		rho[i] = min(1, max(0, v))
+	}
+	if !vectors {
+		return rho, nil, nil
+	}
+	var u mat.Dense
+	svd.UTo(&u)
+	return rho, &u, nil
+}
+
+// Canonical returns the canonical correlations of x and y (all directions of
+// their numerical ranks) and their mean, the mean CCA similarity.
+func Canonical(x, y mat.Matrix) (Result, error) {
+	bx, by, err := pair(x, y)
+	if err != nil {
+		return Result{}, err
+	}
+	return meanCCA(bx.u, by.u, bx, by)
+}
+
+func meanCCA(qx, qy *mat.Dense, bx, by *basis) (Result, error) {
+	rho, _, err := correlations(qx, qy, false)
+	if err != nil {
+		return Result{}, err
+	}
+	_, rx := qx.Dims()
+	_, ry := qy.Dims()
+	mean := 0.0
+	for _, v := range rho {
+		mean += v
+	}
+	_, dx := bx.xc.Dims()
+	_, dy := by.xc.Dims()
+	return Result{Value: mean / float64(len(rho)), KeptX: rx, KeptY: ry, DimX: dx, DimY: dy, Correlations: rho}, nil
+}
+
+// SVCCA returns the SVCCA similarity of x and y, keeping the singular
+// directions keep says (Paper: 99% of the variance).
+func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
+	if err := keep.check(); err != nil {
+		return Result{}, err
+	}
+	bx, by, err := pair(x, y)
+	if err != nil {
+		return Result{}, err
+	}
+	n, _ := bx.u.Dims()
+	rx, ry := bx.kept(keep), by.kept(keep)
+	// The reduced representation U_r S_r has column space span(U_r).
+	return meanCCA(bx.u.Slice(0, n, 0, rx).(*mat.Dense), by.u.Slice(0, n, 0, ry).(*mat.Dense), bx, by)
+}
+
+// PWCCA returns the projection-weighted CCA similarity of x and y.
+func PWCCA(x, y mat.Matrix) (Result, error) {
+	bx, by, err := pair(x, y)
+	if err != nil {
+		return Result{}, err
+	}
+	return pwcca(bx, by)
+}
+
+func pwcca(bx, by *basis) (Result, error) {
+	// Weights on the side with fewer directions.
+	a, b := bx, by
+	swapped := len(by.s) < len(bx.s)
+	if swapped {
+		a, b = by, bx
+	}
+	rho, p, err := correlations(a.u, b.u, true)
+	if err != nil {
+		return Result{}, err
+	}
+	m := len(rho)
+	// h = Q_a p (n×m), canonical variates; ⟨hᵢ, x_j⟩ = (hᵀ X_c)ᵢⱼ.
+	var h, proj mat.Dense
+	h.Mul(a.u, p.Slice(0, len(a.s), 0, m))
+	proj.Mul(h.T(), a.xc)
+	w := make([]float64, m)
+	total := 0.0
+	for i := 0; i < m; i++ {
+		for _, v := range proj.RawRowView(i) {
+			w[i] += math.Abs(v)
+		}
+		total += w[i]
+	}
+	value := 0.0
+	for i := range w {
+		w[i] /= total
+		value += w[i] * rho[i]
+	}
+	_, dx := bx.xc.Dims()
+	_, dy := by.xc.Dims()
+	return Result{Value: min(1, value), KeptX: len(bx.s), KeptY: len(by.s), DimX: dx, DimY: dy, Correlations: rho, Weights: w}, nil
+}

@@ -1,0 +1,208 @@
+package cca
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
+)
+
+func toDense(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
+}
+
+// TestAgainstNumpy checks SVCCA and PWCCA against testdata/gen_ref.py, which
+// computes CCA by the covariance route in numpy.
+func TestAgainstNumpy(t *testing.T) {
+	data, err := os.ReadFile("testdata/ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		X, Independent, Related [][]float64
+		Cases                   []struct {
+			Y, Measure   string
+			Keep         float64
+			Value        float64
+			KeptX        int       `json:"kept_x"`
+			KeptY        int       `json:"kept_y"`
+			Correlations []float64 `json:"correlations"`
+			Weights      []float64 `json:"weights"`
+		}
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Cases) != 10 {
+		t.Fatalf("ref.json has %d cases, want 10", len(ref.Cases))
+	}
+	x := toDense(ref.X)
+	ys := map[string]*mat.Dense{"independent": toDense(ref.Independent), "related": toDense(ref.Related)}
+	const tol = 1e-9
+	for _, c := range ref.Cases {
+		y := ys[c.Y]
+		var r Result
+		switch c.Measure {
+		case "svcca":
+			keep := Keep{Variance: c.Keep}
+			if c.Keep >= 1 {
+				keep = Keep{Count: int(c.Keep)}
+			}
+			r, err = SVCCA(x, y, keep)
+			if err == nil && (r.KeptX != c.KeptX || r.KeptY != c.KeptY) {
+				t.Errorf("%s svcca %v: kept %d and %d directions, numpy %d and %d", c.Y, c.Keep, r.KeptX, r.KeptY, c.KeptX, c.KeptY)
+			}
+			for i, v := range c.Correlations {
+				if i < len(r.Correlations) && math.Abs(r.Correlations[i]-v) > tol {
+					t.Errorf("%s svcca %v: ρ%d = %.15g, numpy %.15g", c.Y, c.Keep, i, r.Correlations[i], v)
+				}
+			}
+		case "pwcca":
+			r, err = PWCCA(x, y)
+		case "pwcca-yx":
+			r, err = PWCCA(y, x)
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.Y, c.Measure, err)
+		}
+		if math.Abs(r.Value-c.Value) > tol {
+			t.Errorf("%s %s %v: %.15g, numpy %.15g", c.Y, c.Measure, c.Keep, r.Value, c.Value)
+		}
+		for i, w := range c.Weights {
+			if math.Abs(r.Weights[i]-w) > tol {
+				t.Errorf("%s %s: weight %d = %.15g, numpy %.15g", c.Y, c.Measure, i, r.Weights[i], w)
+			}
+		}
+	}
+}
+
+// The invariances the package documents, as properties.
+func TestInvariances(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 100
+	x := densetest.Normal(rng, n, 8)
+	var y mat.Dense
+	y.Mul(x, densetest.Normal(rng, 8, 12))
+	noise := densetest.Normal(rng, n, 12)
+	noise.Scale(0.5, noise)
+	y.Add(&y, noise)
+	var xq, xs, xa, xt, xp mat.Dense
+	xq.Mul(x, densetest.Orthogonal(rng, 8))
+	// A signed permutation of the columns.
+	perm := mat.NewDense(8, 8, nil)
+	for i, j := range rng.Perm(8) {
+		perm.Set(i, j, float64(1-2*(i%2)))
+	}
+	xp.Mul(x, perm)
+	xs.Scale(7, x)
+	xa.Mul(x, densetest.Normal(rng, 8, 8)) // invertible with probability 1
+	xt.Apply(func(_, j int, v float64) float64 { return v + float64(j) }, x)
+	measures := map[string]func(a, b mat.Matrix) (Result, error){
+		"svcca":   func(a, b mat.Matrix) (Result, error) { return SVCCA(a, b, Paper) },
+		"svcca:5": func(a, b mat.Matrix) (Result, error) { return SVCCA(a, b, Keep{Count: 5}) },
+		"pwcca":   PWCCA,
+		"cca":     Canonical,
+	}
+	for name, f := range measures {
+		self, err := f(x, x)
+		if err != nil || math.Abs(self.Value-1) > 1e-12 {
+			t.Errorf("%s: identical inputs give %v (%v), want 1", name, self.Value, err)
+		}
+		base, err := f(x, &y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := map[string]*mat.Dense{"signed permutation": &xp, "isotropic scaling": &xs, "translation": &xt}
+		if name != "pwcca" {
+			cases["orthogonal"] = &xq
+		}
+		if name == "cca" {
+			cases["invertible linear map"] = &xa
+		}
+		for what, xx := range cases {
+			r, err := f(xx, &y)
+			if err != nil || math.Abs(r.Value-base.Value) > 1e-10 {
+				t.Errorf("%s: %s changes %.15g to %.15g (%v)", name, what, base.Value, r.Value, err)
+			}
+		}
+		// Independent data: far below a related pair. The chance level of
+		// mean CCA is about √(d/n)-ish, not 0.
+		ind, err := f(densetest.Normal(rng, n, 8), &y)
+		if err != nil || ind.Value > base.Value-0.3 {
+			t.Errorf("%s: independent data %.3f, related %.3f (%v)", name, ind.Value, base.Value, err)
+		}
+	}
+}
+
+// PWCCA's weights depend on the basis of the features: a rotation moves it.
+func TestPWCCANotRotationInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := densetest.Normal(rng, 100, 6)
+	var y, xq mat.Dense
+	y.Mul(x, densetest.Normal(rng, 6, 9))
+	y.Add(&y, densetest.Normal(rng, 100, 9))
+	xq.Mul(x, densetest.Orthogonal(rng, 6))
+	a, err := PWCCA(x, &y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PWCCA(&xq, &y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(a.Value-b.Value) < 1e-6 {
+		t.Errorf("PWCCA %.12g before and %.12g after a rotation: want a change", a.Value, b.Value)
+	}
+}
+
+// With d ≥ n the column spaces fill the n−1 centred dimensions, so every
+// canonical correlation is 1: CCA needs n above the dimension.
+func TestWideIsDegenerate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, y := densetest.Normal(rng, 20, 30), densetest.Normal(rng, 20, 40)
+	r, err := Canonical(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.KeptX != 19 || r.KeptY != 19 || math.Abs(r.Value-1) > 1e-10 {
+		t.Errorf("wide inputs: ranks %d, %d, mean CCA %v; want 19, 19, 1", r.KeptX, r.KeptY, r.Value)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := densetest.Normal(rng, 10, 3)
+	constant := mat.NewDense(10, 3, nil)
+	nan := mat.DenseCopyOf(x)
+	nan.Set(1, 1, math.Inf(1))
+	for _, c := range []struct {
+		name string
+		f    func() (Result, error)
+		want string
+	}{
+		{"rows", func() (Result, error) { return PWCCA(x, densetest.Normal(rng, 9, 3)) }, "must match"},
+		{"constant", func() (Result, error) { return SVCCA(constant, x, Paper) }, "no variance"},
+		{"inf", func() (Result, error) { return Canonical(x, nan) }, "non-finite"},
+		{"keep none", func() (Result, error) { return SVCCA(x, x, Keep{}) }, "either"},
+		{"keep both", func() (Result, error) { return SVCCA(x, x, Keep{Variance: 0.9, Count: 3}) }, "either"},
+		{"keep >1", func() (Result, error) { return SVCCA(x, x, Keep{Variance: 1.5}) }, "(0, 1]"},
+		{"keep <0", func() (Result, error) { return SVCCA(x, x, Keep{Count: -2}) }, "≥ 1"},
+		{"one row", func() (Result, error) { return PWCCA(x.Slice(0, 1, 0, 3), x.Slice(0, 1, 0, 3)) }, "at least 2"},
+		{"nil", func() (Result, error) { return PWCCA(nil, x) }, "nil"},
+	} {
+		_, err := c.f()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package cca compares two representations by canonical correlation
+// analysis: SVCCA (Raghu, Gilmer, Yosinski & Sohl-Dickstein, "SVCCA:
+// Singular Vector Canonical Correlation Analysis for Deep Learning Dynamics
+// and Interpretability", NeurIPS 2017) and PWCCA (Morcos, Raghu & Bengio,
+// "Insights on representational similarity in neural networks with
+// canonical correlation", NeurIPS 2018).
+//
+// X (n×d₁) and Y (n×d₂) hold the same n inputs in their rows; both are
+// centred column by column first.
+//
+// # Canonical correlations
+//
+// With Q_X (n×r_X) an orthonormal basis of the column space of the centred X
+// (its left singular vectors whose singular values exceed
+// max(n, d)·ε·s_max, r_X its numerical rank) and Q_Y likewise, the canonical
+// correlations ρ₁ ≥ … ≥ ρ_m, m = min(r_X, r_Y), are the singular values of
+// Q_XᵀQ_Y (Björck & Golub 1973). This is exact, unregularized CCA; it is
+// the same as the textbook Σ_XX^{-1/2} Σ_XY Σ_YY^{-1/2} when the covariances
+// are invertible, and still defined when they are not. When r_X + r_Y ≥ n
+// the column spaces must share directions and many ρ are 1: CCA needs n well
+// above the dimension, which is why SVCCA reduces it first.
+//
+// # SVCCA
+//
+// Each centred representation is reduced to its top singular directions,
+// X ≈ U_r S_r V_rᵀ, keeping either a stated count r or the fewest directions
+// whose squared singular values hold a stated fraction of the variance
+// (Raghu et al. keep 99%: Σ_{i≤r} s_i² ≥ 0.99 Σ s_i²). SVCCA is the mean of
+// the canonical correlations of the reduced representations U_r S_r:
+//
+//	SVCCA(X, Y) = (1/m) Σᵢ ρᵢ,  m = min(r_X, r_Y).
+//
+// Result reports r_X and r_Y (KeptX, KeptY): SVCCA values are comparable
+// only at the same numbers of kept directions.
+//
+// # PWCCA
+//
+// Projection weighting replaces the mean by a weighted mean, weights being
+// how much of the representation each canonical variate accounts for. With
+// hᵢ = Q_X pᵢ the canonical variates of X (pᵢ the left singular vectors of
+// Q_XᵀQ_Y, unit norm in sample space) and x_j the centred columns of X,
+//
+//	αᵢ = Σ_j |⟨hᵢ, x_j⟩|,   PWCCA(X, Y) = Σᵢ αᵢρᵢ / Σᵢ αᵢ.
+//
+// The weights are taken on the side with fewer directions (the smaller
+// rank; X on a tie), as google/svcca's pwcca.py does by neuron count, so
+// that every canonical variate of that side has a correlation; PWCCA is not
+// symmetric otherwise. It is computed on the full representations, no SVD
+// reduction, as in Morcos et al. This follows the paper's formula: the
+// reference code's pwcca.py builds its directions as coef_xᵀ(X − mean) +
+// mean, without the Σ_XX^{-1/2} of the canonical directions, and
+// orthonormalizes them by QR; its values differ from the formula's.
+//
+// AllPairs decomposes each layer once and compares every pair of a list of
+// layers on all cores; each pair still costs an SVD of an r_i×r_j matrix.
+//
+// # Invariances
+//
+// Canonical correlations depend on X only through the column space of the
+// centred X, so CCA is invariant to translation, isotropic scaling and any
+// invertible linear map of the features. SVCCA's reduction sees the
+// singular values as well: it is invariant to translation, isotropic
+// scaling and orthogonal maps. PWCCA's weights sum absolute values over the
+// columns (neurons), so they depend on the basis: PWCCA is invariant to
+// translation, isotropic scaling, and permutations and sign flips of the
+// columns, not to rotations (Morcos et al. define it on neurons). All give
+// 1 for identical inputs.
+//
+// # Bad input
+//
+// Different n, fewer than 2 inputs, NaN or ±Inf, a representation with no
+// variance, and a Keep with neither or both of a fraction in (0, 1] and a
+// count ≥ 1 are errors.
+package cca

@@ -1,0 +1,131 @@
+package shape
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
+)
+
+// eigvalTol is netrep's eigval_tol: eigenvalues of XᵀX below it are raised
+// to it before whitening, and α above 1 − eigvalTol means no whitening.
+const eigvalTol = 1e-7
+
+// Whitened is one representation centred, partially whitened and scaled to
+// unit Frobenius norm: the n×r matrix P f(S)/‖f(S)‖.
+type Whitened struct {
+	b     *mat.Dense
+	alpha float64
+}
+
+// Whiten prepares x for Angular at the given α, so that a layer compared
+// with many others is decomposed once.
+func Whiten(x mat.Matrix, alpha float64) (*Whitened, error) {
+	return whiten("x", x, alpha)
+}
+
+func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
+	if !(alpha >= 0 && alpha <= 1) {
+		return nil, fmt.Errorf("shape: α must be in [0, 1], got %v", alpha)
+	}
+	xd, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
+	n, d := xd.Dims()
+	if n < 2 {
+		return nil, fmt.Errorf("shape: %s has %d input; the metric needs at least 2", name, n)
+	}
+	xc := dense.CenteredColumns(xd)
+	var svd mat.SVD
+	if !svd.Factorize(xc, mat.SVDThinU) {
+		return nil, fmt.Errorf("shape: the SVD of %s failed", name)
+	}
+	s := svd.Values(nil)
+	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
+		return nil, fmt.Errorf("shape: %s has no variance (all rows equal) or overflows", name)
+	}
+	// Directions below the numerical rank are rounding noise of zero
+	// singular values, which carry no data in netrep either.
+	tol := float64(max(n, d)) * 0x1p-52 * s[0]
+	var u mat.Dense
+	svd.UTo(&u)
+	r := 0
+	for r < len(s) && s[r] > tol {
+		r++
+	}
+	f := make([]float64, r)
+	norm := 0.0
+	for i := range f {
+		if alpha > 1-eigvalTol {
+			f[i] = s[i]
+		} else {
+			f[i] = s[i] * (alpha + (1-alpha)/math.Sqrt(max(s[i]*s[i], eigvalTol)))
+		}
+		norm += f[i] * f[i]
+	}
+	norm = math.Sqrt(norm)
+	b := mat.NewDense(n, r, nil)
+	for i := 0; i < n; i++ {
+		row := b.RawRowView(i)
+		for j := range row {
+			row[j] = u.At(i, j) * f[j] / norm
+		}
+	}
+	return &Whitened{b: b, alpha: alpha}, nil
+}
+
+// AngularOf returns θ_α between two prepared representations.
+func AngularOf(a, b *Whitened) (float64, error) {
+	if a == nil || b == nil {
+		return 0, fmt.Errorf("shape: nil representation")
+	}
+	if a.alpha != b.alpha {
+		return 0, fmt.Errorf("shape: representations whitened at α = %v and %v", a.alpha, b.alpha)
+	}
+	na, _ := a.b.Dims()
+	nb, _ := b.b.Dims()
+	if na != nb {
+		return 0, fmt.Errorf("shape: x has %d inputs (rows) and y has %d; they must match", na, nb)
+	}
+	var p mat.Dense
+	p.Mul(a.b.T(), b.b)
+	var svd mat.SVD
+	if !svd.Factorize(&p, mat.SVDNone) {
+		return 0, fmt.Errorf("shape: the SVD of the alignment problem failed")
+	}
+	nuc := 0.0
+	for _, v := range svd.Values(nil) {
+		nuc += v
+	}
+	return math.Acos(min(1, max(-1, nuc))), nil
+}
+
+// Angular returns the shape distance θ_α(x, y) in radians, in [0, π/2].
+func Angular(x, y mat.Matrix, alpha float64) (float64, error) {
+	if x == nil || y == nil {
+		return 0, fmt.Errorf("shape: nil input")
+	}
+	nx, _ := x.Dims()
+	ny, _ := y.Dims()
+	if nx != ny {
+		return 0, fmt.Errorf("shape: x has %d inputs (rows) and y has %d; they must match", nx, ny)
+	}
+	a, err := whiten("x", x, alpha)
+	if err != nil {
+		return 0, err
+	}
+	b, err := whiten("y", y, alpha)
+	if err != nil {
+		return 0, err
+	}
+	return AngularOf(a, b)
+}
+
+// Procrustes returns the angular Procrustes distance θ₁(x, y).
+func Procrustes(x, y mat.Matrix) (float64, error) { return Angular(x, y, 1) }
+
+// CCA returns the fully whitened distance θ₀(x, y).
+func CCA(x, y mat.Matrix) (float64, error) { return Angular(x, y, 0) }

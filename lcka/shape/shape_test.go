@@ -1,0 +1,184 @@
+package shape
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/procrustes"
+)
+
+func toDense(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
+}
+
+// TestAgainstNumpy checks θ_α against testdata/gen_ref.py, a numpy
+// transcription of netrep's LinearMetric.
+func TestAgainstNumpy(t *testing.T) {
+	data, err := os.ReadFile("testdata/ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		X, Independent, Related [][]float64
+		Cases                   []struct {
+			Y            string
+			Alpha, Value float64
+		}
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Cases) != 10 {
+		t.Fatalf("ref.json has %d cases, want 10", len(ref.Cases))
+	}
+	x := toDense(ref.X)
+	ys := map[string]*mat.Dense{"independent": toDense(ref.Independent), "related": toDense(ref.Related)}
+	for _, c := range ref.Cases {
+		got, err := Angular(x, ys[c.Y], c.Alpha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-c.Value) > 1e-10 {
+			t.Errorf("%s α=%v: θ = %.15g, netrep transcription %.15g", c.Y, c.Alpha, got, c.Value)
+		}
+	}
+}
+
+var alphas = []float64{0, 0.3, 0.5, 1}
+
+// TestMetric checks symmetry, identity and the triangle inequality on random
+// triples, some of them related so that the inequality is nearly tight.
+func TestMetric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 40
+	for trial := range 30 {
+		base := densetest.Normal(rng, n, 6)
+		mk := func(d int, noise float64) *mat.Dense {
+			var m mat.Dense
+			m.Mul(base, densetest.Normal(rng, 6, d))
+			e := densetest.Normal(rng, n, d)
+			e.Scale(noise, e)
+			m.Add(&m, e)
+			return &m
+		}
+		noise := []float64{0.1, 1, 10}[trial%3]
+		a, b, c := mk(5, noise), mk(8, noise), mk(7, noise)
+		for _, al := range alphas {
+			ab, _ := Angular(a, b, al)
+			ba, _ := Angular(b, a, al)
+			bc, _ := Angular(b, c, al)
+			ac, err := Angular(a, c, al)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(ab-ba) > 1e-12 {
+				t.Errorf("α=%v: θ(a,b) = %.15g, θ(b,a) = %.15g", al, ab, ba)
+			}
+			if ac > ab+bc+1e-12 {
+				t.Errorf("α=%v: triangle inequality fails: θ(a,c) = %.15g > %.15g + %.15g", al, ac, ab, bc)
+			}
+			if aa, err := Angular(a, a, al); err != nil || aa > 1e-7 {
+				t.Errorf("α=%v: θ(a,a) = %v (%v), want 0", al, aa, err)
+			}
+		}
+	}
+}
+
+func TestInvariances(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 50
+	x := densetest.Normal(rng, n, 6)
+	var y mat.Dense
+	y.Mul(x, densetest.Normal(rng, 6, 9))
+	y.Add(&y, densetest.Normal(rng, n, 9))
+	var xq, xs, xt, xa mat.Dense
+	xq.Mul(x, densetest.Orthogonal(rng, 6))
+	xs.Scale(40, x)
+	xt.Apply(func(_, j int, v float64) float64 { return v - 3*float64(j) }, x)
+	xa.Mul(x, densetest.Normal(rng, 6, 6))
+	for _, al := range alphas {
+		base, err := Angular(x, &y, al)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases := map[string]*mat.Dense{"orthogonal": &xq, "translation": &xt}
+		if al == 0 || al == 1 {
+			cases["isotropic scaling"] = &xs
+		}
+		if al == 0 {
+			cases["invertible linear map"] = &xa
+		}
+		for what, xx := range cases {
+			v, err := Angular(xx, &y, al)
+			if err != nil || math.Abs(v-base) > 1e-9 {
+				t.Errorf("α=%v: %s changes θ from %.15g to %.15g (%v)", al, what, base, v, err)
+			}
+		}
+		if al == 0.5 {
+			if v, _ := Angular(&xs, &y, al); math.Abs(v-base) < 1e-6 {
+				t.Errorf("α=0.5: scaling x by 40 left θ at %.15g; netrep's partial whitening is not scale invariant", v)
+			}
+		}
+		// Independent data lies much farther than the related y.
+		ind, _ := Angular(densetest.Normal(rng, n, 6), &y, al)
+		if ind < base+0.2 {
+			t.Errorf("α=%v: independent θ %.3f, related %.3f", al, ind, base)
+		}
+	}
+}
+
+// At α = 1 the metric is the angle behind package procrustes' squared
+// distance 2 − 2 cos θ.
+func TestProcrustesRelation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := densetest.Normal(rng, 30, 4), densetest.Normal(rng, 30, 7)
+	theta, err := Procrustes(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := procrustes.Distance(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(2-2*math.Cos(theta)-d2) > 1e-12 {
+		t.Errorf("2 − 2cos θ₁ = %.15g, procrustes.Distance %.15g", 2-2*math.Cos(theta), d2)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := densetest.Normal(rng, 10, 3)
+	nan := mat.DenseCopyOf(x)
+	nan.Set(0, 0, math.NaN())
+	a, _ := Whiten(x, 0.5)
+	b, _ := Whiten(x, 1)
+	for _, c := range []struct {
+		name string
+		f    func() (float64, error)
+		want string
+	}{
+		{"rows", func() (float64, error) { return Angular(x, densetest.Normal(rng, 9, 3), 1) }, "must match"},
+		{"alpha", func() (float64, error) { return Angular(x, x, 1.5) }, "[0, 1]"},
+		{"alpha nan", func() (float64, error) { return Angular(x, x, math.NaN()) }, "[0, 1]"},
+		{"constant", func() (float64, error) { return CCA(mat.NewDense(10, 3, nil), x) }, "no variance"},
+		{"nan", func() (float64, error) { return Procrustes(x, nan) }, "non-finite"},
+		{"mixed alpha", func() (float64, error) { return AngularOf(a, b) }, "whitened at"},
+		{"nil", func() (float64, error) { return Angular(nil, x, 1) }, "nil"},
+	} {
+		_, err := c.f()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
