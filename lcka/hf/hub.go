@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // DefaultEndpoint is the base URL of the public Hugging Face hub, used when
@@ -416,9 +418,25 @@ func blobPath(repoDir, etag string) string { return filepath.Join(repoDir, "blob
 func (h *hub) fetch(ctx context.Context, r Repo, m fileMeta, file string) (string, error) {
 	dir := h.repoDir(r)
 	blob := blobPath(dir, m.etag)
-	if st, err := os.Stat(blob); err != nil || (m.size >= 0 && st.Size() != m.size) {
-		if err := h.download(ctx, r, m, file, blob); err != nil {
-			return "", err
+	have := func() bool {
+		st, err := os.Stat(blob)
+		return err == nil && (m.size < 0 || st.Size() == m.size)
+	}
+	if !have() {
+		// Processes sharing the cache (the jobs of a sharded extraction)
+		// take turns: one downloads, the others wait and find the blob.
+		if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+			return "", fmt.Errorf("hf: %w", err)
+		}
+		lock := flock.New(blob + ".lock")
+		if _, err := lock.TryLockContext(ctx, 250*time.Millisecond); err != nil {
+			return "", fmt.Errorf("hf: waiting for another download of %s: %w", file, err)
+		}
+		defer lock.Unlock()
+		if !have() {
+			if err := h.download(ctx, r, m, file, blob); err != nil {
+				return "", err
+			}
 		}
 	}
 	return linkSnapshot(dir, m.commit, file, m.etag)

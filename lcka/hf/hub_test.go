@@ -2,6 +2,7 @@ package hf
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -543,5 +544,40 @@ func TestDefaultCacheDir(t *testing.T) {
 	home, _ := os.UserHomeDir()
 	if d, _ := DefaultCacheDir(); d != filepath.Join(home, ".cache", "huggingface", "hub") {
 		t.Errorf("default: %s", d)
+	}
+}
+
+// TestDownloadConcurrent: processes sharing a cache (the jobs of a sharded
+// extraction) download a file at the same time; each gets the whole,
+// checked file, and the file store serves it once (they take turns on a
+// lock beside the blob; the later ones find it there).
+func TestDownloadConcurrent(t *testing.T) {
+	clearHFEnv(t)
+	f := newFakeHub(t)
+	repo := f.addModel("org/big", commitA, true)
+	name := "model-00001-of-00002.safetensors"
+	content := repo.files[name]
+	opts := Options{Endpoint: f.hub.URL, CacheDir: t.TempDir()}
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() {
+			p, err := Download(context.Background(), Repo{ID: "org/big"}, name, opts)
+			if err == nil {
+				if got, _ := os.ReadFile(p); !bytes.Equal(got, content) {
+					err = fmt.Errorf("file differs from the original")
+				}
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("download %d: %v", i, err)
+		}
+	}
+	if f.cdnGets != 1 {
+		t.Errorf("the file store served %d downloads, want 1", f.cdnGets)
 	}
 }
