@@ -97,14 +97,15 @@ for s in slugs:
     na, nb = np.sum(A * A), np.sum(B * B)
     total = na + nb
     res = np.sqrt(max(0.0, total - 2 * np.linalg.svd(B @ A.T, compute_uv=False).sum()))
-    # The signature-space residual: a rotation of the n^2 coordinates.
+    # The signature-space residual: a rotation of the n^2 coordinates,
+    # res^2 = |A|^2 + |B|^2 - 2 |A^T B|_*. A^T B is n^2 x n^2; its nonzero
+    # singular values are the square roots of the nonzero eigenvalues of
+    # B^T A A^T B, which are those of (A A^T)(B B^T), L x L: this route
+    # (eigenvalues of a product of Gram matrices) is not the one layersim
+    # takes (factors of each Gram matrix, then an SVD).
     ga, gb = A @ A.T, B @ B.T
-
-    def factor(g):
-        lam, u = np.linalg.eigh(g)
-        keep = lam > len(g) * np.finfo(float).eps * lam.max()
-        return u[:, keep] * np.sqrt(lam[keep])
-    sres = np.sqrt(max(0.0, total - 2 * np.linalg.svd(factor(ga).T @ factor(gb), compute_uv=False).sum()))
+    ev = np.real(np.linalg.eigvals(ga @ gb))
+    sres = np.sqrt(max(0.0, total - 2 * np.sqrt(np.clip(ev, 0, None)).sum()))
     out["models"][s] = {"procrustes_res": float(res), "procrustes_rel": float(res / np.sqrt(total)),
                         "procrustes_signature_res": float(sres), "procrustes_signature_rel": float(sres / np.sqrt(total))}
     print(f"{s}: study Procrustes res {res:.6f} rel {res / np.sqrt(total):.6f}; signature-space res {sres:.6f} rel {sres / np.sqrt(total):.6f}")
