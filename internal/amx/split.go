@@ -44,6 +44,12 @@ func PackSplitWeight(w []float32, n, k int) (*SplitWeight, error) {
 	}
 	hi, mid, lo := make([]uint16, len(w)), make([]uint16, len(w)), make([]uint16, len(w))
 	SplitBFloat16(hi, mid, lo, w)
+	return PackSplitParts(hi, mid, lo, n, k)
+}
+
+// PackSplitParts is PackSplitWeight from W's three parts (SplitBFloat16's
+// hi, mid and lo, len n*k each), for callers that split faster.
+func PackSplitParts(hi, mid, lo []uint16, n, k int) (*SplitWeight, error) {
 	var sw SplitWeight
 	var err error
 	if sw.hi, err = PackWeight(hi, n, k); err != nil {

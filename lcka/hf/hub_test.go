@@ -2,13 +2,13 @@ package hf
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"

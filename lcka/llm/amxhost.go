@@ -106,11 +106,11 @@ func f32Ops(div float32) *hostOps[float32] {
 		},
 		inPlace: true,
 		pack: func(w []float32, n, k int) (matMuler[float32], error) {
-			sw, err := amx.PackSplitWeight(w, n, k)
+			sw, err := packSplit(w, n, k)
 			if err != nil {
 				return nil, err
 			}
-			return &splitLinear{w: sw}, nil
+			return sw, nil
 		},
 	}
 }

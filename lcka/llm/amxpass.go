@@ -172,9 +172,9 @@ func (m *Model) packLinear(name string) (any, error) {
 	var err error
 	if t.DType() == dtypes.Float32 {
 		err = tensors.ConstFlatData(t, func(flat []float32) {
-			var sw *amx.SplitWeight
-			if sw, packErr = amx.PackSplitWeight(flat, d[0], d[1]); packErr == nil {
-				w = &splitLinear{w: sw}
+			var sw *splitLinear
+			if sw, packErr = packSplit(flat, d[0], d[1]); packErr == nil {
+				w = sw
 			}
 		})
 	} else {

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"fmt"
 	"math"
 	"sync"
 
@@ -96,6 +97,21 @@ func splitBF16x3(hi, mid, lo []uint16, x []float32) {
 	if !splitAVX512(hi, mid, lo, x) {
 		amx.SplitBFloat16(hi, mid, lo, x)
 	}
+}
+
+// packSplit packs a float32 weight w [n, k] for the AMX kernel as its three
+// bfloat16 parts, split with AVX-512.
+func packSplit(w []float32, n, k int) (*splitLinear, error) {
+	if n < 1 || k < 1 || len(w) != n*k {
+		return nil, fmt.Errorf("llm: a %d×%d weight of %d values", n, k, len(w))
+	}
+	hi, mid, lo := make([]uint16, len(w)), make([]uint16, len(w)), make([]uint16, len(w))
+	splitBF16x3(hi, mid, lo, w)
+	sw, err := amx.PackSplitParts(hi, mid, lo, n, k)
+	if err != nil {
+		return nil, err
+	}
+	return &splitLinear{w: sw}, nil
 }
 
 // splitLinear is a float32 weight on the AMX kernel (amx.SplitWeight) whose
