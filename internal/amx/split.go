@@ -49,17 +49,22 @@ func PackSplitWeight(w []float32, n, k int) (*SplitWeight, error) {
 
 // PackSplitParts is PackSplitWeight from W's three parts (SplitBFloat16's
 // hi, mid and lo, len n*k each), for callers that split faster.
+// The three are packed at once, on up to three cores.
 func PackSplitParts(hi, mid, lo []uint16, n, k int) (*SplitWeight, error) {
 	var sw SplitWeight
-	var err error
-	if sw.hi, err = PackWeight(hi, n, k); err != nil {
-		return nil, err
+	var errs [3]error
+	var wg sync.WaitGroup
+	for i, p := range []struct {
+		dst **Weight
+		src []uint16
+	}{{&sw.hi, hi}, {&sw.mid, mid}, {&sw.lo, lo}} {
+		wg.Go(func() { *p.dst, errs[i] = PackWeight(p.src, n, k) })
 	}
-	if sw.mid, err = PackWeight(mid, n, k); err != nil {
-		return nil, err
-	}
-	if sw.lo, err = PackWeight(lo, n, k); err != nil {
-		return nil, err
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return &sw, nil
 }
