@@ -8,7 +8,8 @@ package notebooks
 // checks the outputs of their key cells. Subtest nbconvert executes
 // Analysis with nbconvert, exports it to HTML and opens it in headless
 // Chromium to check that the charts draw and that the 3D projector shows
-// points of every model; subtest server (server_test.go) runs Analysis in a
+// points of every model, then uses that projector by hand (hover, toggles
+// with the panel checked, rotate, zoom, reset); subtest server (server_test.go) runs Analysis in a
 // live Jupyter Notebook server through the browser. It is skipped, with a
 // message, when Jupyter, the kernel or Chromium is missing, and in -short
 // mode. Set LAYERSIM_NOTEBOOK_OUT to a folder to keep the executed
@@ -33,6 +34,8 @@ import (
 
 	"github.com/layersim/layersim/internal/browsertest"
 	"github.com/layersim/layersim/internal/simdrt"
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/study"
 	"github.com/layersim/layersim/plots"
 
 	"github.com/layersim/layersim/internal/testenv"
@@ -340,6 +343,10 @@ func TestNotebooks(t *testing.T) {
 		}
 		run(t, dir, 5*time.Minute, jupyter, "nbconvert", "--to", "html", "Analysis.ipynb")
 		checkPage(t, filepath.Join(dir, "Analysis.html"))
+		if t.Failed() {
+			return
+		}
+		driveProjector(t, dir)
 	})
 	t.Run("server", func(t *testing.T) {
 		testServer(t, jupyter, filepath.Join(dir, "out", "artifacts"))
@@ -614,4 +621,31 @@ func dominantShare(img image.Image, r image.Rectangle) float64 {
 		}
 	}
 	return float64(best) / float64(r.Dx()*r.Dy())
+}
+
+// driveProjector opens the exported Analysis.html in dir in headless
+// Chromium and uses its projector as a person does
+// (browsertest.DriveProjector). The panel and the tooltip are compared
+// with metrics computed here from the artifacts the notebook analysed
+// (dir/out/artifacts), with the options of its analysis cell
+// (analysisOptions in the setup cell) less the resampling statistics and
+// RSA, which the projector does not show.
+func driveProjector(t *testing.T, dir string) {
+	bin := browsertest.Chromium(t, "for the projector; scripts/gonb-setup installs Debian's chromium")
+	res, err := study.Analyze(study.Options{
+		Artifacts:    filepath.Join(dir, "out", "artifacts"),
+		Langs:        []string{"en", "hi"},
+		Split:        "test",
+		Measure:      cka.MeasureStandardized,
+		RSA:          "none",
+		Bootstrap:    -1,
+		Permutations: -1,
+		Seed:         1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.Start(t, bin, 4*time.Minute)
+	browsertest.DriveProjector(t, ctx, browsertest.Projector{
+		URL: "file://" + filepath.Join(dir, "Analysis.html"), Metrics: &res.Metrics, Dir: dir, Name: "Analysis"})
 }

@@ -476,18 +476,30 @@ window.LayersimPlots = (function () {
     // checked once its events have all run (a microtask later): when none
     // of them named a point, the highlight is cleared. Leaving the chart
     // (globalout) clears it too.
-    var onPoint = false, checking = false;
+    // Redrawing the series makes ECharts show the tooltip again at the
+    // mouse by zrender's picking, which does not see ECharts GL's points:
+    // the tooltip would vanish while the mouse rests on a point it has just
+    // reached. So once ECharts has tried (a task later), the point's
+    // tooltip is shown again where the mouse is.
+    var onPoint = false, checking = false, mouseXY = null;
     function hover(p) {
       var i = pointIndex(p.seriesId, p.dataIndex);
       if (i < 0) return;
       onPoint = true;
+      if (i === hlPoint) return;
       highlight(i);
+      setTimeout(function () {
+        if (hlPoint !== i || !mouseXY) return;
+        chart.dispatchAction({type: 'showTip', x: mouseXY[0], y: mouseXY[1],
+          tooltip: {formatter: function () { return tooltip(i); }}});
+      });
     }
     chart.on('mouseover', hover);
     chart.on('mousemove', hover);
     chart.on('mouseout', function () { highlight(-1); });
     var zr = chart.getZr();
-    zr.on('mousemove', function () {
+    zr.on('mousemove', function (e) {
+      mouseXY = [e.offsetX, e.offsetY];
       if (checking) return;
       checking = true;
       Promise.resolve().then(function () {
@@ -496,7 +508,7 @@ window.LayersimPlots = (function () {
         onPoint = false;
       });
     });
-    zr.on('globalout', function () { onPoint = false; highlight(-1); });
+    zr.on('globalout', function () { onPoint = false; mouseXY = null; highlight(-1); });
     keepSized(canvas, chart);
     return {
       chart: chart, stats: stats, tooltip: tooltip, highlight: highlight,
