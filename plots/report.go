@@ -85,9 +85,9 @@ type reportData struct {
 
 // Report writes one self-contained HTML page for the results folder dir:
 // the tables of metrics.json (models, cross-lingual pairs with confidence
-// intervals and p-values, the language axis, notes) and every chart (the 3D
-// projector, the layer-wise curves, the distance histograms and the
-// heatmaps). Nothing is fetched when it is viewed.
+// intervals and p-values, the language axis and discriminant, notes) and
+// every chart (the 3D projector, the layer-wise curves, the distance
+// histograms, the language × language matrices and the heatmaps). Nothing is fetched when it is viewed.
 func Report(dir string, w io.Writer) error {
 	r, err := LoadResults(dir)
 	if err != nil {
@@ -160,6 +160,17 @@ func Report(dir string, w io.Writer) error {
 	d.Sections = append(d.Sections, proj)
 	if len(curves.Charts) > 0 {
 		d.Sections = append(d.Sections, curves, hist)
+	}
+	langs := reportSection{ID: "language-matrices", Title: "Language × language CKA",
+		Intro: "Per model, the mean over layers of the CKA between layer k in one language and layer k in another."}
+	for _, lm := range m.LanguageMatrices {
+		c, err := LanguageHeatmap(lm, m.Measure, m.N)
+		if err := add(&langs, c, err, true); err != nil {
+			return err
+		}
+	}
+	if len(langs.Charts) > 0 {
+		d.Sections = append(d.Sections, langs)
 	}
 	// Heatmaps: CKA before RSA, each by kind.
 	kindTitle := map[string]string{"within-model": "within a model", "cross-lingual": "across languages", "cross-model": "across models"}

@@ -142,6 +142,16 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 			return nil, fmt.Errorf("pair %s %s–%s: %w", p.Model, p.LangA, p.LangB, err)
 		}
 	}
+	if d := m.LanguageDiscriminant; d != nil {
+		if err := checkDiscriminant(d); err != nil {
+			return nil, err
+		}
+	}
+	for _, lm := range m.LanguageMatrices {
+		if err := checkLanguageMatrix(lm); err != nil {
+			return nil, err
+		}
+	}
 	return &m, nil
 }
 

@@ -24,7 +24,7 @@ func init() {
 func runAnalyze(args []string) error {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	root := fs.String("artifacts", "", "the artifacts root, holding models/<slug>/<lang>/activations/")
-	langs := fs.String("langs", "en,hi", "languages, comma-separated; the first two define the language axis")
+	langs := fs.String("langs", "en,hi", "languages, comma-separated, two or more; with two the first is +1 on the language axis, with any number the language × language matrices and discriminant are reported")
 	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
 	split := fs.String("split", "test", "the split of the activation files")
 	measure := fs.String("measure", "cka-standardized", "cka-standardized (the study's), cka or cka-debiased")

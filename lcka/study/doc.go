@@ -12,7 +12,8 @@
 //  3. computes the CKA matrix S of all layers of all models in all languages in
 //     one lcka/cka.AllPairs call (the study's standardized CKA by default);
 //  4. embeds the layers in 3D from S (lcka/embed) and finds the language axis
-//     (exactly two languages);
+//     (exactly two languages) and, for any number of languages, the language
+//     discriminant (see Languages below);
 //  5. for each model and pair of languages, pairs layer k of one language with
 //     layer k of the other: their CKA (mean, median, min), their 3D distance
 //     (count, mean, median, standard deviation with ddof 1, max), and the
@@ -62,6 +63,29 @@
 // equal the float64 definitions to rounding (within 1e-6 in
 // TestPairStatsAgainstDefinition; the intervals of the study-sized run of
 // docs/benchmarks.md moved by 1e-8).
+//
+// # Languages
+//
+// Any number of languages (two or more) can be studied at once; every pair
+// of them gets a Pair. Metrics.LanguageMatrices holds, per model, the
+// language × language matrix of cross-lingual CKA: entry (a, b) at layer k
+// is the CKA of layer k in language a against layer k in language b (read
+// from S), and cka_mean averages it over the layers, so that its
+// off-diagonal entries are the pairs' cka_mean.
+//
+// The language axis of the study picks the one embedding coordinate that
+// correlates best with the ±1 language label, which needs exactly two
+// languages. Metrics.LanguageDiscriminant generalises it: the Fisher linear
+// discriminants (FisherLDA) of the language labels on the 3D coordinates,
+// the directions w that maximize the ratio λ of between-language to
+// within-language scatter of the scores w·x, at most min(languages − 1, 3)
+// of them, with η² = λ/(1+λ) the share of the scores' variance that the
+// language explains. With two languages the single discriminant is the
+// least-squares regression of the ±1 label on (x, y, z): its scores
+// correlate with the label at R = √η², the multiple correlation, which is
+// at least the language axis's |r| (equal when the regression puts all its
+// weight on that coordinate), and it is oriented so that the first
+// language scores higher, the sign convention of the axis's label.
 //
 // # RSA
 //

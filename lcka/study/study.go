@@ -73,8 +73,14 @@ type Metrics struct {
 	Models       []Model       `json:"models"`
 	Joint        Joint         `json:"joint"`
 	LanguageAxis *LanguageAxis `json:"language_axis,omitempty"`
-	Pairs        []Pair        `json:"pairs"`
-	Notes        []string      `json:"notes,omitempty"`
+	// LanguageDiscriminant is the language axis for any number of
+	// languages (Fisher LDA on the joint coordinates).
+	LanguageDiscriminant *LanguageDiscriminant `json:"language_discriminant,omitempty"`
+	Pairs                []Pair                `json:"pairs"`
+	// LanguageMatrices holds each model's language × language matrix of
+	// cross-lingual CKA, mean and per layer.
+	LanguageMatrices []LanguageMatrix `json:"language_matrices"`
+	Notes            []string         `json:"notes,omitempty"`
 }
 
 // Model is one model of the study.
@@ -447,13 +453,19 @@ func Analyze(opt Options) (*Result, error) {
 			}
 		}
 	} else {
-		notes = append(notes, fmt.Sprintf("language axis needs exactly two languages, got %d", len(opt.Langs)))
+		notes = append(notes, fmt.Sprintf("language axis needs exactly two languages, got %d (see language_discriminant)", len(opt.Langs)))
+	}
+	if len(opt.Langs) >= 2 {
+		if m.LanguageDiscriminant, err = languageDiscriminant(m, opt.Langs); err != nil {
+			notes = append(notes, "language discriminant undefined: "+err.Error())
+		}
 	}
 
 	// Cross-lingual pairs.
 	if err := pairs(res, blocks, src, opt, &notes, progress); err != nil {
 		return nil, err
 	}
+	m.LanguageMatrices = languageMatrices(res, blocks)
 	res.Heatmaps = heatmaps(res, blocks)
 	m.Notes = notes
 	return res, nil
