@@ -32,8 +32,9 @@ func runCompare(args []string) error {
 	measure := fs.String("measure", "cka-standardized", "the measure: "+measuresHelp)
 	null := fs.Int("null", 0, "also score `N` permutations of Y's rows and print the null's mean, spread, the calibrated value (score − mean)/spread and the permutation p-value")
 	seed := fs.Uint64("seed", 1, "seed of the --null permutations")
+	rogue := outlierFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] [--null N] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
+		fmt.Fprintf(fs.Output(), "usage: layersim compare [--measure M] [--null N] [--drop-top K] [--clip-quantile Q] [--top-dims K] X.npy Y.npy\n\nPrints the measure between two matrices with the same rows (inputs);\nthe number alone is on the last line. cka-minibatch:<b> averages the\nunbiased HSIC over consecutive batches of b rows, in file order (a last\nbatch of fewer than 4 rows is left out, and said so).\n\n")
 		fs.PrintDefaults()
 	}
 	backendName := backendFlag(fs)
@@ -60,8 +61,14 @@ func runCompare(args []string) error {
 	if err != nil {
 		return err
 	}
+	if x, y, err = rogue.prepare(x, y); err != nil {
+		return err
+	}
 	v, err := f(x, y)
 	if err != nil {
+		return err
+	}
+	if err := rogue.report(x, y, f); err != nil {
 		return err
 	}
 	if *null != 0 {

@@ -55,7 +55,22 @@
 //
 // Each representation costs one n×n Gram matrix and a top-k selection per
 // row; a comparison then works on the n·k neighbour lists alone, O(nk log k).
-// AllPairs prepares every layer once and compares all pairs on all cores.
+// AllPairs prepares every layer once (a layer per core) and compares all
+// pairs on all cores.
+//
+// The Gram matrix is computed in float32 with GoMLX's Go backend, as the
+// CKA signatures are, and the neighbours are then confirmed in float64, so
+// that they are exactly those of a float64 Gram matrix: a float32 inner
+// product of rows xᵢ, xⱼ of width d is within γ_{d+2}‖xᵢ‖‖xⱼ‖ of the exact
+// one (γₘ = mu/(1−mu), u = 2⁻²⁴; Higham, Accuracy and Stability of
+// Numerical Algorithms, §3.1), so every input whose float32 similarity lies
+// within twice that bound of the k-th largest is a candidate, the
+// candidates' similarities are computed again in float64 and the k largest
+// kept. Near-ties (real ones, or values closer than float32 resolves) cost
+// a few more float64 inner products; the values kept for CKNNA are the
+// float64 ones. For mutual k-NN alone (AllPairs) only the inputs left in
+// doubt are computed again. Under Inner the values are first scaled by a power of two
+// (exact) so that float32 neither overflows nor underflows.
 //
 // # Invariances
 //

@@ -7,7 +7,6 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/layersim/layersim/lcka/internal/dense"
 	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
@@ -58,161 +57,107 @@ func Find(x mat.Matrix, k int, s Similarity) (*Neighbours, error) {
 }
 
 func find(name string, x mat.Matrix, k int, s Similarity) (*Neighbours, error) {
+	return findWith(name, x, k, s, true, 0)
+}
+
+// findWith is find with the rows' selection on up to workers goroutines
+// (GOMAXPROCS if ≤ 0); without values it finds the neighbours alone (for
+// MutualOf, not CKNNAOf).
+func findWith(name string, x mat.Matrix, k int, s Similarity, values bool, workers int) (*Neighbours, error) {
 	if s != Cosine && s != Inner {
 		return nil, fmt.Errorf("knn: invalid similarity %v", s)
 	}
-	xd, err := dense.Checked(x, name)
+	xd, err := asDense(x, name)
 	if err != nil {
-		return nil, fmt.Errorf("knn: %w", err)
+		return nil, err
 	}
 	n, _ := xd.Dims()
 	if k < 1 || k > n-1 {
 		return nil, fmt.Errorf("knn: k = %d neighbours, but %s has %d inputs: k must be in 1…%d", k, name, n, n-1)
 	}
-	if s == Cosine {
-		xd, err = unitRows(name, xd)
-		if err != nil {
-			return nil, err
-		}
-	}
-	var g mat.SymDense
-	g.SymOuterK(1, xd)
 	nb := &Neighbours{n: n, k: k, idx: make([]int32, n*k), val: make([]float64, n*k)}
-	parallel.For(n, 0, func(i int) {
-		// The k largest K_ij, j ≠ i, by insertion into a sorted buffer
-		// (descending value, ties to the lower index): O(n) for most rows.
-		row := g.RawSymmetric().Data
-		stride := g.RawSymmetric().Stride
-		at := func(j int) float64 { // g is stored upper: K_ij at min, max
-			if j < i {
-				return row[j*stride+i]
-			}
-			return row[i*stride+j]
-		}
-		top := make([]int32, 0, k)
-		vals := make([]float64, 0, k)
-		for j := 0; j < n; j++ {
-			if j == i {
-				continue
-			}
-			v := at(j)
-			if len(top) == k && !(v > vals[k-1]) {
-				continue // equal values keep the earlier, lower index
-			}
-			p := len(top)
-			if p == k {
-				p--
-			} else {
-				top, vals = append(top, 0), append(vals, 0)
-			}
-			for p > 0 && v > vals[p-1] {
-				top[p], vals[p] = top[p-1], vals[p-1]
-				p--
-			}
-			top[p], vals[p] = int32(j), v
-		}
-		slices.Sort(top)
-		copy(nb.idx[i*k:], top)
-		for t, j := range top {
-			nb.val[i*k+t] = at(int(j))
-		}
-	})
-	nb.self = nb.hsic(nb)
+	if err := nb.screen(name, xd, s, values, workers); err != nil {
+		return nil, err
+	}
+	if values {
+		nb.self = nb.hsic(nb)
+	} else {
+		nb.val = nil
+	}
 	return nb, nil
 }
 
-// unitRows returns a copy of x with every row scaled to unit L2 norm.
-func unitRows(name string, x *mat.Dense) (*mat.Dense, error) {
-	n, d := x.Dims()
-	out := mat.NewDense(n, d, nil)
-	for i := 0; i < n; i++ {
-		row := x.RawRowView(i)
-		norm := 0.0
-		scale := 0.0
-		for _, v := range row {
-			scale = max(scale, math.Abs(v))
-		}
-		if scale == 0 {
-			return nil, fmt.Errorf("knn: row %d of %s is zero; its cosine similarity is undefined", i, name)
-		}
-		for _, v := range row {
-			norm += (v / scale) * (v / scale)
-		}
-		norm = scale * math.Sqrt(norm)
-		dst := out.RawRowView(i)
-		for j, v := range row {
-			dst[j] = v / norm
-		}
+// asDense returns x as a *mat.Dense, without copying when it is one, after
+// checking that it is not empty (screen checks the values).
+func asDense(x mat.Matrix, name string) (*mat.Dense, error) {
+	if x == nil {
+		return nil, fmt.Errorf("knn: %s is nil", name)
 	}
-	return out, nil
-}
-
-// mutual holds, per input, the neighbours common to two Neighbours, with
-// both kernel values: row i is idx[off[i]:off[i+1]].
-type mutual struct {
-	off  []int
-	idx  []int32
-	a, b []float64
-}
-
-func intersect(p, q *Neighbours) *mutual {
-	m := &mutual{off: make([]int, p.n+1)}
-	for i := 0; i < p.n; i++ {
-		pi, qi := p.Of(i), q.Of(i)
-		pv, qv := p.val[i*p.k:(i+1)*p.k], q.val[i*q.k:(i+1)*q.k]
-		s, t := 0, 0
-		for s < len(pi) && t < len(qi) {
-			switch {
-			case pi[s] < qi[t]:
-				s++
-			case pi[s] > qi[t]:
-				t++
-			default:
-				m.idx = append(m.idx, pi[s])
-				m.a = append(m.a, pv[s])
-				m.b = append(m.b, qv[t])
-				s++
-				t++
-			}
-		}
-		m.off[i+1] = len(m.idx)
+	if d, ok := x.(*mat.Dense); ok && (d == nil || d.IsEmpty()) {
+		return nil, fmt.Errorf("knn: %s is empty", name)
 	}
-	return m
+	if r, c := x.Dims(); r == 0 || c == 0 {
+		return nil, fmt.Errorf("knn: %s is empty (%d×%d)", name, r, c)
+	}
+	if d, ok := x.(*mat.Dense); ok {
+		return d, nil
+	}
+	return mat.DenseCopyOf(x), nil
 }
 
 // hsic returns HSIC₁(M∘K_p, M∘K_q) for M the mask of the neighbours p and
 // q have in common.
 func (p *Neighbours) hsic(q *Neighbours) float64 {
-	return intersect(p, q).hsic(p.n)
+	pq, _ := p.hsicBoth(q)
+	return pq
 }
 
-func (m *mutual) hsic(n int) float64 {
-	rowB := make([]float64, n) // row sums of B
-	colA := make([]float64, n) // column sums of A
-	var sumA, sumB float64
+// hsicBoth returns HSIC₁(M∘K_p, M∘K_q) and HSIC₁(M∘K_q, M∘K_p) (M is
+// symmetric in p and q; the two differ only in 1ᵀAB1), without forming M:
+// row i's common neighbours are those of q.Of(i) marked while going through
+// p.Of(i).
+func (p *Neighbours) hsicBoth(q *Neighbours) (pq, qp float64) {
+	n, k := p.n, p.k
+	mark := make([]int32, n)
+	pos := make([]int32, n)
+	sums := make([]float64, 4*n)
+	rowP, rowQ, colP, colQ := sums[:n], sums[n:2*n], sums[2*n:3*n], sums[3*n:]
+	var sumP, sumQ, trace float64
 	for i := 0; i < n; i++ {
-		for t := m.off[i]; t < m.off[i+1]; t++ {
-			j := m.idx[t]
-			colA[j] += m.a[t]
-			rowB[i] += m.b[t]
-			sumA += m.a[t]
+		stamp := int32(i + 1)
+		for t, j := range p.Of(i) {
+			mark[j], pos[j] = stamp, int32(t)
 		}
-		sumB += rowB[i]
-	}
-	var trace, ab float64
-	for i := 0; i < n; i++ {
-		for t := m.off[i]; t < m.off[i+1]; t++ {
-			// A_ij B_ji: B_ji is non-zero when i is a mutual neighbour of j.
-			j := int(m.idx[t])
-			row := m.idx[m.off[j]:m.off[j+1]]
-			if u, ok := slices.BinarySearch(row, int32(i)); ok {
-				trace += m.a[t] * m.b[m.off[j]+u]
+		for t, j := range q.Of(i) {
+			if mark[j] != stamp {
+				continue
+			}
+			a, b := p.val[i*k+int(pos[j])], q.val[i*k+t]
+			colP[j] += a
+			colQ[j] += b
+			rowP[i] += a
+			rowQ[i] += b
+			// A_ij B_ji: B_ji is non-zero when i is a common neighbour of
+			// j; the sum is the same in both orders.
+			if _, ok := slices.BinarySearch(p.Of(int(j)), int32(i)); ok {
+				if w, ok := slices.BinarySearch(q.Of(int(j)), int32(i)); ok {
+					trace += a * q.val[int(j)*k+w]
+				}
 			}
 		}
-		ab += colA[i] * rowB[i]
+		sumP += rowP[i]
+		sumQ += rowQ[i]
+	}
+	var abPQ, abQP float64
+	for i := 0; i < n; i++ {
+		abPQ += colP[i] * rowQ[i]
+		abQP += colQ[i] * rowP[i]
 	}
 	nf := float64(n)
-	return (trace + sumA*sumB/((nf-1)*(nf-2)) - 2*ab/(nf-2)) / (nf * (nf - 3))
+	f := func(ab float64) float64 {
+		return (trace + sumP*sumQ/((nf-1)*(nf-2)) - 2*ab/(nf-2)) / (nf * (nf - 3))
+	}
+	return f(abPQ), f(abQP)
 }
 
 // MutualKNN returns the mutual k-nearest-neighbour alignment of x and y.
@@ -275,20 +220,18 @@ func MutualOf(p, q *Neighbours) (float64, error) {
 	if err := check(p, q); err != nil {
 		return 0, err
 	}
+	// A mark per input instead of merging the sorted lists: fewer
+	// mispredicted branches.
+	mark := make([]int32, p.n)
 	common := 0
 	for i := 0; i < p.n; i++ {
-		pi, qi := p.Of(i), q.Of(i)
-		s, t := 0, 0
-		for s < len(pi) && t < len(qi) {
-			switch {
-			case pi[s] < qi[t]:
-				s++
-			case pi[s] > qi[t]:
-				t++
-			default:
+		stamp := int32(i + 1)
+		for _, j := range p.Of(i) {
+			mark[j] = stamp
+		}
+		for _, j := range q.Of(i) {
+			if mark[j] == stamp {
 				common++
-				s++
-				t++
 			}
 		}
 	}
@@ -297,17 +240,35 @@ func MutualOf(p, q *Neighbours) (float64, error) {
 
 // CKNNAOf returns the CKNNA of two prepared representations.
 func CKNNAOf(p, q *Neighbours) (float64, error) {
-	if err := check(p, q); err != nil {
+	if err := checkCKNNA(p, q); err != nil {
 		return 0, err
 	}
-	if p.k < 2 || p.n < 4 {
-		return 0, fmt.Errorf("knn: CKNNA needs k ≥ 2 and n ≥ 4, got k = %d, n = %d", p.k, p.n)
-	}
 	den := p.self * q.self
-	if !(den > 0) {
-		return 0, fmt.Errorf("knn: CKNNA's self terms HSIC(K,K) = %g and HSIC(L,L) = %g are not both positive; the measure is undefined for these inputs", p.self, q.self)
-	}
 	return p.hsic(q) / math.Sqrt(den), nil
+}
+
+func checkCKNNA(p, q *Neighbours) error {
+	if err := check(p, q); err != nil {
+		return err
+	}
+	if p.k < 2 || p.n < 4 {
+		return fmt.Errorf("knn: CKNNA needs k ≥ 2 and n ≥ 4, got k = %d, n = %d", p.k, p.n)
+	}
+	if !(p.self*q.self > 0) {
+		return fmt.Errorf("knn: CKNNA's self terms HSIC(K,K) = %g and HSIC(L,L) = %g are not both positive; the measure is undefined for these inputs", p.self, q.self)
+	}
+	return nil
+}
+
+// cknnaBoth returns CKNNAOf(p, q) and CKNNAOf(q, p) (up to rounding) from
+// one pass.
+func cknnaBoth(p, q *Neighbours) (pq, qp float64, err error) {
+	if err := checkCKNNA(p, q); err != nil {
+		return 0, 0, err
+	}
+	a, b := p.hsicBoth(q)
+	d := math.Sqrt(p.self * q.self)
+	return a / d, b / d, nil
 }
 
 // Measure selects MutualOf or CKNNAOf for AllPairs.
@@ -323,8 +284,8 @@ const (
 // AllPairs returns the L×L matrix of the measure m between every pair of the
 // layers reps (same n rows each): entry (i, j) is the measure of layer i
 // against layer j. Mutual k-NN is symmetric; CKNNA is not quite (see the
-// package documentation), so both orders are computed. Each layer's
-// neighbours are found once.
+// package documentation), so both orders are computed, in one pass per
+// pair. Each layer's neighbours are found once.
 func AllPairs(reps []mat.Matrix, k int, s Similarity, m Measure) (*mat.Dense, error) {
 	L := len(reps)
 	if L == 0 {
@@ -354,17 +315,19 @@ func AllPairs(reps []mat.Matrix, k int, s Similarity, m Measure) (*mat.Dense, er
 			return nil, fmt.Errorf("knn: CKNNA needs n ≥ 4 inputs, got %d", n)
 		}
 	}
-	for l := range reps {
-		// find is parallel inside.
-		nbs[l], errs[l] = find(fmt.Sprintf("layer %d", l), reps[l], k, s)
-		if errs[l] != nil {
-			return nil, errs[l]
+	// A layer per core: the Gram graph runs its ops one after the other.
+	parallel.For(L, 0, func(l int) {
+		nbs[l], errs[l] = findWith(fmt.Sprintf("layer %d", l), reps[l], k, s, m == Kernel, 1)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
 	var pairs [][2]int
 	for i := 0; i < L; i++ {
 		for j := 0; j < L; j++ {
-			if j >= i || m == Kernel {
+			if j >= i {
 				pairs = append(pairs, [2]int{i, j})
 			}
 		}
@@ -373,16 +336,15 @@ func AllPairs(reps []mat.Matrix, k int, s Similarity, m Measure) (*mat.Dense, er
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
 		i, j := pairs[t][0], pairs[t][1]
-		var v float64
+		var v, w float64
 		if m == Mutual {
 			v, perr[t] = MutualOf(nbs[i], nbs[j])
+			w = v
 		} else {
-			v, perr[t] = CKNNAOf(nbs[i], nbs[j])
+			v, w, perr[t] = cknnaBoth(nbs[i], nbs[j])
 		}
 		out.Set(i, j, v)
-		if m == Mutual {
-			out.Set(j, i, v)
-		}
+		out.Set(j, i, w)
 	})
 	for t, err := range perr {
 		if err != nil {
