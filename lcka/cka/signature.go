@@ -12,6 +12,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 )
 
 // firstCached serves layer 0 from memory: AllPairs loads it to choose a route.
@@ -42,9 +44,6 @@ type GramSink interface {
 // signatureChunk bounds the length of the pieces of a signature whose inner
 // products are summed in float32 before being added up in float64.
 const signatureChunk = 16384
-
-// gramPanel is the number of rows of the Gram panels of the signature route.
-const gramPanel = 128
 
 // signatureRoute streams the layers once: each is centered or standardized
 // and the part of its n×n Gram matrix on and above the block diagonal is
@@ -81,8 +80,7 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	}
 	b := n
 	if !debiased {
-		panels := (n + gramPanel - 1) / gramPanel
-		b = (n + panels - 1) / panels
+		b = grampanel.Height(n)
 	}
 	var starts []int // row panels
 	for s := 0; s < n; s += b {
@@ -113,21 +111,9 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 	if debiased {
 		rowSums = make([][]float64, L)
 	}
-	// The input comes as row blocks: the Go backend's Slice copies value by
-	// value, its Concatenate block by block.
-	gram, err := graph.NewExec(backend, func(blocks []*graph.Node) []*graph.Node {
-		var out []*graph.Node
-		for r := range blocks {
-			rest := blocks[r]
-			if r+1 < len(blocks) {
-				rest = graph.Concatenate(blocks[r:], 0)
-			}
-			out = append(out, graph.Einsum("nd,md->nm", blocks[r], rest))
-		}
-		return out
-	})
+	gram, err := grampanel.NewExec(backend)
 	if err != nil {
-		return nil, fmt.Errorf("cka: building the Gram graph: %w", err)
+		return nil, fmt.Errorf("cka: %w", err)
 	}
 	defer gram.Finalize()
 

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
@@ -22,9 +23,6 @@ import (
 // backend, as lcka/cka and lcka/study compute their Gram matrices (gonum's
 // float64 Dsyrk runs at a third of the speed or less), and the neighbours
 // are then confirmed in float64: see screen.
-
-// gramPanel bounds the rows of a Gram panel (as in lcka/cka).
-const gramPanel = 128
 
 var engine struct {
 	once    sync.Once
@@ -45,19 +43,9 @@ func gramExec() (compute.Backend, *graph.Exec, error) {
 			engine.err = fmt.Errorf("knn: starting the Go backend: %w", engine.err)
 			return
 		}
-		engine.exec, engine.err = graph.NewExec(engine.backend, func(blocks []*graph.Node) []*graph.Node {
-			var out []*graph.Node
-			for r := range blocks {
-				rest := blocks[r]
-				if r+1 < len(blocks) {
-					rest = graph.Concatenate(blocks[r:], 0)
-				}
-				out = append(out, graph.Einsum("nd,md->nm", blocks[r], rest))
-			}
-			return out
-		})
+		engine.exec, engine.err = grampanel.NewExec(engine.backend)
 		if engine.err != nil {
-			engine.err = fmt.Errorf("knn: building the Gram graph: %w", engine.err)
+			engine.err = fmt.Errorf("knn: %w", engine.err)
 		}
 	})
 	return engine.backend, engine.exec, engine.err
@@ -84,8 +72,7 @@ func gram32(n, d int, fill func(dst []float32, r0, r1 int)) (_ []float32, err er
 	if err != nil {
 		return nil, err
 	}
-	panels := (n + gramPanel - 1) / gramPanel
-	b := (n + panels - 1) / panels
+	b := grampanel.Height(n)
 	// The input panels are reused from call to call (fresh memory is slow
 	// to touch the first time on some virtual machines).
 	in, _ := inputs.Get().(*panelSet)
@@ -116,20 +103,8 @@ func gram32(n, d int, fill func(dst []float32, r0, r1 int)) (_ []float32, err er
 		return nil, fmt.Errorf("knn: Gram matrix: %w", err)
 	}
 	full := make([]float32, n*n)
-	s0 := 0
-	for _, o := range outs {
-		width := n - s0
-		rows := o.Shape().Dimensions[0]
-		tensors.ConstFlatData(o, func(p []float32) {
-			for a := 0; a < rows; a++ {
-				for c, v := range p[a*width : (a+1)*width] {
-					full[(s0+a)*n+s0+c] = v
-					full[(s0+c)*n+s0+a] = v
-				}
-			}
-		})
-		o.FinalizeAll()
-		s0 += rows
+	if err := grampanel.Mirror(full, outs, n); err != nil {
+		return nil, fmt.Errorf("knn: %w", err)
 	}
 	return full, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"github.com/layersim/layersim/lcka/rsa"
 )
 
@@ -46,23 +47,9 @@ func newRSAGrams(src *layerSource, dis rsa.Dissimilarity, backend compute.Backen
 			return nil, fmt.Errorf("starting the Go backend: %w", err)
 		}
 	}
-	// The upper part of G in row panels, as the CKA engine does: panel r
-	// (rows [s_r, e_r)) against rows [s_r, n), 62% of the full product's
-	// work for four panels. The panels come as separate inputs: the Go
-	// backend's Slice copies value by value, its Concatenate block by block.
-	gram, err := graph.NewExec(backend, func(blocks []*graph.Node) []*graph.Node {
-		var out []*graph.Node
-		for r := range blocks {
-			rest := blocks[r]
-			if r+1 < len(blocks) {
-				rest = graph.Concatenate(blocks[r:], 0)
-			}
-			out = append(out, graph.Einsum("nd,md->nm", blocks[r], rest))
-		}
-		return out
-	})
+	gram, err := grampanel.NewExec(backend)
 	if err != nil {
-		return nil, fmt.Errorf("building the Gram graph: %w", err)
+		return nil, err
 	}
 	L := src.Len()
 	g := &rsaGrams{src: src, dis: dis, backend: backend, gram: gram, jobs: make(chan rsaJob, 2), out: make([][]float32, L), errs: make([]error, L)}
@@ -125,8 +112,7 @@ func (g *rsaGrams) compute(i int, x cka.Matrix) (_ []float32, err error) {
 	if err := rsa.GramInput(prepared, x.Data, n, d, dis); err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Name(i), err)
 	}
-	panels := (n + gramPanel - 1) / gramPanel
-	b := (n + panels - 1) / panels
+	b := grampanel.Height(n)
 	var args []any
 	defer func() {
 		for _, a := range args {
@@ -149,23 +135,8 @@ func (g *rsaGrams) compute(i int, x cka.Matrix) (_ []float32, err error) {
 		return nil, fmt.Errorf("%s: Gram matrix: %w", src.Name(i), err)
 	}
 	full := make([]float32, n*n)
-	s0 := 0
-	for _, o := range outs {
-		width := n - s0
-		rows := o.Shape().Dimensions[0]
-		tensors.ConstFlatData(o, func(p []float32) {
-			for a := 0; a < rows; a++ {
-				for b, v := range p[a*width : (a+1)*width] {
-					full[(s0+a)*n+s0+b] = v
-					full[(s0+b)*n+s0+a] = v
-				}
-			}
-		})
-		o.FinalizeAll()
-		s0 += rows
+	if err := grampanel.Mirror(full, outs, n); err != nil {
+		return nil, fmt.Errorf("%s: Gram matrix: %w", src.Name(i), err)
 	}
 	return full, nil
 }
-
-// gramPanel bounds the rows of a Gram panel.
-const gramPanel = 128

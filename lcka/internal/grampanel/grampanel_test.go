@@ -1,0 +1,72 @@
+package grampanel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// TestGram compares the panels' Gram matrix with a float64 product of the
+// same float32 rows, at sizes with one panel, several, and a short last one.
+func TestGram(t *testing.T) {
+	backend, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := NewExec(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ n, d int }{{1, 3}, {7, 5}, {128, 4}, {129, 6}, {300, 17}} {
+		x := make([]float32, c.n*c.d)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		b := Height(c.n)
+		if b > MaxRows || b < 1 {
+			t.Fatalf("n=%d: panel height %d", c.n, b)
+		}
+		var args []any
+		for s0 := 0; s0 < c.n; s0 += b {
+			e := min(c.n, s0+b)
+			tt, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, e-s0, c.d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tensors.MutableFlatData(tt, func(flat []float32) { copy(flat, x[s0*c.d:e*c.d]) })
+			args = append(args, tt)
+		}
+		outs, err := exec.Exec(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := make([]float32, c.n*c.n)
+		if err := Mirror(full, outs, c.n); err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.n {
+			for j := range c.n {
+				var want float64
+				for k := range c.d {
+					want += float64(x[i*c.d+k]) * float64(x[j*c.d+k])
+				}
+				if d := math.Abs(float64(full[i*c.n+j]) - want); d > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("n=%d d=%d: G[%d,%d] = %g, want %g", c.n, c.d, i, j, full[i*c.n+j], want)
+				}
+			}
+		}
+		for _, a := range args {
+			a.(*tensors.Tensor).FinalizeAll()
+		}
+	}
+	if err := Mirror(make([]float32, 3), nil, 2); err == nil {
+		t.Error("Mirror into a matrix of the wrong size: no error")
+	}
+}
