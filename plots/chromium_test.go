@@ -16,12 +16,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/layersim/layersim/internal/browsertest"
 	"github.com/layersim/layersim/lcka/study"
 
 	"github.com/layersim/layersim/internal/testenv"
@@ -176,103 +176,6 @@ function snap(name) {
 function click(sel) { el.querySelector(sel).click(); }
 </script>`
 
-// panelStats is what the panel should show for the visible models and
-// languages, computed here from the metrics alone.
-type panelStats struct {
-	pairs                                int
-	ckaMean, ckaMedian, d3Mean, d3Median float64
-	axis                                 float64
-}
-
-func expectPanel(m *study.Metrics, models map[string]bool, langs map[string]bool) panelStats {
-	var ck, ds []float64
-	for _, p := range m.Pairs {
-		if models[p.Model] && langs[p.LangA] && langs[p.LangB] {
-			ck = append(ck, p.CKAPerLayer...)
-			ds = append(ds, p.D3PerLayer...)
-		}
-	}
-	s := panelStats{pairs: len(ck), ckaMean: meanOf(ck), ckaMedian: medianOf(ck), d3Mean: meanOf(ds), d3Median: medianOf(ds), axis: math.NaN()}
-	var x, y []float64
-	for i, r := range m.Joint.Rows {
-		if models[r.Model] && langs[r.Lang] {
-			x = append(x, m.Joint.XYZ[i][m.LanguageAxis.Component])
-			y = append(y, map[bool]float64{true: 1, false: -1}[r.Lang == m.Languages[0]])
-		}
-	}
-	s.axis = pearsonOf(x, y)
-	return s
-}
-
-func meanOf(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-func medianOf(v []float64) float64 {
-	if len(v) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	h := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[h]
-	}
-	return (s[h-1] + s[h]) / 2
-}
-
-func pearsonOf(x, y []float64) float64 {
-	mx, my := meanOf(x), meanOf(y)
-	var sxy, sxx, syy float64
-	for i := range x {
-		sxy += (x[i] - mx) * (y[i] - my)
-		sxx += sq(x[i] - mx)
-		syy += sq(y[i] - my)
-	}
-	if !(sxx > 0) || !(syy > 0) {
-		return math.NaN()
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
-// checkPanel compares a recorded panel with the expected statistics. The
-// page computes in float64 like Go, in another order: 1e-12 tolerance.
-func checkPanel(t *testing.T, name string, got map[string]any, want panelStats) {
-	t.Helper()
-	num := func(k string) float64 {
-		v, ok := got[k].(float64)
-		if !ok {
-			return math.NaN()
-		}
-		return v
-	}
-	if int(num("pairs")) != want.pairs {
-		t.Errorf("%s: panel shows %v pairs, want %d", name, got["pairs"], want.pairs)
-	}
-	for _, c := range []struct {
-		key  string
-		want float64
-	}{{"cka_mean", want.ckaMean}, {"cka_median", want.ckaMedian}, {"d3_mean", want.d3Mean}, {"d3_median", want.d3Median}, {"axis_corr", want.axis}} {
-		g := num(c.key)
-		if math.IsNaN(c.want) {
-			if s, _ := got[c.key].(string); s != "\u2014" {
-				t.Errorf("%s: %s shows %v, want a dash (undefined)", name, c.key, got[c.key])
-			}
-			continue
-		}
-		if math.Abs(g-c.want) > 1e-12 {
-			t.Errorf("%s: %s = %v, want %v", name, c.key, got[c.key], c.want)
-		}
-	}
-}
-
 // TestChromiumProjector draws the projector and checks the picture (points of
 // every model's colour in the canvas), the panel against statistics computed
 // here and, with one model left, against the study's own per-model numbers,
@@ -342,7 +245,7 @@ document.body.setAttribute('data-after', JSON.stringify({series: kinds, tip: h.t
 	} {
 		var got map[string]any
 		bodyJSON(t, dom, "data-snap-"+tc.snap, &got)
-		checkPanel(t, tc.snap, got, expectPanel(m, tc.models, tc.langs))
+		browsertest.CheckPanel(t, tc.snap, got, browsertest.ExpectPanel(m, tc.models, tc.langs))
 		if tc.snap == "all" {
 			// With everything visible the panel's r is the study's.
 			if g := got["axis_corr"].(float64); math.Abs(g-m.LanguageAxis.CorrOverall) > 1e-12 {
@@ -352,8 +255,8 @@ document.body.setAttribute('data-after', JSON.stringify({series: kinds, tip: h.t
 		if tc.snap == "alpha" {
 			// One model left: the study's own numbers for it.
 			pr := m.Pairs[0]
-			want := panelStats{pairs: pr.Count, ckaMean: pr.CKAMean, ckaMedian: pr.CKAMedian, d3Mean: pr.D3Mean, d3Median: pr.D3Median, axis: m.LanguageAxis.CorrPerModel[alpha]}
-			checkPanel(t, "alpha (study values)", got, want)
+			want := browsertest.PanelStats{Pairs: pr.Count, CKAMean: pr.CKAMean, CKAMedian: pr.CKAMedian, D3Mean: pr.D3Mean, D3Median: pr.D3Median, Axis: m.LanguageAxis.CorrPerModel[alpha]}
+			browsertest.CheckPanel(t, "alpha (study values)", got, want)
 		}
 	}
 	var after struct {

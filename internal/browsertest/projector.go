@@ -298,7 +298,7 @@ func DriveProjector(t testing.TB, ctx context.Context, p Projector) {
 	check := func(name string, models, ls map[string]bool) {
 		t.Helper()
 		got := Eval[map[string]any](t, ctx, `__ls.panel()`)
-		checkPanel(t, name, got, ExpectPanel(m, models, ls))
+		CheckPanel(t, name, got, ExpectPanel(m, models, ls))
 		pts := 0
 		for _, q := range m.Joint.Rows {
 			if models[q.Model] && ls[q.Lang] {
@@ -467,10 +467,10 @@ func pearson(x, y []float64) float64 {
 	return sxy / math.Sqrt(sxx*syy)
 }
 
-// checkPanel compares the panel as read from the page with the expected
+// CheckPanel compares the panel as read from the page with the expected
 // statistics. The page computes in float64 like Go, in another order:
 // 1e-12 tolerance; an undefined statistic shows a dash.
-func checkPanel(t testing.TB, name string, got map[string]any, want PanelStats) {
+func CheckPanel(t testing.TB, name string, got map[string]any, want PanelStats) {
 	t.Helper()
 	num := func(k string) float64 {
 		v, ok := got[k].(float64)
