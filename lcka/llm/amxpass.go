@@ -37,6 +37,11 @@ import (
 // at load and the original linear weights freed, so the model holds one
 // copy; the norm weights and biases are kept widened to float32 on the
 // host as well (a few MB).
+//
+// A float32 dense model runs the same block in float32 (hostmath32.go):
+// no roundings, scores divided by sqrt(D) as the graph does, and every
+// product as six bfloat16 products of the operands' three parts
+// (splitLinear, amx.SplitWeight), about float32's own accuracy.
 
 // amxLinears holds the packed weights and the host copies of the small
 // weights.
@@ -51,8 +56,8 @@ type amxLinears struct {
 // *amx.Weight in bfloat16, *splitLinear in float32.
 type amxLayer [len(amxProjections)]any
 
-// hostWeights is one block's norm weights and biases, widened to float32
-// (bfloat16 values); nil where the model has none.
+// hostWeights is one block's norm weights and biases in float32 (widened
+// from bfloat16 in a bfloat16 model); nil where the model has none.
 type hostWeights struct {
 	inputNorm, postNorm, qNorm, kNorm []float32
 	bias                              [len(amxProjections)][]float32
