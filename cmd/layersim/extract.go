@@ -51,7 +51,7 @@ func extractCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "artifacts root folder (required)")
 	split := fs.String("split", extract.DefaultSplit, "split name of the written sets")
 	dtype := fs.String("dtype", "auto", "dtype the model runs in: auto (the checkpoint's torch_dtype), float32, bfloat16 or float16")
-	noAMX := fs.Bool("no-amx", false, "run bfloat16 linear layers on GoMLX's kernel even where the CPU has Intel AMX")
+	noAMX := fs.Bool("no-amx", false, "run bfloat16 and float32 models in GoMLX graphs on its kernel even where the CPU has Intel AMX (slower; float32 then holds 4 bytes a weight instead of 6)")
 	slug := fs.String("slug", "", "folder name of the model under ROOT/models (default from the model id)")
 	modelID := fs.String("model-id", "", "model id recorded in meta.json (default: --model as given)")
 	revision := fs.String("revision", "", "hub revision (branch, tag or commit) when not given as id@revision")

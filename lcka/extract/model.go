@@ -78,10 +78,10 @@ type LoadOptions struct {
 	// ID, if set, is the model id recorded in meta.json instead of the
 	// folder or hub id given to Load (the slug still comes from the latter).
 	ID string
-	// NoAMX keeps a bfloat16 model on the backend's matrix kernel even on a
-	// CPU with Intel AMX, where its linear layers otherwise run on
-	// internal/amx (llm.WithoutAMX). meta.json records which ran
-	// ("linear_kernel").
+	// NoAMX keeps a bfloat16 or float32 model on the backend's matrix
+	// kernel even on a CPU with Intel AMX, where its blocks otherwise run on
+	// the host with their products on internal/amx (llm.WithoutAMX).
+	// meta.json records which ran ("linear_kernel").
 	NoAMX bool
 }
 

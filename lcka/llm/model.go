@@ -46,10 +46,11 @@ type options struct {
 	noAMX        bool
 }
 
-// WithoutAMX keeps a bfloat16 model in one graph on the backend's own
-// matrix kernel even where the CPU has AMX (amxpass.go). Both give the same
-// states up to float32 rounding inside the products; the one-graph form is
-// the reference and the comparison.
+// WithoutAMX keeps a bfloat16 or float32 model in one graph on the
+// backend's own matrix kernel even where the CPU has AMX (amxpass.go).
+// Both give the same states up to float32 rounding inside the products (and
+// the bfloat16 roundings that follow them); the one-graph form is the
+// reference and the comparison.
 func WithoutAMX() Option {
 	return func(o *options) { o.noAMX = true }
 }
