@@ -7,6 +7,7 @@
 //	layersim merge     join the parts of sharded sets
 //	layersim analyze   all-pairs CKA/RSA, joint embedding, cross-lingual pairs
 //	layersim compare   one measure between two .npy matrices
+//	layersim subspace  cross-lingual CKA before and after removing a language subspace
 //	layersim tokenize  token ids of texts with a tokenizer.json
 //
 // Run "layersim <command> -h" for the flags of each command.
