@@ -36,8 +36,10 @@ type curve struct {
 	name   string
 	model  int
 	dashed bool
+	thin   bool // a bound of an interval: a thin dashed line without symbols
 	layers []int
 	values []float64
+	marks  []opts.MarkLineNameXAxisItem // vertical lines at layers
 }
 
 func lineChart(title, yName string, curves []curve) (*Chart, error) {
@@ -60,9 +62,21 @@ func lineChart(title, yName string, curves []curve) (*Chart, error) {
 		if cv.dashed {
 			style.Type = "dashed"
 		}
-		c.AddSeries(cv.name, data, charts.WithLineStyleOpts(style),
+		line := opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 5}
+		if cv.thin {
+			style.Width, style.Type, style.Opacity = 1, "dashed", opts.Float(0.6)
+			line.ShowSymbol = opts.Bool(false)
+		}
+		so := []charts.SeriesOpts{charts.WithLineStyleOpts(style),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: ModelColor(cv.model)}),
-			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 5}))
+			charts.WithLineChartOpts(line)}
+		if len(cv.marks) > 0 {
+			so = append(so, charts.WithMarkLineNameXAxisItemOpts(cv.marks...),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
+					LineStyle: &opts.LineStyle{Color: "#444", Type: "dotted", Width: 1},
+					Label:     &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: "{b}"}}))
+		}
+		c.AddSeries(cv.name, data, so...)
 	}
 	c.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
@@ -133,4 +147,41 @@ func LastLayerCurves(m *study.Metrics) (*Chart, error) {
 		add(mi, p.Model, p.LangB, p.CKALastLayerB)
 	}
 	return lineChart("CKA of each layer to the last layer, per model and language", "CKA to last layer", curves)
+}
+
+// DepthCurve returns the depth map of one model and pair of languages: the
+// cross-lingual CKA of layer k against k, the bounds of its 95% bootstrap
+// interval as thin dashed lines, and a dotted vertical line at each change
+// point, labelled with its effect (the change of mean CKA across it).
+func DepthCurve(m *study.Metrics, d study.Depth) (*Chart, error) {
+	if m == nil {
+		return nil, fmt.Errorf("plots: no metrics")
+	}
+	mi := modelIndex(m, d.Model)
+	if mi < 0 {
+		return nil, fmt.Errorf("plots: depth map names unknown model %q", d.Model)
+	}
+	if err := checkDepth(d); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	name := fmt.Sprintf("%s %s–%s", d.Model, d.Langs[0], d.Langs[1])
+	main := curve{name: name + " CKA", model: mi, layers: d.Layers, values: d.CKA}
+	for _, cp := range d.ChangePoints {
+		main.marks = append(main.marks, opts.MarkLineNameXAxisItem{Name: fmt.Sprintf("layer %d: %+.3f", cp.Layer, cp.Effect), XAxis: cp.Layer})
+	}
+	curves := []curve{main}
+	if d.Lo != nil {
+		curves = append(curves, curve{name: "95% interval, low", model: mi, thin: true, layers: d.Layers, values: d.Lo},
+			curve{name: "95% interval, high", model: mi, thin: true, layers: d.Layers, values: d.Hi})
+	}
+	title := name + ": cross-lingual CKA along depth"
+	switch n := len(d.ChangePoints); {
+	case d.ChangePoints == nil:
+		title += " (no bootstrap: no change points)"
+	case n == 1:
+		title += ", 1 change point"
+	default:
+		title += fmt.Sprintf(", %d change points", n)
+	}
+	return lineChart(title, "CKA", curves)
 }

@@ -143,6 +143,17 @@ func Report(dir string, w io.Writer) error {
 			return err
 		}
 	}
+	// The depth maps: per model and pair of languages, the cross-lingual
+	// CKA with its interval and change points.
+	for _, dm := range m.Depth {
+		c, err := DepthCurve(m, dm)
+		if err := add(&curves, c, err, true); err != nil {
+			return err
+		}
+	}
+	if len(m.Depth) > 0 {
+		curves.Intro = "The first two charts overlay every model; the others are the depth maps, one per model and pair of languages: the CKA between layer k in one language and layer k in the other, its 95% bootstrap interval over prompts (thin dashed lines) and the change points along depth (dotted lines, labelled with the change of mean CKA across them; metrics.json's depth entries)."
+	}
 	hist := reportSection{ID: "distances", Title: "Pair distances",
 		Intro: "Distance in the 3D embedding between layer k of a model in one language and layer k in the other; all histograms share the bins."}
 	if len(m.Pairs) > 0 {

@@ -90,7 +90,7 @@ func TestReport(t *testing.T) {
 	for _, m := range dataTitleRe.FindAllStringSubmatch(text, -1) {
 		titles[m[1]] = true
 	}
-	want := map[string]int{"projector": 1, "lines": 2, "histogram": 1 + len(m.Models), "heatmap": len(r.Heatmaps) + len(m.LanguageMatrices)}
+	want := map[string]int{"projector": 1, "lines": 2 + len(m.Depth), "histogram": 1 + len(m.Models), "heatmap": len(r.Heatmaps) + len(m.LanguageMatrices)}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d %s charts, want %d (all: %v)", kinds[k], k, n, kinds)

@@ -152,7 +152,37 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 			return nil, err
 		}
 	}
+	for _, d := range m.Depth {
+		if err := checkDepth(d); err != nil {
+			return nil, err
+		}
+	}
 	return &m, nil
+}
+
+// checkDepth checks that a depth map has a value per layer, both interval
+// bounds or neither, finite values, and change points at its layers.
+func checkDepth(d study.Depth) error {
+	L := len(d.Layers)
+	where := fmt.Sprintf("depth map %s %s–%s", d.Model, d.Langs[0], d.Langs[1])
+	if L == 0 || len(d.CKA) != L {
+		return fmt.Errorf("%s: %d CKA values for %d layers", where, len(d.CKA), L)
+	}
+	if (d.Lo == nil) != (d.Hi == nil) || d.Lo != nil && (len(d.Lo) != L || len(d.Hi) != L) {
+		return fmt.Errorf("%s: interval bounds of %d and %d values for %d layers", where, len(d.Lo), len(d.Hi), L)
+	}
+	if err := finite(append(append(append([]float64(nil), d.CKA...), d.Lo...), d.Hi...)...); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	for _, cp := range d.ChangePoints {
+		if cp.Index <= 0 || cp.Index >= L || d.Layers[cp.Index] != cp.Layer {
+			return fmt.Errorf("%s: change point at layer %d (position %d) is not one of its layers after the first", where, cp.Layer, cp.Index)
+		}
+		if err := finite(cp.Effect, cp.Gain, cp.Threshold, cp.EffectCI95[0], cp.EffectCI95[1]); err != nil {
+			return fmt.Errorf("%s: change point at layer %d: %w", where, cp.Layer, err)
+		}
+	}
+	return nil
 }
 
 // ParseHeatmap decodes one heatmap JSON and checks its shape.

@@ -26,7 +26,10 @@
 //     for the mean pair CKA, and a permutation test of it (shuffled pairing of
 //     prompts), both on at most StatsMaxN prompts;
 //  7. computes RSA matrices next to CKA (lcka/rsa), unless disabled (see RSA
-//     below).
+//     below);
+//  8. maps cross-lingual alignment along depth (Metrics.Depth): per layer the
+//     CKA with a bootstrap interval, and the layers where it changes (see
+//     Depth map below).
 //
 // Write stores metrics.json, the heatmap JSONs (within a model per language,
 // across languages within a model, across models per language; CKA and RSA)
@@ -63,6 +66,47 @@
 // equal the float64 definitions to rounding (within 1e-6 in
 // TestPairStatsAgainstDefinition; the intervals of the study-sized run of
 // docs/benchmarks.md moved by 1e-8).
+//
+// # Depth map
+//
+// Metrics.Depth holds, for every model and pair of languages, the CKA of
+// layer k in one language against layer k in the other along depth, each
+// with a 95% bootstrap interval over prompts. The intervals come from the
+// bootstrap of the mean pair CKA above, layer by layer: the same resamples
+// for every layer (so the resampled curves keep the correlation of
+// neighbouring layers) and the same shifted percentile interval, the 2.5th
+// and 97.5th percentiles of a layer's resampled CKA taken around their mean
+// (m-out-of-n and scaled when StatsN < n).
+//
+// Change points are found by binary segmentation of the curve c₀ … c_{L−1}
+// with a bootstrap threshold (FindChangePoints). A segment [s, e) of two
+// layers or more is split at the t that maximizes the drop in the sum of
+// squared deviations from the segment means,
+//
+//	G(t) = SSD(s, e) − SSD(s, t) − SSD(t, e) = (t−s)(e−t)/(e−s) · (c̄[t, e) − c̄[s, t))²,
+//
+// and the split is kept when max_t G(t) exceeds the 95th percentile of the
+// same maximum computed on the bootstrap curves centred on their per-layer
+// means, c*_b − mean_b(c*_b), which have the curve's sampling noise but no
+// change; the two halves are then segmented in turn. Each change point is
+// reported with its layer, its effect (the mean CKA of the segment's layers
+// after it minus that of its layers before it) with the 95% bootstrap
+// interval of that difference, the gain and the threshold, the segment split
+// and the order in which it was found.
+//
+// This rule was chosen over comparing consecutive layers because alignment
+// often moves gradually: neighbouring layers differ by less than their
+// noise while a block of layers differs clearly from the next, and the
+// segment means pool the layers' evidence. It assumes that prompts are
+// exchangeable (the bootstrap's premise), that the centred bootstrap curves
+// reproduce the sampling noise of the curve, correlation across layers
+// included, and that the curve is piecewise constant: a gradual trend that
+// exceeds the noise is reported as a staircase of changes, each significant
+// but none a sharp transition. Each test is at the 5% level given the
+// splits before it; the probability of at least one spurious change grows
+// with the number of segments tested (about 7% for a flat curve of 12
+// layers in TestFindChangePoints), so the effects, not the count, are the
+// thing to read.
 //
 // # Languages
 //

@@ -99,6 +99,7 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 				if err != nil {
 					return fmt.Errorf("study: signature-space Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
 				}
+				dp := newDepth(p, m.Joint.Rows[ba.first:ba.first+L])
 				if boot > 0 || perms > 0 {
 					progress("statistics "+model.Slug, 0, 1)
 					// With m = statsN < n prompts resampled, the interval is
@@ -119,12 +120,16 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					if boot > 0 {
 						p.CKACI95 = &st.ci
 						p.CKABootBias = &st.bias
+						if err := dp.bootstrap(st.layers, scale); err != nil {
+							*notes = append(*notes, fmt.Sprintf("depth map of %s %s–%s without intervals or change points: %v", model.ID, ba.lang, bb.lang, err))
+						}
 					}
 					if perms > 0 {
 						p.PermP = &st.p
 					}
 				}
 				m.Pairs = append(m.Pairs, p)
+				m.Depth = append(m.Depth, *dp)
 			}
 		}
 	}
@@ -145,6 +150,9 @@ type stats struct {
 	ci   [2]float64
 	bias float64
 	p    float64
+	// layers[b][k] is the CKA of layer k on bootstrap resample b (the same
+	// resamples for every layer), for the depth map.
+	layers [][]float64
 }
 
 // statsGrams returns the centred (standardized) Gram matrices of the L
@@ -215,6 +223,10 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		perm[t] = rng.Perm(n)
 	}
 	bootVals := make([]float64, len(draws))
+	bootLayers := make([][]float64, len(draws))
+	for t := range bootLayers {
+		bootLayers[t] = make([]float64, len(ka))
+	}
 	nullVals := make([]float64, len(perm))
 	// Batches of resamples share each pass over the Gram matrices.
 	nb, np := (len(draws)+resampleBatch-1)/resampleBatch, (len(perm)+resampleBatch-1)/resampleBatch
@@ -225,7 +237,10 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 			for q := range batch {
 				batch[q] = newResample(draws[lo+q], n)
 			}
-			r.bootstrap(batch, bootVals[lo:hi])
+			r.bootstrapLayers(batch, bootLayers[lo:hi])
+			for q := lo; q < hi; q++ {
+				bootVals[q] = meanOf(bootLayers[q])
+			}
 			return
 		}
 		t -= nb
@@ -239,7 +254,7 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		}
 		r.permuted(ps, nullVals[lo:hi])
 	})
-	st := &stats{}
+	st := &stats{layers: bootLayers}
 	if len(bootVals) > 0 {
 		// Resampling with replacement repeats prompts, and a repeated prompt
 		// is perfectly similar to itself in both languages: the resampled CKA

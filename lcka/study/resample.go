@@ -125,12 +125,25 @@ func newResample(idx []int, n int) resample {
 	return resample{c, c16, drawn}
 }
 
-// bootstrap sets out[b] to the mean pair CKA on resample b, the resampled
-// Gram matrices double-centred again. With a = Ka·c, S_a = cᵀKa·c and the
+// bootstrap sets out[b] to the mean pair CKA on resample b (the mean over
+// layers of bootstrapLayers).
+func (r *resampler) bootstrap(batch []resample, out []float64) {
+	per := make([][]float64, len(batch))
+	for q := range per {
+		per[q] = make([]float64, r.L)
+	}
+	r.bootstrapLayers(batch, per)
+	for q := range batch {
+		out[q] = meanOf(per[q])
+	}
+}
+
+// bootstrapLayers sets out[b][k] to the CKA of layer k on resample b, the
+// resampled Gram matrices double-centred again. With a = Ka·c, S_a = cᵀKa·c and the
 // same for b, ⟨HAH, HBH⟩ = Σᵢⱼ cᵢcⱼ·Kaᵢⱼ·Kbᵢⱼ − (2/n)·Σᵢ cᵢ·aᵢ·bᵢ + S_a·S_b/n²,
 // and the norms likewise; only the prompts drawn contribute. Each row of Ka
 // and Kb is read once for the whole batch, which then runs from the cache.
-func (r *resampler) bootstrap(batch []resample, out []float64) {
+func (r *resampler) bootstrapLayers(batch []resample, out [][]float64) {
 	n, lp := r.n, r.lp
 	a, b, ab, aa, bb := make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp)
 	sums := make([][8][]float64, len(batch)) // ab, aa, bb, cab, caa, cbb, sa, sb
@@ -169,15 +182,13 @@ func (r *resampler) bootstrap(batch []resample, out []float64) {
 	nf := float64(n)
 	for q := range batch {
 		s := &sums[q]
-		total := 0.0
 		for k := 0; k < r.L; k++ {
 			sa, sb := s[6][k], s[7][k]
 			dot := s[0][k] - 2/nf*s[3][k] + sa*sb/(nf*nf)
 			na := s[1][k] - 2/nf*s[4][k] + sa*sa/(nf*nf)
 			nb := s[2][k] - 2/nf*s[5][k] + sb*sb/(nf*nf)
-			total += dot / math.Sqrt(na*nb)
+			out[q][k] = dot / math.Sqrt(na*nb)
 		}
-		out[q] = total / float64(r.L)
 	}
 }
 

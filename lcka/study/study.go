@@ -80,7 +80,11 @@ type Metrics struct {
 	// LanguageMatrices holds each model's language × language matrix of
 	// cross-lingual CKA, mean and per layer.
 	LanguageMatrices []LanguageMatrix `json:"language_matrices"`
-	Notes            []string         `json:"notes,omitempty"`
+	// Depth is, per model and pair of languages, the depth map of
+	// cross-lingual CKA: per layer with its bootstrap interval, and the
+	// layers where it changes (see Depth).
+	Depth []Depth  `json:"depth"`
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Model is one model of the study.
