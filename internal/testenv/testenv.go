@@ -71,7 +71,12 @@ func containsName(cs []Corruption, name string) bool {
 // tests of the AMX kernels fail under CI on such a CPU when the kernels
 // say they cannot run, rather than skip (a kernel, seccomp or container
 // setting took AMX away), and skip only on CPUs without AMX.
-func CPUListsAMX() bool {
+func CPUListsAMX() bool { return CPUListsFlags("amx_tile", "amx_bf16") }
+
+// CPUListsFlags reports whether /proc/cpuinfo lists every one of flags
+// (false where the file cannot be read): tests of CPU-specific code fail
+// under CI when the CPU has the feature but the code says it cannot use it.
+func CPUListsFlags(flags ...string) bool {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return false
@@ -79,7 +84,12 @@ func CPUListsAMX() bool {
 	for line := range strings.Lines(string(b)) {
 		if strings.HasPrefix(line, "flags") {
 			f := strings.Fields(line)
-			return slices.Contains(f, "amx_tile") && slices.Contains(f, "amx_bf16")
+			for _, want := range flags {
+				if !slices.Contains(f, want) {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return false
