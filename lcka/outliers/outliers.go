@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // Quantile selects how Clip computes its threshold.
@@ -31,29 +33,11 @@ func (m Quantile) String() string {
 	return fmt.Sprintf("Quantile(%d)", int(m))
 }
 
-// checked returns x as a *mat.Dense (shared when it is one) after checking
-// that it is non-empty and finite.
+// checked is dense.Checked with the package's prefix on its errors.
 func checked(x mat.Matrix, name string) (*mat.Dense, error) {
-	if x == nil {
-		return nil, fmt.Errorf("outliers: %s is nil", name)
-	}
-	if d, ok := x.(*mat.Dense); ok && (d == nil || d.IsEmpty()) {
-		return nil, fmt.Errorf("outliers: %s is empty", name)
-	}
-	r, c := x.Dims()
-	if r == 0 || c == 0 {
-		return nil, fmt.Errorf("outliers: %s is empty (%d×%d)", name, r, c)
-	}
-	d, ok := x.(*mat.Dense)
-	if !ok {
-		d = mat.DenseCopyOf(x)
-	}
-	for i := 0; i < r; i++ {
-		for j, v := range d.RawRowView(i) {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("outliers: %s has non-finite value %v at row %d, column %d", name, v, i, j)
-			}
-		}
+	d, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("outliers: %w", err)
 	}
 	return d, nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // Directions are the top directions of the centred paired differences of
@@ -51,29 +53,11 @@ type Removed struct {
 	A, B *mat.Dense // A·P and B·P, P = I − V Vᵀ
 }
 
-// checked returns x as a *mat.Dense (shared when it is one) after checking
-// that it is non-empty and finite.
+// checked is dense.Checked with the package's prefix on its errors.
 func checked(x mat.Matrix, name string) (*mat.Dense, error) {
-	if x == nil {
-		return nil, fmt.Errorf("subspace: %s is nil", name)
-	}
-	if d, ok := x.(*mat.Dense); ok && (d == nil || d.IsEmpty()) {
-		return nil, fmt.Errorf("subspace: %s is empty", name)
-	}
-	r, c := x.Dims()
-	if r == 0 || c == 0 {
-		return nil, fmt.Errorf("subspace: %s is empty (%d×%d)", name, r, c)
-	}
-	d, ok := x.(*mat.Dense)
-	if !ok {
-		d = mat.DenseCopyOf(x)
-	}
-	for i := 0; i < r; i++ {
-		for j, v := range d.RawRowView(i) {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("subspace: %s has non-finite value %v at row %d, column %d", name, v, i, j)
-			}
-		}
+	d, err := dense.Checked(x, name)
+	if err != nil {
+		return nil, fmt.Errorf("subspace: %w", err)
 	}
 	return d, nil
 }
