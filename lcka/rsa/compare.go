@@ -236,20 +236,8 @@ func Compare(x, y mat.Matrix, dis Dissimilarity, c Comparison) (float64, error) 
 	if err := checkMethod(dis, c); err != nil {
 		return 0, err
 	}
-	xd, err := checkInput("x", x)
+	xd, yd, err := checkPair(x, y)
 	if err != nil {
-		return 0, err
-	}
-	yd, err := checkInput("y", y)
-	if err != nil {
-		return 0, err
-	}
-	nx, _ := xd.Dims()
-	ny, _ := yd.Dims()
-	if nx != ny {
-		return 0, fmt.Errorf("rsa: x has %d samples (rows) and y has %d; they must match", nx, ny)
-	}
-	if err := checkSamples("x", nx); err != nil {
 		return 0, err
 	}
 	px, err := prepareRep("x", xd, dis, c, nil)
@@ -471,4 +459,24 @@ func checkSamples(name string, n int) error {
 		return fmt.Errorf("rsa: %s has %d samples; RSA needs n ≥ %d so that there are at least 3 pairs of samples to correlate", name, n, minSamples)
 	}
 	return nil
+}
+
+// checkPair checks two representations for a comparison: each non-empty
+// and finite, the same number (at least 3) of samples.
+func checkPair(x, y mat.Matrix) (xd, yd *mat.Dense, err error) {
+	if xd, err = checkInput("x", x); err != nil {
+		return nil, nil, err
+	}
+	if yd, err = checkInput("y", y); err != nil {
+		return nil, nil, err
+	}
+	nx, _ := xd.Dims()
+	ny, _ := yd.Dims()
+	if nx != ny {
+		return nil, nil, fmt.Errorf("rsa: x has %d samples (rows) and y has %d; they must match", nx, ny)
+	}
+	if err := checkSamples("x", nx); err != nil {
+		return nil, nil, err
+	}
+	return xd, yd, nil
 }

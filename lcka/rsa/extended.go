@@ -71,20 +71,8 @@ func CompareWith(x, y mat.Matrix, dis Dissimilarity, c RDMComparison) (float64, 
 	if _, ok := rdmComparisonNames[c]; !ok {
 		return 0, fmt.Errorf("rsa: invalid comparison %v", c)
 	}
-	xd, err := checkInput("x", x)
+	xd, yd, err := checkPair(x, y)
 	if err != nil {
-		return 0, err
-	}
-	yd, err := checkInput("y", y)
-	if err != nil {
-		return 0, err
-	}
-	nx, _ := xd.Dims()
-	ny, _ := yd.Dims()
-	if nx != ny {
-		return 0, fmt.Errorf("rsa: x has %d samples (rows) and y has %d; they must match", nx, ny)
-	}
-	if err := checkSamples("x", nx); err != nil {
 		return 0, err
 	}
 	u, err := upperRDM("x", xd, dis)
@@ -95,7 +83,8 @@ func CompareWith(x, y mat.Matrix, dis Dissimilarity, c RDMComparison) (float64, 
 	if err != nil {
 		return 0, err
 	}
-	return compareUpper(nx, u, v, c)
+	n, _ := xd.Dims()
+	return compareUpper(n, u, v, c)
 }
 
 // CompareRDMsWith returns comparison c of two RDMs a and b (n×n, n ≥ 3);
