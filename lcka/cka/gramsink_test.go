@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"testing"
+
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 )
 
 // sinkSlice is a Slice that keeps the Gram matrices AllPairs hands back.
@@ -24,6 +26,18 @@ func (s *sinkSlice) Gram(i int, g []float32) {
 // CenteredGram in float64 up to float32 rounding, for n across several
 // row panels.
 func TestGramSink(t *testing.T) {
+	kernels := []bool{false} // the GoMLX panels, and the host kernel where the CPU has it
+	if grampanel.Host() {
+		kernels = append(kernels, true)
+		defer grampanel.SetHost(true)
+	}
+	for _, host := range kernels {
+		grampanel.SetHost(host)
+		testGramSink(t)
+	}
+}
+
+func testGramSink(t *testing.T) {
 	for _, m := range []Measure{MeasureStandardized, MeasureLinear, MeasureDebiased} {
 		layers, dense := randomLayers(7, 300, []int{5, 9, 16})
 		src := &sinkSlice{Slice: layers, grams: map[int][]float32{}}

@@ -131,45 +131,61 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 			return fmt.Errorf("cka: %s: %w", src.Name(i), err)
 		}
 		res.ConstantColumns[i] = constant
-		in := bufs[m.Cols]
-		if in == nil {
-			for k := 0; k < nb; k++ {
-				t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, starts[k+1]-starts[k], m.Cols))
-				if err != nil {
-					return fmt.Errorf("cka: allocating an input buffer: %w", err)
-				}
-				in = append(in, t)
-			}
-			bufs[m.Cols] = in
-		}
-		args := make([]any, len(in))
-		for k, t := range in {
-			tensors.MutableFlatData(t, func(flat []float32) { transformRows(m, mean, factor, starts[k], starts[k+1], flat) })
-			args[k] = t
-		}
-		outs, err := gram.Exec(args...)
-		if err != nil {
-			return fmt.Errorf("cka: Gram matrix of %s: %w", src.Name(i), err)
-		}
-		defer func() {
-			for _, o := range outs {
-				o.FinalizeAll()
-			}
-		}()
-		if sink != nil {
+		// rowsOf(r, f) hands f panel r's rows of the Gram matrix, each from
+		// the panel's first column to n−1.
+		var rowsOf func(r int, f func(rows, width int, g []float32))
+		if grampanel.Host() {
+			// The whole Gram matrix on the host kernel: one product of the
+			// transformed rows, read back panel by panel below.
+			x := grampanel.Scratch(n * m.Cols)
+			transformRows(m, mean, factor, 0, n, x)
 			full := make([]float32, n*n)
-			for r, o := range outs {
-				s0, rows, width := starts[r], starts[r+1]-starts[r], n-starts[r]
-				tensors.ConstFlatData(o, func(g []float32) {
-					for a := 0; a < rows; a++ {
-						for b, v := range g[a*width : (a+1)*width] {
-							full[(s0+a)*n+s0+b] = v
-							full[(s0+b)*n+s0+a] = v
-						}
-					}
-				})
+			err := grampanel.Full(full, x, n, m.Cols, 1)
+			grampanel.Release(x)
+			if err != nil {
+				return fmt.Errorf("cka: Gram matrix of %s: %w", src.Name(i), err)
 			}
-			sink.Gram(i, full)
+			rowsOf = func(r int, f func(rows, width int, g []float32)) {
+				s0, rows := starts[r], starts[r+1]-starts[r]
+				width := n - s0
+				g := make([]float32, rows*width)
+				for a := 0; a < rows; a++ {
+					copy(g[a*width:(a+1)*width], full[(s0+a)*n+s0:(s0+a+1)*n])
+				}
+				f(rows, width, g)
+			}
+			if sink != nil {
+				sink.Gram(i, full)
+			}
+		} else {
+			outs, err := gramPanels(gram, backend, m, mean, factor, starts, bufs)
+			if err != nil {
+				return fmt.Errorf("cka: Gram matrix of %s: %w", src.Name(i), err)
+			}
+			defer func() {
+				for _, o := range outs {
+					o.FinalizeAll()
+				}
+			}()
+			rowsOf = func(r int, f func(rows, width int, g []float32)) {
+				rows, width := starts[r+1]-starts[r], n-starts[r]
+				tensors.ConstFlatData(outs[r], func(g []float32) { f(rows, width, g) })
+			}
+			if sink != nil {
+				full := make([]float32, n*n)
+				for r := range outs {
+					s0 := starts[r]
+					rowsOf(r, func(rows, width int, g []float32) {
+						for a := 0; a < rows; a++ {
+							for b, v := range g[a*width : (a+1)*width] {
+								full[(s0+a)*n+s0+b] = v
+								full[(s0+b)*n+s0+a] = v
+							}
+						}
+					})
+				}
+				sink.Gram(i, full)
+			}
 		}
 		{
 			pos := 0                        // position in the signature
@@ -192,9 +208,8 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 					g, pos = g[w:], pos+w
 				}
 			}
-			for r, o := range outs {
-				rows, width := starts[r+1]-starts[r], n-starts[r]
-				tensors.ConstFlatData(o, func(g []float32) {
+			for r := 0; r < nb; r++ {
+				rowsOf(r, func(rows, width int, g []float32) {
 					for a := 0; a < rows; a++ {
 						row := g[a*width : (a+1)*width]
 						put(row[:rows], 1)
@@ -369,4 +384,28 @@ func withFlat(ts []*tensors.Tensor, flats [][]float32, fn func([][]float32)) err
 		return err
 	}
 	return inner
+}
+
+// gramPanels runs the GoMLX Gram panels (grampanel.NewExec) on layer m,
+// centered or standardized by mean and factor, for the row panels that
+// starts delimits; bufs holds the calling worker's input tensors per width.
+func gramPanels(gram *graph.Exec, backend compute.Backend, m Matrix, mean, factor []float64, starts []int, bufs map[int][]*tensors.Tensor) ([]*tensors.Tensor, error) {
+	nb := len(starts) - 1
+	in := bufs[m.Cols]
+	if in == nil {
+		for k := 0; k < nb; k++ {
+			t, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, starts[k+1]-starts[k], m.Cols))
+			if err != nil {
+				return nil, fmt.Errorf("allocating an input buffer: %w", err)
+			}
+			in = append(in, t)
+		}
+		bufs[m.Cols] = in
+	}
+	args := make([]any, len(in))
+	for k, t := range in {
+		tensors.MutableFlatData(t, func(flat []float32) { transformRows(m, mean, factor, starts[k], starts[k+1], flat) })
+		args[k] = t
+	}
+	return gram.Exec(args...)
 }

@@ -68,6 +68,16 @@ var inputs sync.Pool
 // gram32 returns G = XXᵀ (n×n, row-major, both triangles) in float32, for
 // X of width d whose rows r0…r1−1 fill writes into dst in float32.
 func gram32(n, d int, fill func(dst []float32, r0, r1 int)) (_ []float32, err error) {
+	if grampanel.Host() {
+		x := grampanel.Scratch(n * d)
+		defer grampanel.Release(x)
+		fill(x, 0, n)
+		full := make([]float32, n*n)
+		if err := grampanel.Full(full, x, n, d, 0); err != nil {
+			return nil, fmt.Errorf("knn: Gram matrix: %w", err)
+		}
+		return full, nil
+	}
 	backend, exec, err := gramExec()
 	if err != nil {
 		return nil, err

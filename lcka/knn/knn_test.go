@@ -38,7 +38,9 @@ func toDense(rows [][]float64) *mat.Dense {
 
 // TestAgainstNumpy checks both measures against testdata/gen_ref.py, a
 // numpy transcription of platonic-rep's metrics.py.
-func TestAgainstNumpy(t *testing.T) {
+func TestAgainstNumpy(t *testing.T) { bothGramKernels(t, testAgainstNumpy) }
+
+func testAgainstNumpy(t *testing.T) {
 	data, err := os.ReadFile("testdata/ref.json")
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +180,9 @@ func TestChance(t *testing.T) {
 	}
 }
 
-func TestAllPairs(t *testing.T) {
+func TestAllPairs(t *testing.T) { bothGramKernels(t, testAllPairs) }
+
+func testAllPairs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	reps := []mat.Matrix{densetest.Normal(rng, 40, 5), densetest.Normal(rng, 40, 8), densetest.Normal(rng, 40, 3)}
 	for _, m := range []Measure{Mutual, Kernel} {

@@ -76,7 +76,9 @@ func bruteForce(x *mat.Dense, k int, s Similarity) [][]int32 {
 // TestScreenNearTies checks that the neighbours found through the float32
 // Gram matrix are the float64 ones on inputs where float32 alone ranks
 // differently, and that exact ties go to the lower index.
-func TestScreenNearTies(t *testing.T) {
+func TestScreenNearTies(t *testing.T) { bothGramKernels(t, testScreenNearTies) }
+
+func testScreenNearTies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 2))
 	for _, c := range []struct {
 		n, d, k int
@@ -166,7 +168,9 @@ func TestInnerScaling(t *testing.T) {
 // TestAllPairsNearTies checks AllPairs, whose mutual k-NN skips the float64
 // values where float32 already decides the neighbours, against MutualKNN and
 // the float64 brute force on near-tied inputs.
-func TestAllPairsNearTies(t *testing.T) {
+func TestAllPairsNearTies(t *testing.T) { bothGramKernels(t, testAllPairsNearTies) }
+
+func testAllPairsNearTies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 5))
 	const n, d, k = 50, 200, 6
 	var reps []mat.Matrix

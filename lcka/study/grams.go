@@ -109,8 +109,20 @@ func (g *rsaGrams) compute(i int, x cka.Matrix) (_ []float32, err error) {
 	gram, backend, src, dis := g.gram, g.backend, g.src, g.dis
 	n, d := x.Rows, x.Cols
 	prepared := make([]float32, n*d)
+	if grampanel.Host() {
+		prepared = grampanel.Scratch(n * d)
+		defer grampanel.Release(prepared)
+	}
 	if err := rsa.GramInput(prepared, x.Data, n, d, dis); err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Name(i), err)
+	}
+	if grampanel.Host() {
+		// Layers run on several workers at once: one core each.
+		full := make([]float32, n*n)
+		if err := grampanel.Full(full, prepared, n, d, 1); err != nil {
+			return nil, fmt.Errorf("%s: Gram matrix: %w", src.Name(i), err)
+		}
+		return full, nil
 	}
 	b := grampanel.Height(n)
 	var args []any

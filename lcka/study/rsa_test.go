@@ -13,7 +13,9 @@ import (
 // TestRSAMatchesRows: the study's RSA, from float32 Gram matrices computed in
 // row panels, equals rsa.AllPairs on the activations (float64 throughout),
 // with n large enough for several panels.
-func TestRSAMatchesRows(t *testing.T) {
+func TestRSAMatchesRows(t *testing.T) { bothGramKernels(t, testRSAMatchesRows) }
+
+func testRSAMatchesRows(t *testing.T) {
 	root := t.TempDir()
 	a := writeModel(t, root, "model-a", 3, 12, 300, 300, true, 1)
 	b := writeModel(t, root, "model-b", 2, 7, 300, 300, false, 2)

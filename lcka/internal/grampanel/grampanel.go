@@ -1,10 +1,13 @@
-// Package grampanel computes Gram matrices G = X·Xᵀ in float32 with GoMLX,
-// in row panels: panel r (rows [s_r, e_r)) against rows [s_r, n), the
-// upper part of G, about 62% of the full product's work for four panels.
-// The panels come as separate inputs, because the Go backend's Slice
-// copies value by value and its Concatenate block by block. The CKA
-// engine, RSA's Gram matrices and the k-nearest-neighbour measures share
-// it.
+// Package grampanel computes Gram matrices G = X·Xᵀ in float32 for the CKA
+// engine, RSA's Gram matrices and the k-nearest-neighbour measures.
+//
+// On an amd64 CPU with AVX-512 (Host) Full computes the upper triangle's
+// 12×32 tiles with a micro-kernel of its own on the transposed rows (see
+// host.go for why). Elsewhere NewExec runs GoMLX in row panels: panel r
+// (rows [s_r, e_r)) against rows [s_r, n), the upper part of G, about 62%
+// of the full product's work for four panels. The panels come as separate
+// inputs, because the Go backend's Slice copies value by value and its
+// Concatenate block by block.
 package grampanel
 
 import (
@@ -82,4 +85,26 @@ func Mirror(full []float32, outs []*tensors.Tensor, n int) error {
 		err = fmt.Errorf("grampanel: panels of %d rows for %d", s0, n)
 	}
 	return err
+}
+
+// Host reports whether Full runs here: an amd64 CPU with AVX-512F, and
+// the kernel not turned off by SetHost. Where it does not, callers use
+// NewExec.
+func Host() bool { return hostAvailable() && !hostOff.Load() }
+
+// SetHost turns the host kernel on (where the CPU has it) or off, for the
+// whole process, and returns the previous setting: tests and benchmarks use
+// it to run the GoMLX panels on a CPU that has the kernel.
+func SetHost(on bool) (was bool) { return !hostOff.Swap(!on) }
+
+// Full writes G = X·Xᵀ (n×n, row-major, both triangles) into g for the
+// row-major n×d matrix x in float32, on up to workers goroutines
+// (GOMAXPROCS if workers ≤ 0), on the host's AVX-512 units. It panics
+// where Host is false, and returns an error for sizes that do not match.
+func Full(g, x []float32, n, d, workers int) error {
+	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
+		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
+	}
+	gramHost(g, x, n, d, workers)
+	return nil
 }

@@ -1,0 +1,141 @@
+package grampanel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/layersim/layersim/internal/testenv"
+)
+
+// TestSetHost turns the kernel off and on again.
+func TestSetHost(t *testing.T) {
+	requireHost(t)
+	if was := SetHost(false); !was || Host() {
+		t.Fatalf("SetHost(false): was %v, Host() = %v", was, Host())
+	}
+	if was := SetHost(true); was || !Host() {
+		t.Fatalf("SetHost(true): was %v, Host() = %v", was, Host())
+	}
+}
+
+// requireHost skips where the host kernel cannot run; on a CPU that lists
+// AVX-512 a build without it fails under CI: CI builds with
+// GOEXPERIMENT=simd.
+func requireHost(t testing.TB) {
+	t.Helper()
+	if Host() {
+		return
+	}
+	if testenv.CPUListsFlags("avx512f") {
+		testenv.Missing(t, "the CPU has AVX-512 but this build has no host Gram kernel (build with GOEXPERIMENT=simd)")
+		return
+	}
+	t.Skip("no AVX-512 on this CPU: callers use the GoMLX panels")
+}
+
+// TestFull compares the host kernel with a float64 product of the same
+// float32 rows. The sizes cover row counts that are not multiples of the
+// 4-row blocks, widths with a partial 16-column step, and widths over one
+// pass (kc) with a partial last pass. The bound is float32 accumulation:
+// a few ulps of Σ|x_ik||x_jk| per pass.
+func TestFull(t *testing.T) {
+	requireHost(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ n, d int }{{1, 1}, {1, 16}, {2, 3}, {5, 17}, {4, 16}, {7, 31}, {13, kc}, {9, kc + 1}, {16, 5}, {32, 33}, {48, 2*kc + 40}, {101, 2880}} {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("n=%d/d=%d/workers=%d", c.n, c.d, workers), func(t *testing.T) {
+				x := make([]float32, c.n*c.d)
+				for i := range x {
+					x[i] = float32(r.NormFloat64() + 0.5)
+				}
+				g := make([]float32, c.n*c.n)
+				for i := range g {
+					g[i] = float32(math.NaN()) // every entry must be written
+				}
+				if err := Full(g, x, c.n, c.d, workers); err != nil {
+					t.Fatal(err)
+				}
+				for i := range c.n {
+					for j := range c.n {
+						var want, abs float64
+						for k := range c.d {
+							p := float64(x[i*c.d+k]) * float64(x[j*c.d+k])
+							want += p
+							abs += math.Abs(p)
+						}
+						if got := float64(g[i*c.n+j]); !(math.Abs(got-want) <= 1e-6*abs) {
+							t.Fatalf("G[%d,%d] = %g, want %g (Σ|x_ik x_jk| = %g)", i, j, got, want, abs)
+						}
+						if g[i*c.n+j] != g[j*c.n+i] {
+							t.Fatalf("G[%d,%d] = %g but G[%d,%d] = %g", i, j, g[i*c.n+j], j, i, g[j*c.n+i])
+						}
+					}
+				}
+			})
+		}
+	}
+	for _, c := range []struct{ g, x, n, d int }{{4, 5, 2, 2}, {3, 4, 2, 2}, {0, 0, 0, 1}, {1, 0, 1, 0}} {
+		if err := Full(make([]float32, c.g), make([]float32, c.x), c.n, c.d, 1); err == nil {
+			t.Errorf("Full with %d and %d values for n=%d d=%d: no error", c.g, c.x, c.n, c.d)
+		}
+	}
+}
+
+// BenchmarkGram times one Gram matrix at the analysis workload's size (n =
+// 400 prompts, d = 4096, the widest model) by the host kernel and by the
+// GoMLX panels, both on GOMAXPROCS cores.
+func BenchmarkGram(b *testing.B) {
+	const n, d = 400, 4096
+	r := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	g := make([]float32, n*n)
+	flops := float64(n) * float64(n) * float64(d) // the upper triangle's FMAs, twice
+	b.Run("host", func(b *testing.B) {
+		requireHost(b)
+		for b.Loop() {
+			if err := Full(g, x, n, d, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("gomlx", func(b *testing.B) {
+		backend, err := gobackend.New("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		exec, err := NewExec(backend)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer exec.Finalize()
+		h := Height(n)
+		var args []any
+		for s0 := 0; s0 < n; s0 += h {
+			e := min(n, s0+h)
+			t, _ := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, e-s0, d))
+			tensors.MutableFlatData(t, func(flat []float32) { copy(flat, x[s0*d:e*d]) })
+			args = append(args, t)
+		}
+		for b.Loop() {
+			outs, err := exec.Exec(args...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := Mirror(g, outs, n); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
