@@ -178,7 +178,9 @@ func TestVectorsAgainstScipy(t *testing.T) {
 	}
 }
 
-func TestAllPairsAgainstScipy(t *testing.T) {
+func TestAllPairsAgainstScipy(t *testing.T) { bothGramKernels(t, testAllPairsAgainstScipy) }
+
+func testAllPairsAgainstScipy(t *testing.T) {
 	r := loadRef(t)
 	reps := make([]mat.Matrix, len(r.AllPairs.Reps))
 	for i, x := range r.AllPairs.Reps {
@@ -359,7 +361,9 @@ func TestInvariance(t *testing.T) {
 	}
 }
 
-func TestAllPairsMatchesCompare(t *testing.T) {
+func TestAllPairsMatchesCompare(t *testing.T) { bothGramKernels(t, testAllPairsMatchesCompare) }
+
+func testAllPairsMatchesCompare(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
 	n := 40
 	base := densetest.Normal(rnd, n, 6)

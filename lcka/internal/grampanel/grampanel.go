@@ -105,6 +105,16 @@ func Full(g, x []float32, n, d, workers int) error {
 	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
 		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
 	}
-	gramHost(g, x, n, d, workers)
+	gramHost(g, x, n, d, workers, kernel32)
+	return nil
+}
+
+// Full64 is Full in float64: the products and their sums in float64, as a
+// float64 matrix product computes them (the order of the additions aside).
+func Full64(g, x []float64, n, d, workers int) error {
+	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
+		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
+	}
+	gramHost(g, x, n, d, workers, kernel64)
 	return nil
 }

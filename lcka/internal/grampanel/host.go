@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/layersim/layersim/lcka/internal/parallel"
 )
@@ -20,30 +21,49 @@ import (
 // (BenchmarkGram).
 
 const (
-	tileRows = 12  // rows of G per tile: broadcasts of Xᵀ's entries
-	tileCols = 32  // columns of G per tile: two vectors of 16
-	kc       = 192 // depth of a pass: 32 KB of Xᵀ for a tile's columns, kept in L1
+	tileRows = 12 // rows of G per tile: broadcasts of Xᵀ's entries
+	// kc is the depth of a pass: a tile's columns of Xᵀ over kc rows (16
+	// KB) stay in L1 while every row tile above the diagonal passes by.
+	kc = 128
+)
+
+// element is what the host kernel computes in.
+type element interface{ float32 | float64 }
+
+// kernel describes the assembly routines for one element type.
+type kernel struct {
+	size    int // bytes per element
+	cols    int // columns of G per tile: two vectors
+	gathers int // rows of X per gather
+	tile    func(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+	gather  func(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
+}
+
+var (
+	kernel32 = kernel{4, 32, 16, tile12x32, gather16}
+	kernel64 = kernel{8, 16, 8, tile12x16d, gather8d}
 )
 
 // gramHost writes G = X·Xᵀ (n×n, both triangles) into g for the row-major
-// n×d matrix x, on up to workers goroutines.
-func gramHost(g, x []float32, n, d, workers int) {
+// n×d matrix x, on up to workers goroutines, with the routines of kern.
+func gramHost[T element](g, x []T, n, d, workers int, kern kernel) {
+	cols := kern.cols
 	// Xᵀ with its rows padded with zeros to np columns, so every tile reads
-	// within the row; np avoids a multiple of 256 floats, whose rows would
-	// fall in the same L1 sets.
-	np := (n + tileRows - 1 + tileCols - 1) / tileCols * tileCols
-	if np%256 == 0 {
-		np += 16
+	// within the row; np avoids a multiple of 1 KB, whose rows would fall in
+	// the same L1 sets.
+	np := (n + tileRows - 1 + cols - 1) / cols * cols
+	if np*kern.size%1024 == 0 {
+		np += 64 / kern.size
 	}
-	xt := getBuffer(d * np)
+	xt := getBuffer[T](d * np)
 	defer putBuffer(xt)
-	transpose(xt, x, n, d, np, workers)
-	gp := getBuffer(np * np) // the upper triangle's tiles, row stride np
+	transpose(xt, x, n, d, np, workers, kern)
+	gp := getBuffer[T](np * np) // the upper triangle's tiles, row stride np
 	defer putBuffer(gp)
 	clear(gp)
 	rowTiles := (n + tileRows - 1) / tileRows
-	colTiles := (n + tileCols - 1) / tileCols
-	stride := uintptr(np * 4)
+	colTiles := (n + cols - 1) / cols
+	stride := uintptr(np * kern.size)
 	// Each worker owns a fixed set of column tiles through every pass, so
 	// a tile of G stays in one core's cache (handing tiles out afresh each
 	// pass moved G between the cores and made two workers slower than
@@ -63,16 +83,16 @@ func gramHost(g, x []float32, n, d, workers int) {
 			}
 		}
 		groups[w] = append(groups[w], t)
-		load[w] += min(rowTiles, (t*tileCols+tileCols+tileRows-1)/tileRows)
+		load[w] += min(rowTiles, (t*cols+cols+tileRows-1)/tileRows)
 	}
 	parallel.For(workers, workers, func(w int) {
 		for k0 := 0; k0 < d; k0 += kc {
 			k := min(kc, d-k0)
 			for _, t := range groups[w] {
-				j0 := t * tileCols
-				b := &xt[k0*np+j0]
-				for i0 := 0; i0 < n && i0 < j0+tileCols; i0 += tileRows {
-					tile12x32(k, &xt[k0*np+i0], b, stride, &gp[i0*np+j0], stride)
+				j0 := t * cols
+				b := unsafe.Pointer(&xt[k0*np+j0])
+				for i0 := 0; i0 < n && i0 < j0+cols; i0 += tileRows {
+					kern.tile(k, unsafe.Pointer(&xt[k0*np+i0]), b, stride, unsafe.Pointer(&gp[i0*np+j0]), stride)
 				}
 			}
 		}
@@ -92,52 +112,61 @@ var hostOff atomic.Bool
 // buffers holds scratch slices for reuse: fresh memory is slow to touch
 // the first time on some virtual machines, and a layer's Xᵀ is as large
 // as the layer.
-var buffers sync.Pool
+var buffers32, buffers64 sync.Pool
 
-func getBuffer(n int) []float32 {
-	if p, ok := buffers.Get().(*[]float32); ok && cap(*p) >= n {
-		return (*p)[:n]
+func pool[T element]() *sync.Pool {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return &buffers32
 	}
-	return make([]float32, n)
+	return &buffers64
 }
 
-func putBuffer(b []float32) { buffers.Put(&b) }
+func getBuffer[T element](n int) []T {
+	if p, ok := pool[T]().Get().(*[]T); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]T, n)
+}
+
+func putBuffer[T element](b []T) { pool[T]().Put(&b) }
 
 // Scratch returns a float32 slice of length n with unspecified contents,
 // reused from an earlier Release where one is large enough: callers fill a
 // layer's transformed rows into it for Full.
-func Scratch(n int) []float32 { return getBuffer(n) }
+func Scratch(n int) []float32 { return getBuffer[float32](n) }
 
 // Release hands b back for reuse; the caller must not use it after.
 func Release(b []float32) { putBuffer(b) }
 
-// transpose writes xt[k·np + i] = x[i·d + k] for i < n, k < d: sixteen
-// rows at a time by gathers (gather16), the rows after the last multiple
-// of sixteen one value at a time.
-func transpose(xt, x []float32, n, d, np, workers int) {
-	if d*4*15 > math.MaxInt32 {
+// transpose writes xt[k·np + i] = x[i·d + k] for i < n, k < d: a block of
+// rows at a time by gathers, the rows after the last full block one value
+// at a time.
+func transpose[T element](xt, x []T, n, d, np, workers int, kern kernel) {
+	rows := kern.gathers
+	if d*kern.size*(rows-1) > math.MaxInt32 {
 		transposeScalar(xt, x, 0, n, d, np)
 		return
 	}
 	var offsets [16]int32
-	for r := range offsets {
-		offsets[r] = int32(r * d * 4)
+	for r := range rows {
+		offsets[r] = int32(r * d * kern.size)
 	}
 	const kb = 256 // columns per task
-	blocks := n / 16
+	blocks := n / rows
 	tasks := (d + kb - 1) / kb
 	parallel.For(tasks, workers, func(t int) {
 		k0 := t * kb
 		k := min(kb, d-k0)
 		for b := 0; b < blocks; b++ {
-			gather16(k, &x[16*b*d+k0], &offsets, &xt[k0*np+16*b], uintptr(np*4))
+			kern.gather(k, unsafe.Pointer(&x[rows*b*d+k0]), unsafe.Pointer(&offsets), unsafe.Pointer(&xt[k0*np+rows*b]), uintptr(np*kern.size))
 		}
 	})
-	transposeScalar(xt, x, blocks*16, n, d, np)
+	transposeScalar(xt, x, blocks*rows, n, d, np)
 }
 
 // transposeScalar writes xt[k·np + i] = x[i·d + k] for i0 ≤ i < n, k < d.
-func transposeScalar(xt, x []float32, i0, n, d, np int) {
+func transposeScalar[T element](xt, x []T, i0, n, d, np int) {
 	for i := i0; i < n; i++ {
 		for k, v := range x[i*d : (i+1)*d] {
 			xt[k*np+i] = v

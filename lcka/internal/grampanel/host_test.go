@@ -48,18 +48,48 @@ func requireHost(t testing.TB) {
 func TestFull(t *testing.T) {
 	requireHost(t)
 	r := rand.New(rand.NewPCG(3, 4))
+	testFull(t, r, "float32", 1e-6, func(g []float64, x []float64, n, d, workers int) error {
+		x32, g32 := make([]float32, len(x)), make([]float32, len(g))
+		for i, v := range x {
+			x32[i] = float32(v)
+			x[i] = float64(x32[i]) // the reference sees the same inputs
+		}
+		for i := range g32 {
+			g32[i] = float32(math.NaN()) // every entry must be written
+		}
+		err := Full(g32, x32, n, d, workers)
+		for i, v := range g32 {
+			g[i] = float64(v)
+		}
+		return err
+	})
+	// float64: every product exact to 2⁻⁵³ and sums of at most d terms.
+	testFull(t, r, "float64", 1e-13, func(g []float64, x []float64, n, d, workers int) error {
+		return Full64(g, x, n, d, workers)
+	})
+	for _, c := range []struct{ g, x, n, d int }{{4, 5, 2, 2}, {3, 4, 2, 2}, {0, 0, 0, 1}, {1, 0, 1, 0}} {
+		if err := Full(make([]float32, c.g), make([]float32, c.x), c.n, c.d, 1); err == nil {
+			t.Errorf("Full with %d and %d values for n=%d d=%d: no error", c.g, c.x, c.n, c.d)
+		}
+		if err := Full64(make([]float64, c.g), make([]float64, c.x), c.n, c.d, 1); err == nil {
+			t.Errorf("Full64 with %d and %d values for n=%d d=%d: no error", c.g, c.x, c.n, c.d)
+		}
+	}
+}
+
+func testFull(t *testing.T, r *rand.Rand, name string, tol float64, full func(g, x []float64, n, d, workers int) error) {
 	for _, c := range []struct{ n, d int }{{1, 1}, {1, 16}, {2, 3}, {5, 17}, {4, 16}, {7, 31}, {13, kc}, {9, kc + 1}, {16, 5}, {32, 33}, {48, 2*kc + 40}, {101, 2880}} {
 		for _, workers := range []int{1, 2} {
-			t.Run(fmt.Sprintf("n=%d/d=%d/workers=%d", c.n, c.d, workers), func(t *testing.T) {
-				x := make([]float32, c.n*c.d)
+			t.Run(fmt.Sprintf("%s/n=%d/d=%d/workers=%d", name, c.n, c.d, workers), func(t *testing.T) {
+				x := make([]float64, c.n*c.d)
 				for i := range x {
-					x[i] = float32(r.NormFloat64() + 0.5)
+					x[i] = r.NormFloat64() + 0.5
 				}
-				g := make([]float32, c.n*c.n)
+				g := make([]float64, c.n*c.n)
 				for i := range g {
-					g[i] = float32(math.NaN()) // every entry must be written
+					g[i] = math.NaN() // every entry must be written
 				}
-				if err := Full(g, x, c.n, c.d, workers); err != nil {
+				if err := full(g, x, c.n, c.d, workers); err != nil {
 					t.Fatal(err)
 				}
 				for i := range c.n {
@@ -70,7 +100,7 @@ func TestFull(t *testing.T) {
 							want += p
 							abs += math.Abs(p)
 						}
-						if got := float64(g[i*c.n+j]); !(math.Abs(got-want) <= 1e-6*abs) {
+						if got := g[i*c.n+j]; !(math.Abs(got-want) <= tol*abs) {
 							t.Fatalf("G[%d,%d] = %g, want %g (Σ|x_ik x_jk| = %g)", i, j, got, want, abs)
 						}
 						if g[i*c.n+j] != g[j*c.n+i] {
@@ -79,11 +109,6 @@ func TestFull(t *testing.T) {
 					}
 				}
 			})
-		}
-	}
-	for _, c := range []struct{ g, x, n, d int }{{4, 5, 2, 2}, {3, 4, 2, 2}, {0, 0, 0, 1}, {1, 0, 1, 0}} {
-		if err := Full(make([]float32, c.g), make([]float32, c.x), c.n, c.d, 1); err == nil {
-			t.Errorf("Full with %d and %d values for n=%d d=%d: no error", c.g, c.x, c.n, c.d)
 		}
 	}
 }

@@ -2,16 +2,24 @@
 
 package grampanel
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
 
-// tile12x32 is in kernel_amd64.s.
-//
-//go:noescape
-func tile12x32(k int, a, b *float32, stride uintptr, c *float32, ldc uintptr)
+	"golang.org/x/sys/cpu"
+)
 
-// gather16 is in kernel_amd64.s.
-//
+// The routines of kernel_amd64.s; see there.
+
 //go:noescape
-func gather16(k int, x *float32, offsets *[16]int32, xt *float32, ldt uintptr)
+func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+
+//go:noescape
+func tile12x16d(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+
+//go:noescape
+func gather16(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
+
+//go:noescape
+func gather8d(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
 
 func hostAvailable() bool { return cpu.X86.HasAVX512F }

@@ -2,12 +2,22 @@
 
 package grampanel
 
+import "unsafe"
+
 func hostAvailable() bool { return false }
 
-func tile12x32(k int, a, b *float32, stride uintptr, c *float32, ldc uintptr) {
+func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr) {
 	panic("grampanel: no host kernel on this architecture")
 }
 
-func gather16(k int, x *float32, offsets *[16]int32, xt *float32, ldt uintptr) {
+func tile12x16d(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr) {
+	panic("grampanel: no host kernel on this architecture")
+}
+
+func gather16(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr) {
+	panic("grampanel: no host kernel on this architecture")
+}
+
+func gather8d(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr) {
 	panic("grampanel: no host kernel on this architecture")
 }
