@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -153,6 +154,9 @@ type stats struct {
 	// layers[b][k] is the CKA of layer k on bootstrap resample b (the same
 	// resamples for every layer), for the depth map.
 	layers [][]float64
+	// rechecked counts the permutations that the bfloat16 screen left
+	// undecided and that were computed again in float32.
+	rechecked int
 }
 
 // statsGrams returns the centred (standardized) Gram matrices of the L
@@ -228,6 +232,7 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		bootLayers[t] = make([]float64, len(ka))
 	}
 	nullVals := make([]float64, len(perm))
+	var rechecked atomic.Int64
 	// Batches of resamples share each pass over the Gram matrices.
 	nb, np := (len(draws)+resampleBatch-1)/resampleBatch, (len(perm)+resampleBatch-1)/resampleBatch
 	parallel.For(nb+np, 0, func(t int) {
@@ -252,9 +257,23 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 				ps[q][i] = int32(v)
 			}
 		}
-		r.permuted(ps, nullVals[lo:hi])
+		if r.kb16 == nil {
+			r.permuted(ps, nullVals[lo:hi])
+			return
+		}
+		// Screened in bfloat16; the permutations whose value lies within
+		// the screen's error of the observed one are computed again as
+		// before, so the count below is the float32 computation's.
+		r.permutedScreen(ps, nullVals[lo:hi])
+		bound := screenBound(n)
+		for q, v := range nullVals[lo:hi] {
+			if math.Abs(v-observed) <= bound || math.IsNaN(v) {
+				r.permuted(ps[q:q+1], nullVals[lo+q:lo+q+1])
+				rechecked.Add(1)
+			}
+		}
 	})
-	st := &stats{layers: bootLayers}
+	st := &stats{layers: bootLayers, rechecked: int(rechecked.Load())}
 	if len(bootVals) > 0 {
 		// Resampling with replacement repeats prompts, and a repeated prompt
 		// is perfectly similar to itself in both languages: the resampled CKA

@@ -109,7 +109,7 @@ func randomGrams(t testing.TB, rng *rand.Rand, n, L, d int) ([][]float64, [][]fl
 // of 16.
 func TestResamplerMatchesGather(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 5))
-	for _, L := range []int{1, 3, 16, 19} {
+	for _, L := range []int{1, 3, 16, 19, 70} {
 		const n = 37
 		a64, a32 := randomGrams(t, rng, n, L, 6)
 		b64, b32 := randomGrams(t, rng, n, L, 9)
@@ -258,6 +258,13 @@ func BenchmarkResample(b *testing.B) {
 			r.permuted(p32, out)
 		}
 	})
+	if r.kb16 != nil {
+		b.Run("permutation/screen", func(b *testing.B) {
+			for b.Loop() {
+				r.permutedScreen(p32, out)
+			}
+		})
+	}
 	b.Run("permutation/gather", func(b *testing.B) {
 		for b.Loop() {
 			for _, perm := range perms {

@@ -2,6 +2,7 @@ package study
 
 import (
 	"math"
+	"unsafe"
 )
 
 // resampler holds one model's centred Gram matrices in two languages, laid
@@ -21,6 +22,22 @@ import (
 type resampler struct {
 	n, L, lp int       // lp: L rounded up to a multiple of 16, the padding zero
 	ka, kb   []float32 // the Gram matrices, interleaved
+	// kb16 is kb rounded to bfloat16 (nil where the CPU lacks the kernels
+	// or kb is not finite), for screening permutations: see permutedScreen.
+	kb16 []uint16
+}
+
+// screenBound bounds |permutedScreen − permuted| for one permutation of n
+// prompts. The rounding of Kb to bfloat16 (8 significant bits) moves each
+// entry by at most 2⁻⁸ of itself, so each layer's sum by at most
+// 2⁻⁸·Σ|Ka||Kb| ≤ 2⁻⁸·‖Ka‖‖Kb‖ = 2⁻⁸ (Cauchy–Schwarz, unit norms up to
+// their float32 rounding), and so
+// their mean; the float32 sums along the rows of both differ from exact
+// ones by at most γ_n·Σ|Ka||Kb| ≤ γ_n each (γ_n = nu/(1−nu), u = 2⁻²⁴).
+func screenBound(n int) float64 {
+	u := math.Ldexp(1, -24)
+	gamma := float64(n) * u / (1 - float64(n)*u)
+	return math.Ldexp(1, -8)*(1+1e-6) + 2*gamma + 1e-9
 }
 
 // newResampler interleaves the n×n Gram matrices ka[k], kb[k] (row-major).
@@ -36,7 +53,27 @@ func newResampler(ka, kb [][]float32, n int) *resampler {
 			r.ka[e*lp+k], r.kb[e*lp+k] = float32(float64(ka[k][e])*sa), float32(float64(kb[k][e])*sb)
 		}
 	}
+	if permAsm && screenPermutations {
+		r.kb16 = make([]uint16, size)
+		for e, v := range r.kb {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				r.kb16 = nil
+				break
+			}
+			r.kb16[e] = bfloat16(v)
+		}
+	}
 	return r
+}
+
+// screenPermutations turns the bfloat16 screen on (tests turn it off to
+// compare).
+var screenPermutations = true
+
+// bfloat16 rounds v to the nearest bfloat16, ties to even (v finite).
+func bfloat16(v float32) uint16 {
+	u := math.Float32bits(v)
+	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
 }
 
 func frobenius(g []float32) float64 {
@@ -75,13 +112,22 @@ func (r *resampler) permuted(perms [][]int32, out []float64) {
 	for b := range tot {
 		tot[b] = make([]float64, lp)
 	}
+	for _, perm := range perms {
+		checkPerm(perm, n)
+	}
 	for i := 0; i < n; i++ {
 		kaRow := r.ka[i*n*lp : (i+1)*n*lp]
 		for b, perm := range perms {
 			pi := int(perm[i])
 			kbRow := r.kb[pi*n*lp : (pi+1)*n*lp]
 			clear(acc)
-			permRow(acc, kaRow[(i+1)*lp:], kbRow, perm[i+1:], lp)
+			if i+1 < n {
+				if permAsm {
+					permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&kbRow[0]), 4, perm[i+1:], lp)
+				} else {
+					permRow(acc, kaRow[(i+1)*lp:], kbRow, perm[i+1:], lp)
+				}
+			}
 			t := tot[b]
 			x, y := kaRow[i*lp:(i+1)*lp], kbRow[pi*lp:(pi+1)*lp]
 			for k := range acc {
@@ -95,6 +141,58 @@ func (r *resampler) permuted(perms [][]int32, out []float64) {
 			s += tot[b][k]
 		}
 		out[b] = s / float64(r.L)
+	}
+}
+
+// permutedScreen is permuted with Kb rounded to bfloat16 (kb16): half the
+// bytes of the scattered reads that bound permuted, and within screenBound
+// of permuted's value for every permutation. Callers decide with it where
+// that settles the question, and ask permuted where it does not.
+func (r *resampler) permutedScreen(perms [][]int32, out []float64) {
+	n, lp := r.n, r.lp
+	acc := make([]float32, lp)
+	tot := make([][]float64, len(perms))
+	for b := range tot {
+		tot[b] = make([]float64, lp)
+	}
+	for _, perm := range perms {
+		checkPerm(perm, n)
+	}
+	for i := 0; i < n; i++ {
+		kaRow := r.ka[i*n*lp : (i+1)*n*lp]
+		for b, perm := range perms {
+			pi := int(perm[i])
+			kbRow := r.kb16[pi*n*lp : (pi+1)*n*lp]
+			clear(acc)
+			if i+1 < n {
+				permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&kbRow[0]), 2, perm[i+1:], lp)
+			}
+			t := tot[b]
+			x, y := kaRow[i*lp:(i+1)*lp], r.kb[(pi*n+pi)*lp:(pi*n+pi+1)*lp]
+			for k := range acc {
+				t[k] += 2*float64(acc[k]) + float64(x[k])*float64(y[k])
+			}
+		}
+	}
+	for b := range perms {
+		s := 0.0
+		for k := 0; k < r.L; k++ {
+			s += tot[b][k]
+		}
+		out[b] = s / float64(r.L)
+	}
+}
+
+// checkPerm panics unless perm is a list of n indices in [0, n): the
+// kernels read where it points.
+func checkPerm(perm []int32, n int) {
+	if len(perm) != n {
+		panic("study: permutation of the wrong length")
+	}
+	for _, v := range perm {
+		if v < 0 || int(v) >= n {
+			panic("study: permutation index out of range")
+		}
 	}
 }
 
