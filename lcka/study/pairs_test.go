@@ -157,6 +157,17 @@ func TestResamplerMatchesGather(t *testing.T) {
 				}
 			}
 		}
+		if permAsm { // the assembly kernels: bootRowGo's sums, rounded in another order
+			acc := make([]float32, 5*lp)
+			bootRowAsm(acc, r.ka[:n*lp], r.kb[:n*lp], rs.drawn, rs.c, lp)
+			for q := range v2 {
+				for k := range v2[q] {
+					if math.Abs(float64(acc[q*lp+k]-v2[q][k])) > 1e-6 {
+						t.Errorf("L=%d bootRowAsm[%d][%d] %g, plain Go %g", L, q, k, acc[q*lp+k], v2[q][k])
+					}
+				}
+			}
+		}
 		acc1, acc2 := make([]float32, lp), make([]float32, lp)
 		perm := make([]int32, n)
 		for i, v := range rng.Perm(n) {

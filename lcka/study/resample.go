@@ -183,6 +183,15 @@ func (r *resampler) permutedScreen(perms [][]int32, out []float64) {
 	}
 }
 
+// checkDrawn panics unless every index of drawn lies in [0, n).
+func checkDrawn(drawn []int32, n int) {
+	for _, v := range drawn {
+		if v < 0 || int(v) >= n {
+			panic("study: resample index out of range")
+		}
+	}
+}
+
 // checkPerm panics unless perm is a list of n indices in [0, n): the
 // kernels read where it points.
 func checkPerm(perm []int32, n int) {
@@ -243,7 +252,14 @@ func (r *resampler) bootstrap(batch []resample, out []float64) {
 // and Kb is read once for the whole batch, which then runs from the cache.
 func (r *resampler) bootstrapLayers(batch []resample, out [][]float64) {
 	n, lp := r.n, r.lp
-	a, b, ab, aa, bb := make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp), make([]float32, lp)
+	for _, rs := range batch { // the kernels read where drawn points
+		if len(rs.c) != n {
+			panic("study: resample of the wrong length")
+		}
+		checkDrawn(rs.drawn, n)
+	}
+	acc := make([]float32, 5*lp)
+	a, b, ab, aa, bb := acc[:lp], acc[lp:2*lp], acc[2*lp:3*lp], acc[3*lp:4*lp], acc[4*lp:]
 	sums := make([][8][]float64, len(batch)) // ab, aa, bb, cab, caa, cbb, sa, sb
 	for q := range sums {
 		for v := range sums[q] {
@@ -257,12 +273,12 @@ func (r *resampler) bootstrapLayers(batch []resample, out [][]float64) {
 			if ci == 0 {
 				continue
 			}
-			clear(a)
-			clear(b)
-			clear(ab)
-			clear(aa)
-			clear(bb)
-			bootRow(a, b, ab, aa, bb, kaRow, kbRow, rs.drawn, rs.c, rs.c16, lp)
+			clear(acc)
+			if permAsm {
+				bootRowAsm(acc, kaRow, kbRow, rs.drawn, rs.c, lp)
+			} else {
+				bootRow(a, b, ab, aa, bb, kaRow, kbRow, rs.drawn, rs.c, rs.c16, lp)
+			}
 			s := &sums[q]
 			for k := 0; k < r.L; k++ {
 				ak, bk := float64(a[k]), float64(b[k])
