@@ -8,6 +8,7 @@
 //	layersim analyze   all-pairs CKA/RSA, joint embedding, cross-lingual pairs
 //	layersim compare   one measure between two .npy matrices
 //	layersim subspace  cross-lingual CKA before and after removing a language subspace
+//	layersim robustness layer maps under two prompt formats and on length-matched questions
 //	layersim tokenize  token ids of texts with a tokenizer.json
 //
 // Run "layersim <command> -h" for the flags of each command.
