@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // npyMagic opens every .npy stream.
@@ -396,10 +397,16 @@ func decodeFloats(r io.Reader, h npyHeader, dst []float32) error {
 	return nil
 }
 
+// nativeLittle reports whether this machine stores values little-endian.
+var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // convertFloats decodes len(dst) elements of type dt from b.
 func convertFloats(dst []float32, b []byte, dt dtype) {
 	bo := dt.order
 	switch {
+	case dt.size == 4 && bo == binary.LittleEndian && nativeLittle && len(dst) > 0:
+		// The bytes are the values already: one copy.
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), b[:4*len(dst)])
 	case dt.size == 4 && bo == binary.LittleEndian:
 		for i := range dst {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
