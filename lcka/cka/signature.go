@@ -134,7 +134,7 @@ func signatureRoute(src Source, opt Options, backend compute.Backend) (*Result, 
 		// rowsOf(r, f) hands f panel r's rows of the Gram matrix, each from
 		// the panel's first column to n−1.
 		var rowsOf func(r int, f func(rows, width int, g []float32))
-		if grampanel.Host() {
+		if grampanel.HostFor(backend) {
 			// The whole Gram matrix on the host kernel: one product of the
 			// transformed rows, read back panel by panel below.
 			x := grampanel.Scratch(n * m.Cols)

@@ -28,6 +28,7 @@ type rsaGrams struct {
 	dis     rsa.Dissimilarity
 	backend compute.Backend
 	gram    *graph.Exec
+	host    bool // Gram products on grampanel.Full
 	jobs    chan rsaJob
 	wg      sync.WaitGroup
 	out     [][]float32
@@ -51,8 +52,9 @@ func newRSAGrams(src *layerSource, dis rsa.Dissimilarity, backend compute.Backen
 	if err != nil {
 		return nil, err
 	}
+	host := grampanel.HostFor(backend)
 	L := src.Len()
-	g := &rsaGrams{src: src, dis: dis, backend: backend, gram: gram, jobs: make(chan rsaJob, 2), out: make([][]float32, L), errs: make([]error, L)}
+	g := &rsaGrams{src: src, dis: dis, backend: backend, gram: gram, host: host, jobs: make(chan rsaJob, 2), out: make([][]float32, L), errs: make([]error, L)}
 	for range max(1, min(runtime.GOMAXPROCS(0), L)) {
 		g.wg.Go(func() {
 			for j := range g.jobs {
@@ -109,14 +111,14 @@ func (g *rsaGrams) compute(i int, x cka.Matrix) (_ []float32, err error) {
 	gram, backend, src, dis := g.gram, g.backend, g.src, g.dis
 	n, d := x.Rows, x.Cols
 	prepared := make([]float32, n*d)
-	if grampanel.Host() {
+	if g.host {
 		prepared = grampanel.Scratch(n * d)
 		defer grampanel.Release(prepared)
 	}
 	if err := rsa.GramInput(prepared, x.Data, n, d, dis); err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Name(i), err)
 	}
-	if grampanel.Host() {
+	if g.host {
 		// Layers run on several workers at once: one core each.
 		full := make([]float32, n*n)
 		if err := grampanel.Full(full, prepared, n, d, 1); err != nil {

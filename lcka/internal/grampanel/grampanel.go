@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -91,6 +92,13 @@ func Mirror(full []float32, outs []*tensors.Tensor, n int) error {
 // the kernel not turned off by SetHost. Where it does not, callers use
 // NewExec.
 func Host() bool { return hostAvailable() && !hostOff.Load() }
+
+// HostFor reports whether callers computing on backend (nil: the Go
+// backend) use Full: where Host is true and the backend is GoMLX's Go
+// backend. On another backend (XLA on a GPU) the Gram products stay on it.
+func HostFor(backend compute.Backend) bool {
+	return Host() && (backend == nil || backend.Name() == gobackend.BackendName)
+}
 
 // SetHost turns the host kernel on (where the CPU has it) or off, for the
 // whole process, and returns the previous setting: tests and benchmarks use

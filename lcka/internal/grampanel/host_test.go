@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
@@ -163,4 +164,31 @@ func BenchmarkGram(b *testing.B) {
 		}
 		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
+}
+
+// namedBackend is a backend that only reports a name.
+type namedBackend struct {
+	compute.Backend
+	name string
+}
+
+func (b namedBackend) Name() string { return b.name }
+
+// TestHostFor: the host kernel serves the Go backend (and nil, meaning it),
+// never another backend.
+func TestHostFor(t *testing.T) {
+	requireHost(t)
+	for _, c := range []struct {
+		b    compute.Backend
+		want bool
+	}{{nil, true}, {namedBackend{name: "go"}, true}, {namedBackend{name: "xla"}, false}} {
+		if got := HostFor(c.b); got != c.want {
+			t.Errorf("HostFor(%v) = %v, want %v", c.b, got, c.want)
+		}
+	}
+	defer SetHost(true)
+	SetHost(false)
+	if HostFor(nil) {
+		t.Error("HostFor(nil) with the kernel turned off")
+	}
 }
