@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
-	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 // randomLayers makes layers that share structure (so CKA values spread over
@@ -190,35 +190,29 @@ func TestAllPairsBadInput(t *testing.T) {
 // TestSignatureRouteBlocks runs the signatures route on the host Gram
 // kernel and on the GoMLX panels (where the CPU has the kernel; elsewhere
 // on the panels alone) against the pairwise float64 references.
-func TestSignatureRouteBlocks(t *testing.T) {
+func TestSignatureRouteBlocks(t *testing.T) { grampaneltest.Both(t, testSignatureRouteBlocks) }
+
+func testSignatureRouteBlocks(t *testing.T) {
 	layers, dense := randomLayers(5, 301, []int{9, 14, 9})
-	kernels := []bool{false}
-	if grampanel.Host() {
-		kernels = append(kernels, true)
-		defer grampanel.SetHost(true)
-	}
-	for _, host := range kernels {
-		grampanel.SetHost(host)
-		for _, c := range []struct {
-			opt Options
-			ref func(x, y mat.Matrix) (float64, error)
-		}{{Options{}, Standardized}, {Options{Measure: MeasureLinear}, Linear}, {Options{Measure: MeasureDebiased}, Debiased}} {
-			res, err := AllPairs(layers, c.opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Route != "signatures" {
-				t.Fatalf("route %q", res.Route)
-			}
-			if c.opt.Measure != MeasureDebiased && res.TileSize >= 301 {
-				t.Errorf("%v: one block of %d rows; want several", c.opt.Measure, res.TileSize)
-			}
-			for i := range layers {
-				for j := range layers {
-					want, _ := c.ref(dense[i], dense[j])
-					if got := res.CKA.At(i, j); math.Abs(got-want) > 2e-5 {
-						t.Errorf("host kernel %v, %v (%d,%d) = %.8f, pairwise %.8f", host, c.opt.Measure, i, j, got, want)
-					}
+	for _, c := range []struct {
+		opt Options
+		ref func(x, y mat.Matrix) (float64, error)
+	}{{Options{}, Standardized}, {Options{Measure: MeasureLinear}, Linear}, {Options{Measure: MeasureDebiased}, Debiased}} {
+		res, err := AllPairs(layers, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Route != "signatures" {
+			t.Fatalf("route %q", res.Route)
+		}
+		if c.opt.Measure != MeasureDebiased && res.TileSize >= 301 {
+			t.Errorf("%v: one block of %d rows; want several", c.opt.Measure, res.TileSize)
+		}
+		for i := range layers {
+			for j := range layers {
+				want, _ := c.ref(dense[i], dense[j])
+				if got := res.CKA.At(i, j); math.Abs(got-want) > 2e-5 {
+					t.Errorf("%v (%d,%d) = %.8f, pairwise %.8f", c.opt.Measure, i, j, got, want)
 				}
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 // sinkSlice is a Slice that keeps the Gram matrices AllPairs hands back.
@@ -25,17 +25,7 @@ func (s *sinkSlice) Gram(i int, g []float32) {
 // receives every layer's centred (standardized) Gram matrix, equal to
 // CenteredGram in float64 up to float32 rounding, for n across several
 // row panels.
-func TestGramSink(t *testing.T) {
-	kernels := []bool{false} // the GoMLX panels, and the host kernel where the CPU has it
-	if grampanel.Host() {
-		kernels = append(kernels, true)
-		defer grampanel.SetHost(true)
-	}
-	for _, host := range kernels {
-		grampanel.SetHost(host)
-		testGramSink(t)
-	}
-}
+func TestGramSink(t *testing.T) { grampaneltest.Both(t, testGramSink) }
 
 func testGramSink(t *testing.T) {
 	for _, m := range []Measure{MeasureStandardized, MeasureLinear, MeasureDebiased} {

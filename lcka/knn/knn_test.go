@@ -12,6 +12,7 @@ import (
 
 	"github.com/layersim/layersim/lcka/cka"
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 type refFile struct {
@@ -38,7 +39,7 @@ func toDense(rows [][]float64) *mat.Dense {
 
 // TestAgainstNumpy checks both measures against testdata/gen_ref.py, a
 // numpy transcription of platonic-rep's metrics.py.
-func TestAgainstNumpy(t *testing.T) { bothGramKernels(t, testAgainstNumpy) }
+func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
 
 func testAgainstNumpy(t *testing.T) {
 	data, err := os.ReadFile("testdata/ref.json")
@@ -180,7 +181,7 @@ func TestChance(t *testing.T) {
 	}
 }
 
-func TestAllPairs(t *testing.T) { bothGramKernels(t, testAllPairs) }
+func TestAllPairs(t *testing.T) { grampaneltest.Both(t, testAllPairs) }
 
 func testAllPairs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))

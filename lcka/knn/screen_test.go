@@ -1,6 +1,7 @@
 package knn
 
 import (
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -76,7 +77,7 @@ func bruteForce(x *mat.Dense, k int, s Similarity) [][]int32 {
 // TestScreenNearTies checks that the neighbours found through the float32
 // Gram matrix are the float64 ones on inputs where float32 alone ranks
 // differently, and that exact ties go to the lower index.
-func TestScreenNearTies(t *testing.T) { bothGramKernels(t, testScreenNearTies) }
+func TestScreenNearTies(t *testing.T) { grampaneltest.Both(t, testScreenNearTies) }
 
 func testScreenNearTies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 2))
@@ -168,7 +169,7 @@ func TestInnerScaling(t *testing.T) {
 // TestAllPairsNearTies checks AllPairs, whose mutual k-NN skips the float64
 // values where float32 already decides the neighbours, against MutualKNN and
 // the float64 brute force on near-tied inputs.
-func TestAllPairsNearTies(t *testing.T) { bothGramKernels(t, testAllPairsNearTies) }
+func TestAllPairsNearTies(t *testing.T) { grampaneltest.Both(t, testAllPairsNearTies) }
 
 func testAllPairsNearTies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 5))

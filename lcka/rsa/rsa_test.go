@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 // ref is testdata/ref.json, written by testdata/gen_ref.py from numpy 1.24.2
@@ -178,7 +179,7 @@ func TestVectorsAgainstScipy(t *testing.T) {
 	}
 }
 
-func TestAllPairsAgainstScipy(t *testing.T) { bothGramKernels(t, testAllPairsAgainstScipy) }
+func TestAllPairsAgainstScipy(t *testing.T) { grampaneltest.Both(t, testAllPairsAgainstScipy) }
 
 func testAllPairsAgainstScipy(t *testing.T) {
 	r := loadRef(t)
@@ -361,7 +362,7 @@ func TestInvariance(t *testing.T) {
 	}
 }
 
-func TestAllPairsMatchesCompare(t *testing.T) { bothGramKernels(t, testAllPairsMatchesCompare) }
+func TestAllPairsMatchesCompare(t *testing.T) { grampaneltest.Both(t, testAllPairsMatchesCompare) }
 
 func testAllPairsMatchesCompare(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))

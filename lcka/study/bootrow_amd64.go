@@ -4,7 +4,7 @@ package study
 
 import "unsafe"
 
-// The kernels of bootrow_amd64.s.
+// The kernels of bootrow_amd64.s (written by gen_kernels.go).
 
 //go:noescape
 func bootRow1(acc, ka, kb, c unsafe.Pointer, drawn *int32, m int, lpBytes, accStride uintptr)

@@ -11,7 +11,9 @@ import (
 // permAsm: the CPU runs the kernels (VPMOVZXWD on 512 bits is AVX-512BW).
 var permAsm = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 
-// The kernels of permrow_amd64.s.
+//go:generate go run gen_kernels.go
+
+// The kernels of permrow_amd64.s (written by gen_kernels.go).
 
 //go:noescape
 func permRowF1(acc, ka, kb unsafe.Pointer, perm *int32, m int, lpa, lpb uintptr)

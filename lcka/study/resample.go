@@ -105,7 +105,11 @@ func (r *resampler) observed() float64 {
 // the sum is twice the sum over i < j plus the diagonal. Each row of Ka is
 // read once for all the permutations of the batch; the rows of Kb they need
 // are scattered and make this memory-bound.
-func (r *resampler) permuted(perms [][]int32, out []float64) {
+func (r *resampler) permuted(perms [][]int32, out []float64) { r.permutedWith(perms, out, false) }
+
+// permutedWith is permuted, with Kb read in bfloat16 (kb16) off the
+// diagonal where screen is true (permutedScreen).
+func (r *resampler) permutedWith(perms [][]int32, out []float64, screen bool) {
 	n, lp := r.n, r.lp
 	acc := make([]float32, lp)
 	tot := make([][]float64, len(perms))
@@ -121,12 +125,14 @@ func (r *resampler) permuted(perms [][]int32, out []float64) {
 			pi := int(perm[i])
 			kbRow := r.kb[pi*n*lp : (pi+1)*n*lp]
 			clear(acc)
-			if i+1 < n {
-				if permAsm {
-					permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&kbRow[0]), 4, perm[i+1:], lp)
-				} else {
-					permRow(acc, kaRow[(i+1)*lp:], kbRow, perm[i+1:], lp)
-				}
+			switch {
+			case i+1 == n:
+			case screen:
+				permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&r.kb16[pi*n*lp]), 2, perm[i+1:], lp)
+			case permAsm:
+				permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&kbRow[0]), 4, perm[i+1:], lp)
+			default:
+				permRow(acc, kaRow[(i+1)*lp:], kbRow, perm[i+1:], lp)
 			}
 			t := tot[b]
 			x, y := kaRow[i*lp:(i+1)*lp], kbRow[pi*lp:(pi+1)*lp]
@@ -149,38 +155,10 @@ func (r *resampler) permuted(perms [][]int32, out []float64) {
 // of permuted's value for every permutation. Callers decide with it where
 // that settles the question, and ask permuted where it does not.
 func (r *resampler) permutedScreen(perms [][]int32, out []float64) {
-	n, lp := r.n, r.lp
-	acc := make([]float32, lp)
-	tot := make([][]float64, len(perms))
-	for b := range tot {
-		tot[b] = make([]float64, lp)
+	if r.kb16 == nil {
+		panic("study: permutedScreen without the bfloat16 copy of Kb")
 	}
-	for _, perm := range perms {
-		checkPerm(perm, n)
-	}
-	for i := 0; i < n; i++ {
-		kaRow := r.ka[i*n*lp : (i+1)*n*lp]
-		for b, perm := range perms {
-			pi := int(perm[i])
-			kbRow := r.kb16[pi*n*lp : (pi+1)*n*lp]
-			clear(acc)
-			if i+1 < n {
-				permRowAsm(acc, kaRow[(i+1)*lp:], unsafe.Pointer(&kbRow[0]), 2, perm[i+1:], lp)
-			}
-			t := tot[b]
-			x, y := kaRow[i*lp:(i+1)*lp], r.kb[(pi*n+pi)*lp:(pi*n+pi+1)*lp]
-			for k := range acc {
-				t[k] += 2*float64(acc[k]) + float64(x[k])*float64(y[k])
-			}
-		}
-	}
-	for b := range perms {
-		s := 0.0
-		for k := 0; k < r.L; k++ {
-			s += tot[b][k]
-		}
-		out[b] = s / float64(r.L)
-	}
+	r.permutedWith(perms, out, true)
 }
 
 // checkDrawn panics unless every index of drawn lies in [0, n).

@@ -7,13 +7,14 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 	"github.com/layersim/layersim/lcka/rsa"
 )
 
 // TestRSAMatchesRows: the study's RSA, from float32 Gram matrices computed in
 // row panels, equals rsa.AllPairs on the activations (float64 throughout),
 // with n large enough for several panels.
-func TestRSAMatchesRows(t *testing.T) { bothGramKernels(t, testRSAMatchesRows) }
+func TestRSAMatchesRows(t *testing.T) { grampaneltest.Both(t, testRSAMatchesRows) }
 
 func testRSAMatchesRows(t *testing.T) {
 	root := t.TempDir()

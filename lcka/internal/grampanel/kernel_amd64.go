@@ -8,7 +8,9 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// The routines of kernel_amd64.s; see there.
+//go:generate go run gen_kernels.go
+
+// The routines of kernel_amd64.s (written by gen_kernels.go); see there.
 
 //go:noescape
 func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)

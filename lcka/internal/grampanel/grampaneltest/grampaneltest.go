@@ -1,0 +1,28 @@
+// Package grampaneltest runs tests on both Gram kernels of grampanel.
+package grampaneltest
+
+import (
+	"testing"
+
+	"github.com/layersim/layersim/lcka/internal/grampanel"
+)
+
+// Both runs f as the subtest "other" with the host kernel turned off (the
+// GoMLX panels, or gonum for float64 products) and, where the CPU has the
+// host kernel, as the subtest "host" with it on; it leaves it on.
+func Both(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	kernels := []bool{false}
+	if grampanel.SetHost(true); grampanel.Host() {
+		kernels = append(kernels, true)
+	}
+	defer grampanel.SetHost(true)
+	for _, host := range kernels {
+		name := "other"
+		if host {
+			name = "host"
+		}
+		grampanel.SetHost(host)
+		t.Run(name, f)
+	}
+}
