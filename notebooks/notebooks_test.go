@@ -490,6 +490,10 @@ func checkAnalysis(t *testing.T, nb map[string]cellOutput) {
 		}
 	}
 	wantCharts(t, nb["rsa"], "rsa", "echarts", "heatmap")
+	wantCells(t, nb, "measures")
+	meas := oneTable(t, nb["measures"], "Other measures")
+	wantColumn(t, meas, "measure", "mutual-knn:10", "mutual-knn:10", "svcca", "svcca", "shape:1", "shape:1")
+	wantCharts(t, nb["measures"], "measures", "echarts", "echarts", "echarts", "echarts", "echarts", "echarts")
 	oneTable(t, nb["summary"], "Cross-lingual results (n = 132 prompts")
 	wantCharts(t, nb["summary"], "summary", "echarts")
 	if !strings.Contains(nb["summary"].stdout, "report: out/analysis/report.html") {
@@ -560,9 +564,9 @@ func checkPage(t *testing.T, page string) {
 		}
 		drawn++
 	}
-	// signatures 1, heatmaps 4, distances 1, projector 1, rsa 2, summary 1.
-	if drawn != 10 {
-		t.Errorf("%d charts drawn on the page, want 10", drawn)
+	// signatures 1, heatmaps 4, distances 1, projector 1, rsa 2, measures 6, summary 1.
+	if drawn != 16 {
+		t.Errorf("%d charts drawn on the page, want 16", drawn)
 	}
 	m := projectorRe.FindSubmatch(dom)
 	if m == nil {

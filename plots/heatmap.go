@@ -122,7 +122,8 @@ func optionJSON(build func() map[string]any) (json.RawMessage, error) {
 }
 
 // metricName is the short name of a study metric: "CKA" for a CKA measure,
-// "RSA" for an RSA method.
+// "RSA" for an RSA method, the name itself for a measure computed beside
+// CKA (svcca, shape:0.5, …).
 func metricName(metric string) string {
 	m := strings.ToLower(metric)
 	switch {
@@ -130,6 +131,8 @@ func metricName(metric string) string {
 		return "RSA"
 	case m == "":
 		return "similarity"
+	case isExtraMeasure(metric):
+		return metric
 	default:
 		return "CKA"
 	}

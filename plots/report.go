@@ -87,7 +87,8 @@ type reportData struct {
 // the tables of metrics.json (models, cross-lingual pairs with confidence
 // intervals and p-values, the language axis and discriminant, notes) and
 // every chart (the 3D projector, the layer-wise curves, the distance
-// histograms, the language × language matrices and the heatmaps). Nothing is fetched when it is viewed.
+// histograms, the language × language matrices, the measures computed beside
+// CKA and the heatmaps). Nothing is fetched when it is viewed.
 func Report(dir string, w io.Writer) error {
 	r, err := LoadResults(dir)
 	if err != nil {
@@ -183,6 +184,12 @@ func Report(dir string, w io.Writer) error {
 	if len(langs.Charts) > 0 {
 		d.Sections = append(d.Sections, langs)
 	}
+	// The measures computed beside CKA: a joint heatmap and per-model curves each.
+	extra, err := extraMeasureSections(r, add)
+	if err != nil {
+		return err
+	}
+	d.Sections = append(d.Sections, extra...)
 	// Heatmaps: CKA before RSA, each by kind.
 	kindTitle := map[string]string{"within-model": "within a model", "cross-lingual": "across languages", "cross-model": "across models"}
 	for _, metric := range []string{"CKA", "RSA"} {

@@ -27,7 +27,8 @@ func runAnalyze(args []string) error {
 	langs := fs.String("langs", "en,hi", "languages, comma-separated, two or more; with two the first is +1 on the language axis, with any number the language × language matrices and discriminant are reported")
 	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
 	split := fs.String("split", "test", "the split of the activation files")
-	measure := fs.String("measure", "cka-standardized", "cka-standardized (the study's), cka or cka-debiased")
+	measure := fs.String("measure", "cka-standardized", "the CKA measure, which drives the embedding and the statistics: cka-standardized (the study's), cka or cka-debiased")
+	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers")
 	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
 	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip)")
 	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip)")
@@ -56,11 +57,15 @@ func runAnalyze(args []string) error {
 	if err != nil {
 		return err
 	}
+	extra, err := study.ParseExtraMeasures(*also)
+	if err != nil {
+		return fmt.Errorf("--also: %w", err)
+	}
 	opt := study.Options{
 		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
 		Minibatch: *minibatch, MemoryBudget: *budgetMB << 20, TempDir: *tempDir,
-		SkipUnreadable: *skipUnreadable,
+		SkipUnreadable: *skipUnreadable, ExtraMeasures: extra,
 	}
 	if *budgetMB < 0 {
 		return errors.New("--memory-budget-mb must be ≥ 0")
@@ -160,6 +165,16 @@ func printSummary(w io.Writer, res *study.Result, out string, took time.Duration
 		}
 		fmt.Fprintf(w, "%s %s–%s: pair CKA mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %.3f\n",
 			p.Model, p.LangA, p.LangB, p.CKAMean, ci, pv, p.CKAMedian, p.CKAMin, p.D3Mean, p.ProcrustesRel)
+	}
+	for _, e := range m.ExtraMeasures {
+		means := []string{"no language pairs"}
+		if len(e.Pairs) > 0 {
+			means = nil
+		}
+		for _, p := range e.Pairs {
+			means = append(means, fmt.Sprintf("%s %s–%s %.3f", p.Model, p.LangA, p.LangB, p.Mean))
+		}
+		fmt.Fprintf(w, "%s (%s): mean over layer pairs: %s\n", e.Name, (time.Duration(e.Seconds * float64(time.Second))).Round(time.Millisecond), strings.Join(means, "; "))
 	}
 	for _, n := range m.Notes {
 		fmt.Fprintln(w, "note:", n)

@@ -11,8 +11,10 @@ import (
 	"github.com/layersim/layersim/lcka/artifacts"
 )
 
-func TestAnalyzeCommand(t *testing.T) {
-	root, out := t.TempDir(), t.TempDir()
+// writeTinyArtifacts writes two models (b-model, a-model) of 3 random
+// layers, 24 prompts by 10 features, in English and Hindi.
+func writeTinyArtifacts(t *testing.T, root string) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, slug := range []string{"b-model", "a-model"} {
 		for _, lang := range []string{"en", "hi"} {
@@ -30,6 +32,11 @@ func TestAnalyzeCommand(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestAnalyzeCommand(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	writeTinyArtifacts(t, root)
 	stdout := captureStdout(t, func() error {
 		return runAnalyze([]string{"--artifacts", root, "--out", out, "--bootstrap", "50", "--permutations", "50", "--quiet"})
 	})
@@ -79,5 +86,79 @@ func TestAnalyzeCommand(t *testing.T) {
 	}
 	if err := runAnalyze([]string{"--artifacts", root, "--out", mbOut, "--minibatch", "2", "--quiet"}); err == nil {
 		t.Error("minibatch of 2: no error")
+	}
+}
+
+// TestAnalyzeAlso: --also adds the named measures to metrics.json, a joint
+// heatmap each, and a summary line; bad names fail before anything runs,
+// naming the valid ones.
+func TestAnalyzeAlso(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	writeTinyArtifacts(t, root)
+	stdout := captureStdout(t, func() error {
+		return runAnalyze([]string{"--artifacts", root, "--out", out, "--bootstrap", "-1", "--permutations", "-1", "--quiet",
+			"--also", "mutual-knn:4,cknna:5,svcca:3,pwcca,shape:0.5"})
+	})
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Joint struct {
+			Rows []any `json:"rows"`
+		} `json:"joint"`
+		Extra []struct {
+			Name    string `json:"name"`
+			Heatmap string `json:"heatmap"`
+			Pairs   []struct {
+				Model    string    `json:"model"`
+				PerLayer []float64 `json:"per_layer"`
+			} `json:"pairs"`
+		} `json:"extra_measures"`
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"mutual-knn:4", "cknna:5", "svcca:3", "pwcca", "shape:0.5"}
+	if len(m.Extra) != len(want) {
+		t.Fatalf("extra_measures %+v; notes %q", m.Extra, m.Notes)
+	}
+	for i, e := range m.Extra {
+		if e.Name != want[i] || len(e.Pairs) != 2 || e.Pairs[0].Model != "org/a-model" || len(e.Pairs[0].PerLayer) != 3 {
+			t.Errorf("extra measure %d: %+v", i, e)
+		}
+		var h struct {
+			Matrix [][]float64 `json:"matrix"`
+		}
+		hb, err := os.ReadFile(filepath.Join(out, "heatmaps", e.Heatmap))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(hb, &h); err != nil || len(h.Matrix) != len(m.Joint.Rows) || len(m.Joint.Rows) != 12 {
+			t.Errorf("%s: heatmap %s: %d rows for %d joint rows (%v)", e.Name, e.Heatmap, len(h.Matrix), len(m.Joint.Rows), err)
+		}
+		if !strings.Contains(stdout, e.Name+" (") {
+			t.Errorf("summary lacks %s:\n%s", e.Name, stdout)
+		}
+	}
+	if !strings.Contains(strings.Join(m.Notes, "\n"), "pwcca costs an SVD per pair") {
+		t.Errorf("no cost note: %q", m.Notes)
+	}
+	for _, c := range []struct{ also, want string }{
+		{"bogus", "known: mutual-knn:<k>, cknna:<k>, svcca, svcca:<fraction|count>, pwcca, shape:<alpha>"},
+		{"svcca,cka", `unknown measure "cka"`},
+		{"cknna:0", "k a positive integer"},
+		{"shape:3", "alpha in [0, 1]"},
+		{"svcca,svcca:0.99", "asked for twice"},
+	} {
+		fresh := t.TempDir()
+		err := runAnalyze([]string{"--artifacts", root, "--out", fresh, "--quiet", "--also", c.also})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "--also: ") {
+			t.Errorf("--also %s: error %v, want one saying %q", c.also, err, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(fresh, "metrics.json")); err == nil {
+			t.Errorf("--also %s: results written", c.also)
+		}
 	}
 }

@@ -19,13 +19,14 @@ import (
 	"github.com/layersim/layersim/lcka/procrustes"
 	"github.com/layersim/layersim/lcka/rsa"
 	"github.com/layersim/layersim/lcka/shape"
+	"github.com/layersim/layersim/lcka/study"
 )
 
 func init() {
 	commands["compare"] = command{summary: "one similarity measure between two [n, d] .npy matrices", run: runCompare}
 }
 
-const measuresHelp = "cka, cka-standardized, cka-debiased, cka-minibatch:<b>, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a|kendall-tau-b|rho-a|whitened-cosine|whitened-correlation>:<cosine|correlation|euclidean>, procrustes, mutual-knn:<k>, cknna:<k>, svcca, svcca:<fraction|count>, pwcca, shape:<alpha>"
+const measuresHelp = "cka, cka-standardized, cka-debiased, cka-minibatch:<b>, cka-rbf:<t>, rsa-<spearman|pearson|kendall-tau-a|kendall-tau-b|rho-a|whitened-cosine|whitened-correlation>:<cosine|correlation|euclidean>, procrustes, " + study.ExtraMeasuresHelp
 
 func runCompare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
@@ -139,36 +140,28 @@ func parseCompareMeasure(measure string) (measureFunc, error) {
 	return nil, fmt.Errorf("unknown measure %q; known: %s", measure, measuresHelp)
 }
 
-// parseNeighbourCCAShape parses the measures of packages knn, cca and shape;
-// ok says whether measure names one of them. mutual-knn and cknna use
-// cosine similarity (rows L2-normalized, as platonic-rep does). svcca keeps
-// 99% of the variance, svcca:<fraction> another fraction, svcca:<count> a
-// number of directions; svcca and pwcca print the directions kept on the
-// line before the value. shape:<alpha> is the angular shape distance in
-// radians.
+// parseNeighbourCCAShape parses the measures of packages knn, cca and shape
+// (study.ParseExtraMeasure, the names `analyze --also` takes); ok says
+// whether measure names one of them. mutual-knn and cknna use cosine
+// similarity (rows L2-normalized, as platonic-rep does). svcca keeps 99% of
+// the variance, svcca:<fraction> another fraction, svcca:<count> a number of
+// directions; svcca and pwcca print the directions kept on the line before
+// the value. shape:<alpha> is the angular shape distance in radians.
 func parseNeighbourCCAShape(measure string) (f measureFunc, ok bool, err error) {
-	name, arg, hasArg := strings.Cut(measure, ":")
-	switch name {
-	case "mutual-knn", "cknna":
-		k, err := strconv.Atoi(arg)
-		if !hasArg || err != nil || k < 1 {
-			return nil, true, fmt.Errorf("measure %q: want %s:<k>, k a positive integer (the number of neighbours)", measure, name)
-		}
-		if name == "cknna" {
-			return func(x, y mat.Matrix) (float64, error) { return knn.CKNNA(x, y, k, knn.Cosine) }, true, nil
-		}
+	e, err := study.ParseExtraMeasure(measure)
+	if errors.Is(err, study.ErrUnknownMeasure) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	k, keep, a := e.K(), e.Keep(), e.Alpha()
+	switch e.Kind() {
+	case "cknna":
+		return func(x, y mat.Matrix) (float64, error) { return knn.CKNNA(x, y, k, knn.Cosine) }, true, nil
+	case "mutual-knn":
 		return func(x, y mat.Matrix) (float64, error) { return knn.MutualKNN(x, y, k, knn.Cosine) }, true, nil
 	case "svcca":
-		keep := cca.Paper
-		if hasArg {
-			if c, err := strconv.Atoi(arg); err == nil {
-				keep = cca.Keep{Count: c}
-			} else if v, err := strconv.ParseFloat(arg, 64); err == nil {
-				keep = cca.Keep{Variance: v}
-			} else {
-				return nil, true, fmt.Errorf("measure %q: want svcca:<fraction of variance> or svcca:<number of directions>", measure)
-			}
-		}
 		return func(x, y mat.Matrix) (float64, error) {
 			r, err := cca.SVCCA(x, y, keep)
 			if err != nil {
@@ -185,9 +178,6 @@ func parseNeighbourCCAShape(measure string) (f measureFunc, ok bool, err error) 
 			return r.Value, nil
 		}, true, nil
 	case "pwcca":
-		if hasArg {
-			return nil, true, fmt.Errorf("measure %q: pwcca takes no parameter", measure)
-		}
 		return func(x, y mat.Matrix) (float64, error) {
 			r, err := cca.PWCCA(x, y)
 			if err != nil {
@@ -200,13 +190,9 @@ func parseNeighbourCCAShape(measure string) (f measureFunc, ok bool, err error) 
 			return r.Value, nil
 		}, true, nil
 	case "shape":
-		a, err := strconv.ParseFloat(arg, 64)
-		if !hasArg || err != nil || !(a >= 0 && a <= 1) {
-			return nil, true, fmt.Errorf("measure %q: want shape:<alpha>, alpha in [0, 1] (0 = CCA, 1 = Procrustes)", measure)
-		}
 		return func(x, y mat.Matrix) (float64, error) { return shape.Angular(x, y, a) }, true, nil
 	}
-	return nil, false, nil
+	return nil, true, fmt.Errorf("measure %q: kind %q has no pairwise function", measure, e.Kind())
 }
 
 // minibatchCKA is the minibatch CKA (Nguyen et al. 2021) over consecutive

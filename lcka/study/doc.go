@@ -138,4 +138,21 @@
 // correlation dissimilarity) are computed in float32 with GoMLX as the CKA
 // engine loads each layer, so the activations are read once, and lcka/rsa
 // turns them into RDMs, ranks and one product of the rank vectors.
+//
+// # Other measures
+//
+// Options.ExtraMeasures adds measures beside CKA: mutual k-NN alignment and
+// CKNNA (lcka/knn), SVCCA and PWCCA (lcka/cca), the angular shape distance
+// θ_α (lcka/shape), named as `layersim compare` names them
+// (ParseExtraMeasure). Each is computed all pairs over the same joint rows as
+// S, by its package's AllPairs on the layers trimmed to n prompts and
+// widened to float64, into a joint heatmap (heatmaps/measureN_NAME.json) and
+// Metrics.ExtraMeasures: its formula, the time it took, and per model and
+// pair of languages the measure between layer k in one language (the row)
+// and layer k in the other, with their mean. They are reported only: S alone
+// drives the embedding, the pairs, the bootstrap, the permutations and the
+// depth map. SVCCA, PWCCA and θ_α cost an SVD per pair of layers, O(n³),
+// which at 200 layers takes many minutes (Notes says so); a measure that
+// fails on the layers (k ≥ n, a layer with no variance) is left out with a
+// note, the rest of the results standing.
 package study

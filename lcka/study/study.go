@@ -61,6 +61,11 @@ type Options struct {
 	// meta.json), with a note in Metrics.Notes naming each; by default any
 	// such set fails the study, since its results would silently lack it.
 	SkipUnreadable bool
+	// ExtraMeasures are computed beside CKA, all pairs over the joint rows
+	// (Metrics.ExtraMeasures, a joint heatmap each); make them with
+	// ParseExtraMeasures. CKA alone drives the embedding, pairs, bootstrap
+	// and permutations.
+	ExtraMeasures []ExtraMeasure
 }
 
 // Metrics is metrics.json.
@@ -83,8 +88,11 @@ type Metrics struct {
 	// Depth is, per model and pair of languages, the depth map of
 	// cross-lingual CKA: per layer with its bootstrap interval, and the
 	// layers where it changes (see Depth).
-	Depth []Depth  `json:"depth"`
-	Notes []string `json:"notes,omitempty"`
+	Depth []Depth `json:"depth"`
+	// ExtraMeasures are the measures of Options.ExtraMeasures, reported
+	// beside CKA.
+	ExtraMeasures []MeasureResult `json:"extra_measures,omitempty"`
+	Notes         []string        `json:"notes,omitempty"`
 }
 
 // Model is one model of the study.
@@ -471,6 +479,9 @@ func Analyze(opt Options) (*Result, error) {
 	}
 	m.LanguageMatrices = languageMatrices(res, blocks)
 	res.Heatmaps = heatmaps(res, blocks)
+	if err := extraMeasures(res, blocks, src, opt, &notes, progress); err != nil {
+		return nil, err
+	}
 	m.Notes = notes
 	return res, nil
 }

@@ -1,0 +1,333 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/cca"
+	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/knn"
+	"github.com/layersim/layersim/lcka/shape"
+)
+
+// ExtraMeasuresHelp lists the names ParseExtraMeasure accepts.
+const ExtraMeasuresHelp = "mutual-knn:<k>, cknna:<k>, svcca, svcca:<fraction|count>, pwcca, shape:<alpha>"
+
+// ErrUnknownMeasure is wrapped by ParseExtraMeasure's error for a name that
+// is none of ExtraMeasuresHelp (rather than one of them with a bad
+// parameter).
+var ErrUnknownMeasure = errors.New("unknown measure")
+
+// ExtraMeasure is a measure computed beside CKA, all pairs over the joint
+// layers (Options.ExtraMeasures): mutual k-NN alignment or CKNNA (package
+// knn, cosine similarity), SVCCA or PWCCA (package cca) or the angular shape
+// distance θ_α (package shape). Make one with ParseExtraMeasure; the zero
+// value is not a measure.
+type ExtraMeasure struct {
+	name  string
+	kind  string // mutual-knn, cknna, svcca, pwcca, shape
+	k     int
+	keep  cca.Keep
+	alpha float64
+}
+
+// ParseExtraMeasure parses one measure name:
+//
+//	mutual-knn:<k>   mutual k-NN alignment, k neighbours (cosine similarity)
+//	cknna:<k>        CKNNA, k neighbours (cosine similarity)
+//	svcca            SVCCA keeping the directions that hold 99% of the variance
+//	svcca:<fraction> … that hold this fraction of it (a number with a point: 0.95, 1.0)
+//	svcca:<count>    … at most this many directions (an integer)
+//	pwcca            PWCCA
+//	shape:<alpha>    the angular shape distance θ_α, α in [0, 1] (0 = CCA, 1 = Procrustes)
+//
+// These are the names `layersim compare --measure` accepts for the same
+// measures.
+func ParseExtraMeasure(s string) (ExtraMeasure, error) {
+	name, arg, hasArg := strings.Cut(s, ":")
+	e := ExtraMeasure{name: s, kind: name}
+	switch name {
+	case "mutual-knn", "cknna":
+		k, err := strconv.Atoi(arg)
+		if !hasArg || err != nil || k < 1 {
+			return ExtraMeasure{}, fmt.Errorf("measure %q: want %s:<k>, k a positive integer (the number of neighbours)", s, name)
+		}
+		e.k = k
+	case "svcca":
+		e.keep = cca.Paper
+		if hasArg {
+			if c, err := strconv.Atoi(arg); err == nil {
+				if c < 1 {
+					return ExtraMeasure{}, fmt.Errorf("measure %q: the number of directions kept must be ≥ 1", s)
+				}
+				e.keep = cca.Keep{Count: c}
+			} else if v, err := strconv.ParseFloat(arg, 64); err == nil {
+				if !(v > 0 && v <= 1) {
+					return ExtraMeasure{}, fmt.Errorf("measure %q: the fraction of the variance kept must be in (0, 1]", s)
+				}
+				e.keep = cca.Keep{Variance: v}
+			} else {
+				return ExtraMeasure{}, fmt.Errorf("measure %q: want svcca:<fraction of variance> or svcca:<number of directions>", s)
+			}
+		}
+	case "pwcca":
+		if hasArg {
+			return ExtraMeasure{}, fmt.Errorf("measure %q: pwcca takes no parameter", s)
+		}
+	case "shape":
+		a, err := strconv.ParseFloat(arg, 64)
+		if !hasArg || err != nil || !(a >= 0 && a <= 1) {
+			return ExtraMeasure{}, fmt.Errorf("measure %q: want shape:<alpha>, alpha in [0, 1] (0 = CCA, 1 = Procrustes)", s)
+		}
+		e.alpha = a
+	default:
+		return ExtraMeasure{}, fmt.Errorf("%w %q; known: %s", ErrUnknownMeasure, s, ExtraMeasuresHelp)
+	}
+	return e, nil
+}
+
+// ParseExtraMeasures parses a comma-separated list of measure names ("" is
+// none); the same measure twice is an error.
+func ParseExtraMeasures(list string) ([]ExtraMeasure, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	var out []ExtraMeasure
+	for _, s := range strings.Split(list, ",") {
+		e, err := ParseExtraMeasure(strings.TrimSpace(s))
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range out {
+			if o.same(e) {
+				return nil, fmt.Errorf("measure %q asked for twice (as %q)", e.name, o.name)
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (e ExtraMeasure) same(o ExtraMeasure) bool {
+	return e.kind == o.kind && e.k == o.k && e.keep == o.keep && e.alpha == o.alpha
+}
+
+// String returns the name the measure was parsed from.
+func (e ExtraMeasure) String() string { return e.name }
+
+// Kind is the measure without its parameter: mutual-knn, cknna, svcca,
+// pwcca or shape.
+func (e ExtraMeasure) Kind() string { return e.kind }
+
+// K is the number of neighbours of mutual-knn and cknna.
+func (e ExtraMeasure) K() int { return e.k }
+
+// Keep is what SVCCA keeps of each representation.
+func (e ExtraMeasure) Keep() cca.Keep { return e.keep }
+
+// Alpha is the partial whitening α of the shape distance.
+func (e ExtraMeasure) Alpha() float64 { return e.alpha }
+
+// Distance says whether the measure is a distance (0 for the same shape)
+// rather than a similarity (1 for the same representation).
+func (e ExtraMeasure) Distance() bool { return e.kind == "shape" }
+
+// Formula is the measure's definition in one line, with its reference.
+func (e ExtraMeasure) Formula() string {
+	switch e.kind {
+	case "mutual-knn":
+		return fmt.Sprintf("(1/n) Σᵢ |N_X(i) ∩ N_Y(i)|/k, N(i) the k = %d nearest neighbours of prompt i by cosine similarity (Huh et al. 2024, platonic-rep mutual_knn)", e.k)
+	case "cknna":
+		return fmt.Sprintf("HSIC₁(M∘K, M∘L)/√(HSIC₁(M_K∘K, M_K∘K)·HSIC₁(M_L∘L, M_L∘L)), cosine kernels K, L restricted to the mutual k = %d nearest neighbours M, unbiased HSIC (Huh et al. 2024, platonic-rep cknna)", e.k)
+	case "svcca":
+		keep := fmt.Sprintf("the top singular directions holding %g of the variance", e.keep.Variance)
+		if e.keep.Count != 0 {
+			keep = fmt.Sprintf("at most the top %d singular directions", e.keep.Count)
+		}
+		return "mean canonical correlation (1/m) Σ ρᵢ of the centred layers reduced to " + keep + " (Raghu et al. 2017)"
+	case "pwcca":
+		return "Σ αᵢρᵢ/Σ αᵢ, canonical correlations ρᵢ weighted by αᵢ = Σⱼ |⟨hᵢ, xⱼ⟩| on the side of smaller rank (Morcos et al. 2018)"
+	case "shape":
+		return fmt.Sprintf("θ_α = arccos(‖φ(X)ᵀφ(Y)‖_*/(‖φ(X)‖_F‖φ(Y)‖_F)), φ(X) = X(αI + (1−α)(XᵀX)^(−1/2)) on centred X, α = %g, in radians (Williams et al. 2021, netrep LinearMetric)", e.alpha)
+	}
+	return ""
+}
+
+// cubic says whether a pair costs an SVD of up to n×n, O(n³), where CKA
+// costs O(n²) per pair once its signatures exist.
+func (e ExtraMeasure) cubic() bool {
+	return e.kind == "svcca" || e.kind == "pwcca" || e.kind == "shape"
+}
+
+// AllPairs returns the L×L matrix of the measure between every pair of
+// reps (same rows each): entry (i, j) is layer i against layer j (CKNNA and
+// PWCCA are not quite symmetric; see packages knn and cca). It calls the
+// package's own AllPairs; kept is, for SVCCA, the directions each layer
+// kept and, for PWCCA, each layer's rank (nil otherwise).
+func (e ExtraMeasure) AllPairs(reps []mat.Matrix) (values *mat.Dense, kept []int, err error) {
+	switch e.kind {
+	case "mutual-knn":
+		values, err = knn.AllPairs(reps, e.k, knn.Cosine, knn.Mutual)
+	case "cknna":
+		values, err = knn.AllPairs(reps, e.k, knn.Cosine, knn.Kernel)
+	case "svcca":
+		values, kept, err = cca.AllPairs(reps, cca.MeasureSVCCA, e.keep)
+	case "pwcca":
+		values, kept, err = cca.AllPairs(reps, cca.MeasurePWCCA, cca.Keep{})
+	case "shape":
+		var s *mat.SymDense
+		if s, err = shape.AllPairs(reps, e.alpha); err == nil {
+			values = mat.DenseCopyOf(s)
+		}
+	default:
+		return nil, nil, errors.New("study: the zero ExtraMeasure; make one with ParseExtraMeasure")
+	}
+	return values, kept, err
+}
+
+// MeasureResult is one extra measure of metrics.json (extra_measures).
+type MeasureResult struct {
+	Name    string `json:"name"`    // as asked, e.g. "cknna:10"
+	Formula string `json:"formula"` // the definition and its reference
+	// Distance is true for a distance (0: the same shape), false for a
+	// similarity (1: the same representation).
+	Distance bool `json:"distance"`
+	// Heatmap is the file under heatmaps/ that holds the joint matrix, over
+	// Joint.Rows in their order: entry (i, j) is row i against row j.
+	Heatmap string `json:"heatmap"`
+	// Kept is, per joint row, the singular directions SVCCA kept or the
+	// rank PWCCA used.
+	Kept    []int   `json:"kept,omitempty"`
+	Seconds float64 `json:"seconds"` // the time the joint matrix took
+	// Cost is the cost per pair of layers.
+	Cost  string        `json:"cost"`
+	Pairs []MeasurePair `json:"pairs"`
+	// Matrix is the joint matrix (in metrics.json as Heatmap's file).
+	Matrix *mat.Dense `json:"-"`
+}
+
+// MeasurePair is, for one model and pair of languages, the measure between
+// layer k in LangA (the matrix's row) and layer k in LangB (its column).
+type MeasurePair struct {
+	Model    string    `json:"model"`
+	LangA    string    `json:"lang_a"`
+	LangB    string    `json:"lang_b"`
+	PerLayer []float64 `json:"per_layer"`
+	Mean     float64   `json:"mean"`
+}
+
+// f32Matrix serves a float32 layer as a mat.Matrix, widened on read, so that
+// the layers are held at half the memory until each package copies the one
+// it prepares.
+type f32Matrix cka.Matrix
+
+func (m f32Matrix) Dims() (int, int)    { return m.Rows, m.Cols }
+func (m f32Matrix) At(i, j int) float64 { return float64(m.Data[i*m.Cols+j]) }
+func (m f32Matrix) T() mat.Matrix       { return mat.Transpose{Matrix: m} }
+
+// extraMeasures computes Options.ExtraMeasures over the joint rows and adds
+// them to Metrics.ExtraMeasures, with a joint heatmap each. A measure that
+// fails (k ≥ n, a layer without variance) is left out with a note: the CKA
+// results stand without it.
+func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, notes *[]string, progress func(string, int, int)) error {
+	if len(opt.ExtraMeasures) == 0 {
+		return nil
+	}
+	m := &res.Metrics
+	L := len(m.Joint.Rows)
+	reps := make([]mat.Matrix, L)
+	for i := range reps {
+		if opt.Context != nil {
+			if err := opt.Context.Err(); err != nil {
+				return fmt.Errorf("study: %w", err)
+			}
+		}
+		progress("measures: reading layers", i, L)
+		x, err := src.load(i)
+		if err != nil {
+			return fmt.Errorf("study: %s: %w", src.Name(i), err)
+		}
+		reps[i] = f32Matrix(x)
+	}
+	progress("measures: reading layers", L, L)
+	labels := make([]string, L)
+	for i, r := range m.Joint.Rows {
+		labels[i] = fmt.Sprintf("%s·%s·L%d", r.Model, r.Lang, r.Layer)
+	}
+	for mi, e := range opt.ExtraMeasures {
+		if e.kind == "" {
+			return errors.New("study: ExtraMeasures holds the zero ExtraMeasure; make them with ParseExtraMeasure")
+		}
+		if opt.Context != nil {
+			if err := opt.Context.Err(); err != nil {
+				return fmt.Errorf("study: %w", err)
+			}
+		}
+		pairs := L * (L + 1) / 2
+		cost := fmt.Sprintf("O(n²) for each layer's neighbours, then O(nk log k) per pair; %d pairs", pairs)
+		if e.cubic() {
+			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
+			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): many minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
+		}
+		progress(e.name, 0, 1)
+		start := time.Now()
+		values, kept, err := e.AllPairs(reps)
+		took := time.Since(start)
+		progress(e.name, 1, 1)
+		if err != nil {
+			*notes = append(*notes, fmt.Sprintf("%s not computed: %v", e.name, err))
+			continue
+		}
+		r := MeasureResult{Name: e.name, Formula: e.Formula(), Distance: e.Distance(), Kept: kept,
+			Seconds: took.Seconds(), Cost: cost, Matrix: values,
+			Heatmap: fmt.Sprintf("measure%d_%s.json", mi+1, fileSafe(e.name))}
+		for _, p := range m.Pairs {
+			a, b := blockOf(blocks, m, p.Model, p.LangA), blockOf(blocks, m, p.Model, p.LangB)
+			if a == nil || b == nil {
+				continue
+			}
+			mp := MeasurePair{Model: p.Model, LangA: p.LangA, LangB: p.LangB}
+			for k := range a.set.Layers {
+				mp.PerLayer = append(mp.PerLayer, values.At(a.first+k, b.first+k))
+			}
+			mp.Mean = meanOf(mp.PerLayer)
+			r.Pairs = append(r.Pairs, mp)
+		}
+		h := Heatmap{Matrix: make([][]float64, L), XLabels: labels, YLabels: labels, Metric: e.name,
+			Title: fmt.Sprintf("%s of every layer against every layer (joint)", e.name),
+			Info:  HeatmapInfo{Kind: "joint", N: m.N}, File: r.Heatmap}
+		for i := range h.Matrix {
+			h.Matrix[i] = append([]float64(nil), values.RawRowView(i)...)
+		}
+		res.Heatmaps = append(res.Heatmaps, h)
+		m.ExtraMeasures = append(m.ExtraMeasures, r)
+	}
+	return nil
+}
+
+// blockOf returns the block of a model (by ID) and language.
+func blockOf(blocks []block, m *Metrics, model, lang string) *block {
+	for i, b := range blocks {
+		if m.Models[b.model].ID == model && b.lang == lang {
+			return &blocks[i]
+		}
+	}
+	return nil
+}
+
+// fileSafe replaces the characters of a measure name that do not belong in
+// a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '_'
+	}, s)
+}
