@@ -20,6 +20,7 @@ var reportTmpl string
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"f4":   func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) },
 	"pf4":  func(v *float64) string { return ptr(v, 4) },
+	"pf2":  func(v *float64) string { return ptr(v, 2) },
 	"ci":   ciString,
 	"pval": pString,
 	"join": strings.Join,
@@ -81,6 +82,8 @@ type reportData struct {
 	AxisRows  []reportAxisRow
 	Explained []float64
 	NHeatmaps int
+	// Calibrated: some pair has its permutation null (a table of it).
+	Calibrated bool
 }
 
 // Report writes one self-contained HTML page for the results folder dir:
@@ -104,6 +107,9 @@ func Report(dir string, w io.Writer) error {
 	}
 	d := reportData{Title: "layersim report: " + filepath.Base(abs), Dir: abs, M: &r.Metrics,
 		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS), NHeatmaps: len(r.Heatmaps)}
+	for _, p := range r.Metrics.Pairs {
+		d.Calibrated = d.Calibrated || p.PermNullMean != nil
+	}
 	m := &r.Metrics
 	if ax := m.LanguageAxis; ax != nil {
 		for _, mo := range m.Models {

@@ -43,6 +43,11 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(text, row) {
 			t.Errorf("pairs table lacks\n%s", row)
 		}
+		null := fmt.Sprintf(`<tr><td class="t">%s</td><td class="t">%s–%s</td><td>%s</td><td>%.4f</td><td>%.4f</td><td>%.2f</td></tr>`,
+			p.Model, p.LangA, p.LangB, pString(p.PermP), *p.PermNullMean, *p.PermNullSD, *p.CKACalibrated)
+		if !strings.Contains(text, null) {
+			t.Errorf("permutation null table lacks\n%s", null)
+		}
 	}
 	ax := m.LanguageAxis
 	for _, want := range []string{

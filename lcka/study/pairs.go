@@ -127,6 +127,11 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					}
 					if perms > 0 {
 						p.PermP = &st.p
+						p.PermNullMean, p.PermNullSD = &st.nullMean, &st.nullSD
+						if st.nullSD > 0 {
+							z := (st.observed - st.nullMean) / st.nullSD
+							p.CKACalibrated = &z
+						}
 					}
 				}
 				m.Pairs = append(m.Pairs, p)
@@ -154,6 +159,10 @@ type stats struct {
 	// layers[b][k] is the CKA of layer k on bootstrap resample b (the same
 	// resamples for every layer), for the depth map.
 	layers [][]float64
+	// nullMean and nullSD are the mean and standard deviation (ddof 1) of
+	// the permuted mean pair CKA, observed its unpermuted value, on the
+	// prompts of the statistics.
+	nullMean, nullSD, observed float64
 	// rechecked counts the permutations that the bfloat16 screen left
 	// undecided and that were computed again in float32.
 	rechecked int
@@ -293,6 +302,17 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 			}
 		}
 		st.p = float64(1+count) / float64(1+len(nullVals))
+		// The null's moments: from the permuted values as computed, the
+		// screened ones within screenBound of their float32 values.
+		st.nullMean = meanOf(nullVals)
+		if len(nullVals) > 1 {
+			ss := 0.0
+			for _, v := range nullVals {
+				ss += sq(v - st.nullMean)
+			}
+			st.nullSD = math.Sqrt(ss / float64(len(nullVals)-1))
+		}
+		st.observed = observed
 	}
 	return st
 }

@@ -209,8 +209,11 @@ func TestPairStatsAgainstDefinition(t *testing.T) {
 	}
 	observed := permutedByGather(a64, b64, id, n)
 	count := 0
+	var null []float64
 	for r := 0; r < perms; r++ {
-		if permutedByGather(a64, b64, gen.Perm(n), n) >= observed {
+		v := permutedByGather(a64, b64, gen.Perm(n), n)
+		null = append(null, v)
+		if v >= observed {
 			count++
 		}
 	}
@@ -222,6 +225,18 @@ func TestPairStatsAgainstDefinition(t *testing.T) {
 	}
 	if p := float64(1+count) / (1 + perms); st.p != p {
 		t.Errorf("p = %g, by definition %g", st.p, p)
+	}
+	// The null's moments: from the screened values (within screenBound of
+	// float32 each, by proof; about 3e-6 off here, where n = 30 leaves the
+	// roundings little to average over).
+	nm := meanOf(null)
+	ss := 0.0
+	for _, v := range null {
+		ss += (v - nm) * (v - nm)
+	}
+	sd := math.Sqrt(ss / float64(len(null)-1))
+	if math.Abs(st.nullMean-nm) > 3e-5 || math.Abs(st.nullSD-sd) > 3e-5 || math.Abs(st.observed-observed) > 1e-6 {
+		t.Errorf("null mean %g sd %g observed %g, by definition %g, %g, %g", st.nullMean, st.nullSD, st.observed, nm, sd, observed)
 	}
 }
 

@@ -194,14 +194,25 @@ type Pair struct {
 	// only StatsN < n prompts are resampled, the m-out-of-n interval (the
 	// resamples' spread scaled by √(StatsN/n), around CKAMean). PermP is the
 	// permutation p-value of CKAMean on the StatsN prompts.
-	CKACI95        *[2]float64 `json:"cka_ci95"`
-	CKABootBias    *float64    `json:"cka_bootstrap_bias,omitempty"`
-	PermP          *float64    `json:"perm_p"`
-	StatsN         int         `json:"stats_n,omitempty"`
-	CKALastLayer   []float64   `json:"cka_to_last_layer_a"` // CKA of each layer to the last one, language a
-	CKALastLayerB  []float64   `json:"cka_to_last_layer_b"`
-	RSAPerLayer    []float64   `json:"rsa_per_layer,omitempty"`
-	RSAMeanOverAll *float64    `json:"rsa_mean,omitempty"`
+	CKACI95     *[2]float64 `json:"cka_ci95"`
+	CKABootBias *float64    `json:"cka_bootstrap_bias,omitempty"`
+	PermP       *float64    `json:"perm_p"`
+	// PermNullMean and PermNullSD are the mean and spread (ddof 1) of the
+	// mean pair CKA over the permutations, and CKACalibrated the observed
+	// mean pair CKA less the null mean, in units of the null's spread
+	// (calibrated similarity: Gröger et al. 2026), all on the prompts of
+	// the statistics (StatsN). The permuted values behind them are read
+	// with Kb in bfloat16 (each within 2⁻⁸ + 2γ_n of its float32 value, by
+	// a proven bound; about 1e-5 in practice), except near the observed
+	// value, where they are float32: the p-value is the float32 one.
+	PermNullMean   *float64  `json:"perm_null_mean,omitempty"`
+	PermNullSD     *float64  `json:"perm_null_sd,omitempty"`
+	CKACalibrated  *float64  `json:"cka_calibrated,omitempty"`
+	StatsN         int       `json:"stats_n,omitempty"`
+	CKALastLayer   []float64 `json:"cka_to_last_layer_a"` // CKA of each layer to the last one, language a
+	CKALastLayerB  []float64 `json:"cka_to_last_layer_b"`
+	RSAPerLayer    []float64 `json:"rsa_per_layer,omitempty"`
+	RSAMeanOverAll *float64  `json:"rsa_mean,omitempty"`
 }
 
 // Heatmap is one layer×layer matrix, in the original study's schema.
