@@ -1,7 +1,10 @@
 package plots
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/layersim/layersim/lcka/study"
 )
@@ -10,6 +13,9 @@ import (
 // matrix of mean cross-lingual CKA (metrics.json's language_matrices): entry
 // (a, b) is the mean over layers of the CKA between layer k in language a
 // and layer k in language b. measure names the CKA measure (Metrics.Measure).
+// When the matrix has its per-layer values (cka_per_layer), a slider under
+// the chart (an ECharts timeline: "mean", then layers 1..L) shows the
+// matrix of each layer, on one colour scale that spans them all.
 func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, error) {
 	if err := checkLanguageMatrix(lm); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
@@ -17,12 +23,71 @@ func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, er
 	if measure == "" {
 		measure = "cka"
 	}
-	return Heatmap(study.Heatmap{
+	c, err := Heatmap(study.Heatmap{
 		Matrix: lm.CKAMean, XLabels: lm.Languages, YLabels: lm.Languages, Metric: measure,
 		Title:  "mean cross-lingual CKA per language pair, " + lm.Model,
 		ModelA: lm.Model, ModelB: lm.Model,
 		Info: study.HeatmapInfo{Kind: "languages", N: n},
 	})
+	if err != nil || len(lm.CKAPerLayer) == 0 {
+		return c, err
+	}
+	if err := addLayerSlider(c, lm); err != nil {
+		return nil, fmt.Errorf("plots: language matrix of %s: %w", lm.Model, err)
+	}
+	return c, nil
+}
+
+// addLayerSlider adds to a language heatmap the timeline of its per-layer
+// matrices: the base option keeps the mean (timeline entry "mean"), entry
+// k+1 replaces the series' data with layer k+1's, and the colour scale is
+// widened to every layer's values (rounded outwards to two decimals, as
+// Heatmap rounds).
+func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
+	var o map[string]any
+	if err := json.Unmarshal(c.payload.Option, &o); err != nil {
+		return err
+	}
+	lo, hi := 0.0, 1.0
+	labels := []string{"mean"}
+	cells := func(m [][]float64) []any {
+		var out []any
+		for i, row := range m {
+			for j, v := range row {
+				out = append(out, map[string]any{"value": [3]float64{float64(j), float64(i), v}})
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+		return out
+	}
+	cells(lm.CKAMean)
+	options := []any{map[string]any{"series": []any{map[string]any{"data": cells(lm.CKAMean)}}}}
+	for k, m := range lm.CKAPerLayer {
+		labels = append(labels, strconv.Itoa(k+1))
+		options = append(options, map[string]any{"series": []any{map[string]any{"data": cells(m)}}})
+	}
+	vm, ok := o["visualMap"].([]any)
+	if !ok || len(vm) != 1 {
+		return fmt.Errorf("the heatmap has no colour scale")
+	}
+	scale := vm[0].(map[string]any)
+	scale["min"], scale["max"] = math.Floor(lo*100)/100, math.Ceil(hi*100)/100
+	o["timeline"] = map[string]any{
+		"axisType": "category", "data": labels, "currentIndex": 0, "autoPlay": false, "playInterval": 1200,
+		"left": 20, "right": 20, "bottom": 4, "height": 40, "label": map[string]any{"fontSize": 10},
+	}
+	o["options"] = options
+	if grid, ok := o["grid"].([]any); ok && len(grid) == 1 {
+		grid[0].(map[string]any)["bottom"] = "112"
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	c.payload.Option = b
+	c.Height += 50
+	c.MaxWidth = max(c.MaxWidth, 480)
+	return nil
 }
 
 // checkLanguageMatrix checks that a language matrix is square over its

@@ -170,3 +170,253 @@ func TestLanguageHeatmapErrors(t *testing.T) {
 		}
 	}
 }
+
+// sliderOption is the part of a language heatmap's option the per-layer
+// slider adds.
+type sliderOption struct {
+	echartsOption
+	Timeline struct {
+		AxisType string   `json:"axisType"`
+		Data     []string `json:"data"`
+	} `json:"timeline"`
+	Options []struct {
+		Series []struct {
+			Data []struct {
+				Value [3]float64 `json:"value"`
+			} `json:"data"`
+		} `json:"series"`
+	} `json:"options"`
+}
+
+// matrixOf reads the k × k matrix of heatmap cells (x, y, value).
+func matrixOf(t *testing.T, k int, cells []struct {
+	Value [3]float64 `json:"value"`
+}) [][]float64 {
+	t.Helper()
+	if len(cells) != k*k {
+		t.Fatalf("%d cells for %d languages", len(cells), k)
+	}
+	m := make([][]float64, k)
+	for i := range m {
+		m[i] = make([]float64, k)
+	}
+	for _, c := range cells {
+		m[int(c.Value[1])][int(c.Value[0])] = c.Value[2]
+	}
+	return m
+}
+
+// TestLanguageHeatmapLayers: the slider's entries are "mean", then layers
+// 1..L, each carrying that matrix cell for cell; the colour scale spans
+// every layer's values; without per-layer values there is no slider.
+func TestLanguageHeatmapLayers(t *testing.T) {
+	langs := []string{"en", "fr", "de", "hi"}
+	rng := rand.New(rand.NewPCG(4, 4))
+	lm := study.LanguageMatrix{Model: "m", Languages: langs}
+	mk := func() [][]float64 {
+		m := make([][]float64, 4)
+		for i := range m {
+			m[i] = make([]float64, 4)
+			m[i][i] = 1
+		}
+		for i := 0; i < 4; i++ {
+			for j := i + 1; j < 4; j++ {
+				m[i][j] = rng.Float64()
+				m[j][i] = m[i][j]
+			}
+		}
+		return m
+	}
+	for range 5 {
+		lm.CKAPerLayer = append(lm.CKAPerLayer, mk())
+	}
+	lm.CKAPerLayer[3][0][2], lm.CKAPerLayer[3][2][0] = -0.234, -0.234 // below the mean's range
+	lm.CKAMean = mk()
+	c := chartOK(t)(LanguageHeatmap(lm, "cka-debiased", 20))
+	var o sliderOption
+	if err := json.Unmarshal(c.payload.Option, &o); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.Timeline.Data, []string{"mean", "1", "2", "3", "4", "5"}) || o.Timeline.AxisType != "category" || len(o.Options) != 6 {
+		t.Fatalf("timeline %+v with %d options", o.Timeline, len(o.Options))
+	}
+	for k, opt := range o.Options {
+		want := lm.CKAMean
+		if k > 0 {
+			want = lm.CKAPerLayer[k-1]
+		}
+		if got := matrixOf(t, 4, opt.Series[0].Data); !reflect.DeepEqual(got, want) {
+			t.Errorf("slider entry %s: %v, want %v", o.Timeline.Data[k], got, want)
+		}
+	}
+	if vm := o.VisualMap[0]; vm.Min != -0.24 || vm.Max != 1 {
+		t.Errorf("colour scale [%g, %g], want [-0.24, 1]", vm.Min, vm.Max)
+	}
+	lm.CKAPerLayer = nil
+	c = chartOK(t)(LanguageHeatmap(lm, "", 20))
+	var plain map[string]any
+	if err := json.Unmarshal(c.payload.Option, &plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain["timeline"]; ok {
+		t.Error("a slider without per-layer matrices")
+	}
+}
+
+// TestReportFourLanguages: a report of two models in four languages shows
+// every language: in the projector (each language's points and a pair per
+// layer for each of the six language pairs, with the study's CKA and
+// distances), and in each model's language heatmap, whose slider carries
+// metrics.json's per-layer matrices.
+func TestReportFourLanguages(t *testing.T) {
+	needAssets(t)
+	dir, m := multiLangResults(t)
+	var b strings.Builder
+	if err := Report(dir, &b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	var proj *ProjectorData
+	sliders := map[string][][][]float64{} // per chart id: mean, then layers
+	for _, e := range chartsIn(t, page) {
+		switch e.kind {
+		case "projector":
+			var p struct {
+				Data ProjectorData `json:"data"`
+			}
+			decodePayload(t, e, &p)
+			proj = &p.Data
+		case "heatmap":
+			var p struct {
+				Option sliderOption `json:"option"`
+			}
+			decodePayload(t, e, &p)
+			if len(p.Option.YAxis) == 0 || !reflect.DeepEqual(p.Option.YAxis[0].Data, m.Languages) {
+				continue
+			}
+			for _, o := range p.Option.Options {
+				sliders[e.id] = append(sliders[e.id], matrixOf(t, len(m.Languages), o.Series[0].Data))
+			}
+		}
+	}
+	if proj == nil {
+		t.Fatal("no projector")
+	}
+	if !reflect.DeepEqual(proj.Languages, m.Languages) {
+		t.Errorf("projector languages %v, want %v", proj.Languages, m.Languages)
+	}
+	perLang := make([]int, len(m.Languages))
+	for _, p := range proj.Points {
+		perLang[p.Lang]++
+	}
+	layers := m.Models[0].Layers + m.Models[1].Layers
+	for li, c := range perLang {
+		if c != layers {
+			t.Errorf("language %s has %d points in the projector, want %d", m.Languages[li], c, layers)
+		}
+	}
+	pairCount := map[[2]int]int{}
+	for _, q := range proj.Pairs {
+		pairCount[[2]int{q.LangA, q.LangB}]++
+		pa, pb := proj.Points[q.A], proj.Points[q.B]
+		if pa.Lang != q.LangA || pb.Lang != q.LangB || pa.Layer != pb.Layer || pa.Model != pb.Model {
+			t.Errorf("pair %+v joins %+v and %+v", q, pa, pb)
+		}
+	}
+	if len(pairCount) != 6 {
+		t.Errorf("%d language pairs in the projector, want 6: %v", len(pairCount), pairCount)
+	}
+	for k, c := range pairCount {
+		if c != layers {
+			t.Errorf("languages %v: %d layer pairs, want %d", k, c, layers)
+		}
+	}
+	if len(m.LanguageMatrices) != 2 {
+		t.Fatalf("%d language matrices", len(m.LanguageMatrices))
+	}
+	for _, lm := range m.LanguageMatrices {
+		want := append([][][]float64{lm.CKAMean}, lm.CKAPerLayer...)
+		found := false
+		for _, got := range sliders {
+			if reflect.DeepEqual(got, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no language heatmap whose slider carries the mean and its %d layers' matrices", lm.Model, len(lm.CKAPerLayer))
+		}
+	}
+}
+
+// TestChromiumLanguageSlider draws a four-language heatmap, moves its
+// slider to layer 2 and reads back what the chart shows.
+func TestChromiumLanguageSlider(t *testing.T) {
+	bin := findChromium(t)
+	_, m := multiLangResults(t)
+	lm := m.LanguageMatrices[0]
+	c := chartOK(t)(LanguageHeatmap(lm, m.Measure, m.N))
+	snippet, err := c.Snippet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `<script>
+var ch = document.querySelector('.layersim-heatmap').layersim.chart;
+function cells() { return ch.getOption().series[0].data.map(function (d) { return d.value || d; }); }
+var first = cells();
+ch.dispatchAction({type: 'timelineChange', currentIndex: 2});
+document.body.setAttribute('data-after', JSON.stringify({first: first, layer2: cells(), index: ch.getOption().timeline[0].currentIndex}));
+</script>`
+	dir := outDir(t)
+	p := writePage(t, dir, "language-slider.html", "", snippet, script)
+	dom, _ := open(t, bin, p, filepath.Join(dir, "language-slider.png"))
+	if st := states(dom); len(st) != 1 || st[0] != "drawn" {
+		t.Fatalf("chart states %v, want [drawn]", st)
+	}
+	var got struct {
+		First, Layer2 [][3]float64
+		Index         int
+	}
+	bodyJSON(t, dom, "data-after", &got)
+	k := len(m.Languages)
+	toMatrix := func(cells [][3]float64) [][]float64 {
+		out := make([][]float64, k)
+		for i := range out {
+			out[i] = make([]float64, k)
+		}
+		for _, c := range cells {
+			out[int(c[1])][int(c[0])] = c[2]
+		}
+		return out
+	}
+	if len(got.First) != k*k || !reflect.DeepEqual(toMatrix(got.First), lm.CKAMean) {
+		t.Errorf("shown first %v, want the mean %v", got.First, lm.CKAMean)
+	}
+	if got.Index != 2 || len(got.Layer2) != k*k || !reflect.DeepEqual(toMatrix(got.Layer2), lm.CKAPerLayer[1]) {
+		t.Errorf("after moving the slider to layer 2 (index %d): %v, want %v", got.Index, got.Layer2, lm.CKAPerLayer[1])
+	}
+}
+
+// TestChromiumReportFourLanguages opens the four-language report: no chart
+// fails, the projector is drawn, with a language toggle per language.
+func TestChromiumReportFourLanguages(t *testing.T) {
+	bin := findChromium(t)
+	results, m := multiLangResults(t)
+	dir := outDir(t)
+	p := filepath.Join(dir, "report-4langs.html")
+	if err := WriteReport(results, p); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ := open(t, bin, p, filepath.Join(dir, "report-4langs.png"))
+	count := map[string]int{}
+	for _, s := range states(dom) {
+		count[s]++
+	}
+	if count["error"] > 0 || count["drawn"] < 3 || strings.Contains(dom, `<pre class="layersim-error">`) {
+		t.Errorf("chart states %v", count)
+	}
+	for _, l := range m.Languages {
+		if !strings.Contains(dom, `data-lang="`+l+`"`) {
+			t.Errorf("the projector has no toggle for %s", l)
+		}
+	}
+}

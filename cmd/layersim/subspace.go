@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -13,11 +14,13 @@ import (
 
 	"github.com/layersim/layersim/lcka/artifacts"
 	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/embed"
 	"github.com/layersim/layersim/lcka/subspace"
+	"github.com/layersim/layersim/plots"
 )
 
 func init() {
-	commands["subspace"] = command{summary: "cross-lingual CKA per layer before and after removing the top-r directions of the paired differences", run: runSubspace}
+	commands["subspace"] = command{summary: "cross-lingual CKA per layer (and the joint embedding, --embed-dir) before and after removing the top-r directions of the paired differences", run: runSubspace}
 }
 
 // subspaceReport is the JSON the subspace command writes.
@@ -53,6 +56,8 @@ func runSubspace(args []string) error {
 	split := fs.String("split", "test", "the split of the activation files")
 	measure := fs.String("measure", "cka-standardized", "cka-standardized (the study's), cka or cka-debiased")
 	out := fs.String("out", "", "write the results as JSON to this file")
+	embedDir := fs.String("embed-dir", "", "also compute the joint embedding of all layers in both languages before and after each removal; write subspace_embedding.json and subspace_embedding.html to this folder")
+	classical := fs.Bool("classical", false, "with --embed-dir: classical MDS instead of analyze's uncentered embedding")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +75,9 @@ func runSubspace(args []string) error {
 	rs, err := parseRs(*rList)
 	if err != nil {
 		return err
+	}
+	if *classical && *embedDir == "" {
+		return errors.New("--classical chooses the embedding of --embed-dir; give --embed-dir too")
 	}
 	m, err := parseMeasure(*measure)
 	if err != nil {
@@ -90,7 +98,103 @@ func runSubspace(args []string) error {
 		}
 		fmt.Printf("wrote %s\n", *out)
 	}
+	if *embedDir != "" {
+		return subspaceEmbedding(rep, m, *classical, *embedDir)
+	}
 	return nil
+}
+
+// subspaceEmbedding computes the joint embedding of the report's model
+// before and after each removal and writes it as JSON and as a page.
+func subspaceEmbedding(rep *subspaceReport, m cka.Measure, classical bool, dir string) error {
+	var sets [2]*artifacts.Set
+	for i, lang := range rep.Langs {
+		s, err := artifacts.Open(rep.Artifacts, rep.Model, lang, rep.Split)
+		if err != nil {
+			return err
+		}
+		sets[i] = s
+	}
+	opt := subspace.JointOptions{CKA: cka.Options{Measure: m}, Embed: embed.Options{Classical: classical}}
+	if rep.CrossFit {
+		h := subspace.Halves(rep.N, *rep.Seed)
+		opt.Halves = &h
+	}
+	j, err := subspace.JointEmbedding(&artifactLayers{sets: sets}, rep.R, opt)
+	if err != nil {
+		return fmt.Errorf("joint embedding: %w", err)
+	}
+	method := "uncentered"
+	if classical {
+		method = "classical-mds"
+	}
+	f, err := j.File(subspace.EmbeddingFile{Model: rep.Model, ModelID: rep.ModelID, Langs: rep.Langs, Split: rep.Split,
+		Measure: rep.Measure, Method: method, N: rep.N, CrossFit: rep.CrossFit, Seed: rep.Seed, Layers: sets[0].Layers})
+	if err != nil {
+		return err
+	}
+	printSeparation(os.Stdout, f)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "subspace_embedding.json")
+	if err := artifacts.WriteJSON(path, f); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\n", path)
+	page := filepath.Join(dir, "subspace_embedding.html")
+	if err := plots.WriteSubspace(f, page); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s\n", page)
+	return nil
+}
+
+// printSeparation prints the language separation in the embedding before
+// and after each removal.
+func printSeparation(w io.Writer, f *subspace.EmbeddingFile) {
+	fmt.Fprintf(w, "joint embedding (%s, %d layers in %s and %s): language separation\n", f.Method, len(f.Layers), f.Langs[0], f.Langs[1])
+	fmt.Fprintf(w, "%-8s %10s %10s %8s\n", "removed", "CKA mean", "distance", "eta2")
+	row := func(name string, em subspace.EmbeddingMap) {
+		mean := 0.0
+		for _, v := range em.CKA {
+			mean += v / float64(len(em.CKA))
+		}
+		fmt.Fprintf(w, "%-8s %10.4f %10.4f %8.4f\n", name, mean, em.MeanPairDistance, em.Eta2)
+	}
+	row("none", f.Before)
+	for _, em := range f.After {
+		row(fmt.Sprintf("r=%d", em.R), em)
+	}
+}
+
+// artifactLayers serves a model's layers in two languages to
+// subspace.JointEmbedding, read from the activation files as they are
+// needed (the last pair is kept: the joint matrix asks for each layer of
+// one language, then of the other).
+type artifactLayers struct {
+	sets [2]*artifacts.Set
+	last int
+	a, b *mat.Dense
+}
+
+func (l *artifactLayers) Len() int { return len(l.sets[0].Layers) }
+
+func (l *artifactLayers) Pair(k int) (mat.Matrix, mat.Matrix, error) {
+	if l.a != nil && l.last == k {
+		return l.a, l.b, nil
+	}
+	layer := l.sets[0].Layers[k]
+	a, err := denseLayer(l.sets[0], layer)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := denseLayer(l.sets[1], layer)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.last, l.a, l.b = k, a, b
+	return a, b, nil
 }
 
 // parseRs reads "1,2,4": non-negative, distinct.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -131,6 +132,104 @@ func TestSubspaceCommand(t *testing.T) {
 	} {
 		if err := runSubspace(bad); err == nil {
 			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+// TestSubspaceEmbed: --embed-dir writes the joint embedding before and
+// after each removal as JSON (what package subspace computes on the stored
+// data, read back whole) and as a page with a projector before and one per
+// r > 0; removing the offset's direction brings layer 2's two points
+// together, r = 0 changes nothing.
+func TestSubspaceEmbed(t *testing.T) {
+	root := t.TempDir()
+	writeOffsetModel(t, root, 40, 12)
+	for _, crossFit := range []bool{false, true} {
+		dir := filepath.Join(t.TempDir(), "embed")
+		args := []string{"--artifacts", root, "--model", "offset", "--r", "0,1", "--embed-dir", dir}
+		if crossFit {
+			args = append(args, "--cross-fit", "--seed", "4")
+		}
+		stdout := captureStdout(t, func() error { return runSubspace(args) })
+		if !strings.Contains(stdout, "joint embedding (uncentered, 2 layers in en and hi): language separation") ||
+			!strings.Contains(stdout, "subspace_embedding.html") {
+			t.Errorf("output:\n%s", stdout)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "subspace_embedding.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f subspace.EmbeddingFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Check(); err != nil {
+			t.Fatal(err)
+		}
+		en, _ := artifacts.Open(root, "offset", "en", "test")
+		hi, _ := artifacts.Open(root, "offset", "hi", "test")
+		var ls subspace.LayerSlice
+		for k := 1; k <= 2; k++ {
+			x, _ := denseLayer(en, k)
+			y, _ := denseLayer(hi, k)
+			ls.A, ls.B = append(ls.A, x), append(ls.B, y)
+		}
+		opt := subspace.JointOptions{}
+		var seed *uint64
+		if crossFit {
+			h := subspace.Halves(40, 4)
+			opt.Halves = &h
+			s := uint64(4)
+			seed = &s
+		}
+		j, err := subspace.JointEmbedding(ls, []int{0, 1}, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := j.File(subspace.EmbeddingFile{Model: "offset", ModelID: "org/offset", Langs: [2]string{"en", "hi"}, Split: "test",
+			Measure: "cka-standardized", Method: "uncentered", N: 40, CrossFit: crossFit, Seed: seed, Layers: []int{1, 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&f, want) {
+			t.Errorf("cross-fit %v: the file differs from package subspace's result:\n%s\nwant\n%+v", crossFit, data, want)
+		}
+		b, a0, a1 := f.Before, f.After[0], f.After[1]
+		if !reflect.DeepEqual(b.XYZ, a0.XYZ) || !reflect.DeepEqual(b.Joint, a0.Joint) {
+			t.Errorf("cross-fit %v: r = 0 moved the points", crossFit)
+		}
+		if a1.PairDistance[1] > 0.5*b.PairDistance[1] || a1.MeanPairDistance >= b.MeanPairDistance {
+			t.Errorf("cross-fit %v: layer 2's pair distance %.4f before, %.4f after r = 1 (means %.4f, %.4f)",
+				crossFit, b.PairDistance[1], a1.PairDistance[1], b.MeanPairDistance, a1.MeanPairDistance)
+		}
+		page, err := os.ReadFile(filepath.Join(dir, "subspace_embedding.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(page), `class="layersim-chart layersim-projector"`); n != 2 {
+			t.Errorf("cross-fit %v: %d projectors in the page, want 2 (before, r = 1)", crossFit, n)
+		}
+		for _, s := range []string{"offset: before the removal", "offset: 1 direction(s) removed"} {
+			if !strings.Contains(string(page), s) {
+				t.Errorf("cross-fit %v: the page lacks %q", crossFit, s)
+			}
+		}
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--artifacts", root, "--model", "offset", "--classical"}, "--classical chooses the embedding of --embed-dir"},
+		{[]string{"--artifacts", root, "--model", "offset", "--embed-dir", filepath.Join(file, "sub")}, "not a directory"},
+	} {
+		var err error
+		captureStdout(t, func() error { err = runSubspace(tc.args); return nil })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
 	}
 }

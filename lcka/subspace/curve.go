@@ -105,20 +105,8 @@ func MeasureCrossFit(a, b mat.Matrix, rs []int, halves [2][]int, measure Measure
 		return nil, err
 	}
 	n, _ := ad.Dims()
-	seen := make([]bool, n)
-	for _, h := range halves {
-		if len(h) < 2 {
-			return nil, fmt.Errorf("subspace: a half of %d prompts; cross-fitting needs at least 2 in each (n = %d)", len(h), n)
-		}
-		for _, i := range h {
-			if i < 0 || i >= n || seen[i] {
-				return nil, fmt.Errorf("subspace: the halves are not a partition of 0..%d (index %d)", n-1, i)
-			}
-			seen[i] = true
-		}
-	}
-	if len(halves[0])+len(halves[1]) != n {
-		return nil, fmt.Errorf("subspace: the halves hold %d of %d prompts", len(halves[0])+len(halves[1]), n)
+	if err := checkHalves(halves, n); err != nil {
+		return nil, err
 	}
 	c := &Curve{R: slices.Clone(rs), After: make([]float64, len(rs)), Fraction: make([]float64, len(rs)), CrossFit: true}
 	for k := range 2 {
