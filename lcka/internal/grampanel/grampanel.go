@@ -12,6 +12,7 @@ package grampanel
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
@@ -97,7 +98,9 @@ func Host() bool { return hostAvailable() && !hostOff.Load() }
 // backend) use Full: where Host is true and the backend is GoMLX's Go
 // backend. On another backend (XLA on a GPU) the Gram products stay on it.
 func HostFor(backend compute.Backend) bool {
-	return Host() && (backend == nil || backend.Name() == gobackend.BackendName)
+	// The Go backend's String is its registered name, "go" (its Name is
+	// a description).
+	return Host() && (backend == nil || backend.String() == gobackend.BackendName)
 }
 
 // SetHost turns the host kernel on (where the CPU has it) or off, for the
@@ -113,9 +116,17 @@ func Full(g, x []float32, n, d, workers int) error {
 	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
 		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
 	}
+	fullCalls.Add(1)
 	gramHost(g, x, n, d, workers, kernel32)
 	return nil
 }
+
+// fullCalls counts the calls of Full and Full64 (FullCalls).
+var fullCalls atomic.Int64
+
+// FullCalls returns how many Gram matrices Full and Full64 have computed
+// in this process: tests check with it that a job ran on the host kernel.
+func FullCalls() int64 { return fullCalls.Load() }
 
 // Full64 is Full in float64: the products and their sums in float64, as a
 // float64 matrix product computes them (the order of the additions aside).
@@ -123,6 +134,7 @@ func Full64(g, x []float64, n, d, workers int) error {
 	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
 		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
 	}
+	fullCalls.Add(1)
 	gramHost(g, x, n, d, workers, kernel64)
 	return nil
 }

@@ -166,18 +166,25 @@ func BenchmarkGram(b *testing.B) {
 	})
 }
 
-// namedBackend is a backend that only reports a name.
+// namedBackend is a backend that only reports its name, as String does.
 type namedBackend struct {
 	compute.Backend
 	name string
 }
 
-func (b namedBackend) Name() string { return b.name }
+func (b namedBackend) String() string { return b.name }
 
 // TestHostFor: the host kernel serves the Go backend (and nil, meaning it),
 // never another backend.
 func TestHostFor(t *testing.T) {
 	requireHost(t)
+	goBackend, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !HostFor(goBackend) {
+		t.Errorf("HostFor(%s) = false: the Go backend must use the host kernel", goBackend)
+	}
 	for _, c := range []struct {
 		b    compute.Backend
 		want bool
