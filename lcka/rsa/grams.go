@@ -32,38 +32,22 @@ func GramInput(dst, x []float32, n, d int, dis Dissimilarity) error {
 	case Correlation:
 		for i := 0; i < n; i++ {
 			row := x[i*d : (i+1)*d]
-			// Four partial sums (the additions are latency-bound one
-			// after the other). A sum of finite float32 values cannot
-			// overflow float64, so a non-finite sum flags a non-finite
-			// value.
-			var s0, s1, s2, s3 float64
-			k := 0
-			for ; k+4 <= d; k += 4 {
-				s0 += float64(row[k])
-				s1 += float64(row[k+1])
-				s2 += float64(row[k+2])
-				s3 += float64(row[k+3])
-			}
-			for ; k < d; k++ {
-				s0 += float64(row[k])
-			}
-			sum := (s0 + s1) + (s2 + s3)
-			if !(sum-sum == 0) {
-				for _, v := range row {
-					if !finite(v) {
-						return fmt.Errorf("rsa: non-finite value %v", v)
-					}
+			constant := true
+			var mean float64
+			for _, v := range row {
+				if !finite(v) {
+					return fmt.Errorf("rsa: non-finite value %v", v)
 				}
-			}
-			mean := sum / float64(d)
-			out := dst[i*d : (i+1)*d]
-			first, constant := row[0], true
-			for j, v := range row {
-				out[j] = float32(float64(v) - mean)
-				constant = constant && v == first
+				constant = constant && v == row[0]
+				mean += float64(v)
 			}
 			if constant {
 				return fmt.Errorf("rsa: row %d is constant; its correlation dissimilarity is undefined", i)
+			}
+			mean /= float64(d)
+			out := dst[i*d : (i+1)*d]
+			for j, v := range row {
+				out[j] = float32(float64(v) - mean)
 			}
 		}
 	case Euclidean:
