@@ -2,7 +2,10 @@ package study
 
 import (
 	"math"
+	"sync/atomic"
 	"unsafe"
+
+	"github.com/layersim/layersim/lcka/internal/parallel"
 )
 
 // resampler holds one model's centred Gram matrices in two languages, laid
@@ -47,21 +50,34 @@ func newResampler(ka, kb [][]float32, n int) *resampler {
 	r := &resampler{n: n, L: L, lp: lp}
 	size := n * n * lp
 	r.ka, r.kb = make([]float32, size), make([]float32, size)
-	for k := 0; k < L; k++ {
-		sa, sb := 1/frobenius(ka[k]), 1/frobenius(kb[k])
-		for e := 0; e < n*n; e++ {
-			r.ka[e*lp+k], r.kb[e*lp+k] = float32(float64(ka[k][e])*sa), float32(float64(kb[k][e])*sb)
-		}
-	}
-	if permAsm && screenPermutations {
+	sa, sb := make([]float64, L), make([]float64, L)
+	parallel.For(L, 0, func(k int) { sa[k], sb[k] = 1/frobenius(ka[k]), 1/frobenius(kb[k]) })
+	screen := permAsm && screenPermutations
+	if screen {
 		r.kb16 = make([]uint16, size)
-		for e, v := range r.kb {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				r.kb16 = nil
-				break
+	}
+	// Rows of entries on all cores, each entry's layers written together.
+	var finite atomic.Bool
+	finite.Store(true)
+	parallel.For(n, 0, func(i int) {
+		for e := i * n; e < (i+1)*n; e++ {
+			da, db := r.ka[e*lp:(e+1)*lp], r.kb[e*lp:(e+1)*lp]
+			for k := 0; k < L; k++ {
+				da[k], db[k] = float32(float64(ka[k][e])*sa[k]), float32(float64(kb[k][e])*sb[k])
 			}
-			r.kb16[e] = bfloat16(v)
+			if screen {
+				h := r.kb16[e*lp : (e+1)*lp]
+				for k, v := range db {
+					if v-v != 0 { // NaN or ±Inf: no screen
+						finite.Store(false)
+					}
+					h[k] = bfloat16(v)
+				}
+			}
 		}
+	})
+	if !finite.Load() {
+		r.kb16 = nil
 	}
 	return r
 }
