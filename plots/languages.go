@@ -15,7 +15,8 @@ import (
 // and layer k in language b. measure names the CKA measure (Metrics.Measure).
 // When the matrix has its per-layer values (cka_per_layer), a slider under
 // the chart (an ECharts timeline: "mean", then layers 1..L) shows the
-// matrix of each layer, on one colour scale that spans them all.
+// matrix of each layer, on one colour scale that spans them all, and the
+// chart's title follows it.
 func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, error) {
 	if err := checkLanguageMatrix(lm); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
@@ -25,7 +26,7 @@ func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, er
 	}
 	c, err := Heatmap(study.Heatmap{
 		Matrix: lm.CKAMean, XLabels: lm.Languages, YLabels: lm.Languages, Metric: measure,
-		Title:  "mean cross-lingual CKA per language pair, " + lm.Model,
+		Title:  languageTitle(lm.Model, 0),
 		ModelA: lm.Model, ModelB: lm.Model,
 		Info: study.HeatmapInfo{Kind: "languages", N: n},
 	})
@@ -38,12 +39,34 @@ func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, er
 	return c, nil
 }
 
+// languageTitle is the title of a language heatmap showing the mean over
+// layers (layer 0) or layer k, counted from 1 as the slider counts.
+func languageTitle(model string, layer int) string {
+	if layer == 0 {
+		return "mean cross-lingual CKA per language pair, " + model
+	}
+	return fmt.Sprintf("cross-lingual CKA at layer %d per language pair, %s", layer, model)
+}
+
+// sliderMeta is the meta of a language heatmap with a layer slider: the
+// heatmap's, and the chart's title for each slider entry.
+type sliderMeta struct {
+	heatmapMeta
+	Titles []string `json:"titles"`
+}
+
 // addLayerSlider adds to a language heatmap the timeline of its per-layer
 // matrices: the base option keeps the mean (timeline entry "mean"), entry
 // k+1 replaces the series' data with layer k+1's, and the colour scale is
 // widened to every layer's values (rounded outwards to two decimals, as
-// Heatmap rounds).
+// Heatmap rounds). The meta gets each entry's title, which the page puts
+// above the chart when the slider moves.
 func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
+	hm, ok := c.payload.Meta.(heatmapMeta)
+	if !ok {
+		return fmt.Errorf("the heatmap has no meta")
+	}
+	meta := sliderMeta{heatmapMeta: hm, Titles: []string{languageTitle(lm.Model, 0)}}
 	var o map[string]any
 	if err := json.Unmarshal(c.payload.Option, &o); err != nil {
 		return err
@@ -64,6 +87,7 @@ func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
 	options := []any{map[string]any{"series": []any{map[string]any{"data": cells(lm.CKAMean)}}}}
 	for k, m := range lm.CKAPerLayer {
 		labels = append(labels, strconv.Itoa(k+1))
+		meta.Titles = append(meta.Titles, languageTitle(lm.Model, k+1))
 		options = append(options, map[string]any{"series": []any{map[string]any{"data": cells(m)}}})
 	}
 	vm, ok := o["visualMap"].([]any)
@@ -85,6 +109,7 @@ func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
 		return err
 	}
 	c.payload.Option = b
+	c.payload.Meta = meta
 	c.Height += 50
 	c.MaxWidth = max(c.MaxWidth, 480)
 	return nil

@@ -252,6 +252,25 @@ func TestLanguageHeatmapLayers(t *testing.T) {
 	if vm := o.VisualMap[0]; vm.Min != -0.24 || vm.Max != 1 {
 		t.Errorf("colour scale [%g, %g], want [-0.24, 1]", vm.Min, vm.Max)
 	}
+	// The title of each slider entry, for the page to show above the chart.
+	meta, err := json.Marshal(c.payload.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mt struct {
+		Titles []string `json:"titles"`
+		Kind   string   `json:"kind"`
+	}
+	if err := json.Unmarshal(meta, &mt); err != nil {
+		t.Fatal(err)
+	}
+	wantTitles := []string{"mean cross-lingual CKA per language pair, m"}
+	for k := 1; k <= 5; k++ {
+		wantTitles = append(wantTitles, fmt.Sprintf("cross-lingual CKA at layer %d per language pair, m", k))
+	}
+	if !reflect.DeepEqual(mt.Titles, wantTitles) || mt.Kind != "languages" || c.Title != wantTitles[0] {
+		t.Errorf("chart title %q, meta kind %q and titles %q, want %q", c.Title, mt.Kind, mt.Titles, wantTitles)
+	}
 	lm.CKAPerLayer = nil
 	c = chartOK(t)(LanguageHeatmap(lm, "", 20))
 	var plain map[string]any

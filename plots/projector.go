@@ -25,6 +25,16 @@ type ProjectorData struct {
 	Points    []ProjectorPoint `json:"points"`
 	Pairs     []ProjectorPair  `json:"pairs"`
 	Axis      *ProjectorAxis   `json:"axis"`
+	// Bounds, when set, is a box the projector's axes span at least: pages
+	// that show several projectors side by side give them all the same
+	// one, so that they share one scale. Left out, the axes span the points.
+	Bounds *ProjectorBounds `json:"bounds,omitempty"`
+}
+
+// ProjectorBounds is a box in the embedding's coordinates.
+type ProjectorBounds struct {
+	Min [3]float64 `json:"min"`
+	Max [3]float64 `json:"max"`
 }
 
 // ProjectorModel is one model, with its colour.
@@ -168,10 +178,23 @@ func finite(vs ...float64) error {
 // and language; links between layer k in two languages; depth lines through
 // a model's layers; tooltips with the pair's CKA and distance (the partner is
 // highlighted); a panel of statistics over what is visible; a reset button.
+//
+// Three colour modes: "model × language" (the model's colour, a shade of it
+// and a symbol per language; the six symbols and seven shades make 42
+// combinations that do not repeat), "language" (one colour per language,
+// picked far apart in CIELAB, and a symbol per model) and "layer depth".
+// Up to six languages the first is the default, above six the second: the
+// shades of one colour that tell the seventh and later languages apart in
+// the first mode are hard to see.
 func Projector(m *study.Metrics) (*Chart, error) {
 	d, err := NewProjectorData(m)
 	if err != nil {
 		return nil, err
 	}
-	return &Chart{Title: d.Title, Height: 620, kind: "projector", gl: true, payload: payload{Kind: "projector", Data: d}}, nil
+	return projectorChart(d), nil
+}
+
+// projectorChart returns the chart that draws d.
+func projectorChart(d *ProjectorData) *Chart {
+	return &Chart{Title: d.Title, Height: 620, kind: "projector", gl: true, payload: payload{Kind: "projector", Data: d}}
 }

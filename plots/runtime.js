@@ -67,10 +67,80 @@ window.LayersimPlots = (function () {
     return mix(VIRIDIS[i], VIRIDIS[i + 1], t - i);
   }
 
+  // SHADES are the signed amounts (negative: towards black, positive:
+  // towards white) by which languages 6 to 41 shade their model's colour,
+  // one per round of the six symbols: language li has symbol li % 6 and, for
+  // li >= 6, shade SHADES[floor(li / 6) - 1]. The amounts differ by at least
+  // 0.25 from one another and by at least 0.1 from the shade of the first
+  // language with the same symbol, so that no symbol and shade repeat before
+  // 42 languages.
+  var SHADES = [-0.35, 0.2, -0.7, 0.45, -0.1, 0.75];
+
   // langColor is the colour of a model's points in its li-th language: the
-  // model's colour, darker for each further language.
+  // model's colour, darker or lighter for each further language.
   function langColor(base, li) {
+    if (li >= SYMBOLS.length) {
+      var a = SHADES[(Math.floor(li / SYMBOLS.length) - 1) % SHADES.length];
+      return mix(base, a < 0 ? '#000000' : '#ffffff', Math.abs(a));
+    }
     return li === 0 ? base : mix(base, li % 2 ? '#000000' : '#ffffff', Math.min(0.2 + 0.15 * (li - 1), 0.6));
+  }
+
+  // lab returns the CIELAB coordinates (D65 white) of an sRGB colour given
+  // as three values in [0, 255].
+  function lab(rgb) {
+    var c = rgb.map(function (v) {
+      v /= 255;
+      return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    var xyz = [
+      (0.4124564 * c[0] + 0.3575761 * c[1] + 0.1804375 * c[2]) / 0.95047,
+      0.2126729 * c[0] + 0.7151522 * c[1] + 0.0721750 * c[2],
+      (0.0193339 * c[0] + 0.1191920 * c[1] + 0.9503041 * c[2]) / 1.08883
+    ].map(function (t) { return t > 216 / 24389 ? Math.cbrt(t) : t * 24389 / 27 / 116 + 16 / 116; });
+    return [116 * xyz[1] - 16, 500 * (xyz[0] - xyz[1]), 200 * (xyz[1] - xyz[2])];
+  }
+
+  function deltaE(a, b) {
+    return Math.sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+  }
+
+  // languagePalette returns n colours, one per language, far apart in
+  // CIELAB. They are picked by greedy maximin, as Glasbey et al. (2007,
+  // "Colour displays for categorical images") build categorical palettes:
+  // the candidates are a grid of 24 levels per sRGB channel, those of
+  // lightness 35 to 85 (visible on the white page, clear of the near-black
+  // hover colour); each pick is the candidate farthest (ΔE*ab) from white,
+  // from #111111 and from every colour picked before. Evenly spaced hues at
+  // alternating lightness were the other choice: where the sRGB gamut
+  // narrows (dark yellows, light blues) their chroma collapses, and 42 of
+  // them are no more than ΔE ≈ 12 apart, where maximin keeps ΔE ≈ 27 (and
+  // ≈ 48 at 12 languages). The sequence does not depend on n: adding
+  // languages leaves the first ones' colours as they were.
+  var paletteCache = [];
+  function languagePalette(n) {
+    if (paletteCache.length >= n) return paletteCache.slice(0, n);
+    var cand = [], rgb = [];
+    for (var r = 0; r < 24; r++) {
+      for (var g = 0; g < 24; g++) {
+        for (var b = 0; b < 24; b++) {
+          var c = [r, g, b].map(function (v) { return Math.round(v * 255 / 23); }), l = lab(c);
+          if (l[0] >= 35 && l[0] <= 85) { cand.push(l); rgb.push(c); }
+        }
+      }
+    }
+    var white = lab([255, 255, 255]), dark = lab([17, 17, 17]);
+    var far = cand.map(function (l) { return Math.min(deltaE(l, white), deltaE(l, dark)); });
+    var out = [];
+    while (out.length < n) {
+      var best = 0;
+      for (var i = 1; i < cand.length; i++) if (far[i] > far[best]) best = i;
+      out.push(rgbToHex(rgb[best]));
+      var pick = cand[best];
+      for (var j = 0; j < cand.length; j++) far[j] = Math.min(far[j], deltaE(cand[j], pick));
+    }
+    paletteCache = out;
+    return out.slice();
   }
 
   function fail(el, err) {
@@ -189,6 +259,14 @@ window.LayersimPlots = (function () {
     }
     var chart = echarts.init(canvas, null, {renderer: 'canvas'});
     chart.setOption(option);
+    // A heatmap with a layer slider: the title names what the slider shows.
+    var title = canvas.parentNode.querySelector('.layersim-title');
+    if (meta.titles && title) {
+      chart.on('timelinechanged', function (e) {
+        var t = meta.titles[e.currentIndex];
+        if (t !== undefined) title.textContent = t;
+      });
+    }
     keepSized(canvas, chart);
     return {chart: chart};
   }
@@ -199,8 +277,12 @@ window.LayersimPlots = (function () {
     var st = {
       models: models.map(function () { return true; }),
       langs: langs.map(function () { return true; }),
-      links: true, depth: true, color: 'model-lang'
+      links: true, depth: true,
+      // Above six languages, symbols repeat and only shades tell languages
+      // apart in the model × language mode: colour by language instead.
+      color: langs.length > SYMBOLS.length ? 'lang' : 'model-lang'
     };
+    var langPal = languagePalette(langs.length);
     var blocks = models.map(function () { return langs.map(function () { return []; }); });
     pts.forEach(function (p, i) { blocks[p.m][p.l].push(i); });
     var pairsOf = pts.map(function () { return []; });
@@ -212,6 +294,11 @@ window.LayersimPlots = (function () {
     pts.forEach(function (p) {
       for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], p.xyz[k]); hi[k] = Math.max(hi[k], p.xyz[k]); }
     });
+    // A page of several projectors gives them one box (d.bounds), so that
+    // they share one scale.
+    if (d.bounds) {
+      for (var k = 0; k < 3; k++) { lo[k] = Math.min(lo[k], d.bounds.min[k]); hi[k] = Math.max(hi[k], d.bounds.max[k]); }
+    }
     // Nice axis ends: multiples of a 1-2-5 step, about five steps on the
     // longest axis and proportionally fewer on shorter ones (their boxes
     // are shorter too).
@@ -231,8 +318,10 @@ window.LayersimPlots = (function () {
 
     function color(i) {
       var p = pts[i];
-      return st.color === 'depth' ? ramp(p.depth) : langColor(models[p.m].color, p.l);
+      return st.color === 'depth' ? ramp(p.depth) : st.color === 'lang' ? langPal[p.l] : langColor(models[p.m].color, p.l);
     }
+    // symbol marks the language, or the model when colours mark languages.
+    function symbol(mi, li) { return SYMBOLS[(st.color === 'lang' ? mi : li) % SYMBOLS.length]; }
     function size(i) { return 6 + 12 * pts[i].depth; }
 
     function visiblePoint(i) { return st.models[pts[i].m] && st.langs[pts[i].l]; }
@@ -260,7 +349,7 @@ window.LayersimPlots = (function () {
           if (!st.langs[li] || !idx.length) return;
           out.push({
             id: 'p:' + mi + ':' + li, name: m.id + ' \u00b7 ' + l, type: 'scatter3D',
-            symbol: SYMBOLS[li % SYMBOLS.length],
+            symbol: symbol(mi, li),
             symbolSize: function (v, p) { return size(idx[p.dataIndex]); },
             data: idx.map(function (i) { return {value: pts[i].xyz, itemStyle: {color: color(i)}}; }),
             itemStyle: {opacity: 0.95, borderWidth: 0.6, borderColor: 'rgba(20,20,20,0.55)'},
@@ -270,7 +359,7 @@ window.LayersimPlots = (function () {
             out.push({
               id: 'd:' + mi + ':' + li, type: 'line3D', silent: true, tooltip: {show: false},
               data: idx.map(function (i) { return pts[i].xyz; }),
-              lineStyle: {color: langColor(m.color, li), width: 2, opacity: 0.55}
+              lineStyle: {color: st.color === 'lang' ? langPal[li] : langColor(m.color, li), width: 2, opacity: 0.55}
             });
           }
         });
@@ -281,7 +370,7 @@ window.LayersimPlots = (function () {
           out.push({
             id: 'k:' + qi, type: 'line3D', silent: true, tooltip: {show: false},
             data: [pts[q.a].xyz, pts[q.b].xyz],
-            lineStyle: {color: models[q.m].color, width: 1, opacity: 0.45}
+            lineStyle: {color: st.color === 'lang' ? '#888888' : models[q.m].color, width: 1, opacity: 0.45}
           });
         });
       }
@@ -382,24 +471,41 @@ window.LayersimPlots = (function () {
       bar.appendChild(g);
       return g;
     }
+    // Each chip carries the keys of every colour mode; keys() shows those
+    // of the mode chosen: a model's colour, or its symbol when colours mark
+    // languages; a language's symbol, or its colour.
     var gm = group('models');
     models.forEach(function (m, mi) {
-      gm.appendChild(chip(m.id, '<span class="layersim-swatch" style="background:' + esc(m.color) + '"></span>', 'data-model', m.id, true,
+      gm.appendChild(chip(m.id, '<span class="layersim-swatch" data-key="colour" style="background:' + esc(m.color) + '"></span>' +
+        '<span class="layersim-glyph" data-key="symbol">' + GLYPHS[mi % GLYPHS.length] + '</span>', 'data-model', m.id, true,
         function () { st.models[mi] = !st.models[mi]; return st.models[mi]; }));
     });
     var gl = group('languages');
     langs.forEach(function (l, li) {
-      gl.appendChild(chip(l, '<span class="layersim-glyph">' + GLYPHS[li % GLYPHS.length] + '</span>', 'data-lang', l, true,
+      gl.appendChild(chip(l, '<span class="layersim-glyph" data-key="symbol">' + GLYPHS[li % GLYPHS.length] + '</span>' +
+        '<span class="layersim-swatch" data-key="colour" style="background:' + langPal[li] + '"></span>', 'data-lang', l, true,
         function () { st.langs[li] = !st.langs[li]; return st.langs[li]; }));
     });
+    function keys() {
+      var byLang = st.color === 'lang';
+      gm.querySelectorAll('[data-key]').forEach(function (k) {
+        k.style.display = (k.getAttribute('data-key') === 'symbol') === byLang ? '' : 'none';
+      });
+      gl.querySelectorAll('[data-key]').forEach(function (k) {
+        k.style.display = (k.getAttribute('data-key') === 'colour') === byLang ? '' : 'none';
+      });
+    }
+    keys();
     var gs = group('show');
     gs.appendChild(chip('pair links', '', 'data-toggle', 'links', true, function () { st.links = !st.links; return st.links; }));
     gs.appendChild(chip('depth lines', '', 'data-toggle', 'depth', true, function () { st.depth = !st.depth; return st.depth; }));
     var sel = document.createElement('select');
     sel.className = 'layersim-select';
     sel.setAttribute('data-control', 'color');
-    sel.innerHTML = '<option value="model-lang">colour: model \u00d7 language</option><option value="depth">colour: layer depth</option>';
-    sel.addEventListener('change', function () { st.color = sel.value; update(); });
+    sel.innerHTML = '<option value="model-lang">colour: model \u00d7 language</option><option value="lang">colour: language</option>' +
+      '<option value="depth">colour: layer depth</option>';
+    sel.value = st.color;
+    sel.addEventListener('change', function () { st.color = sel.value; keys(); update(); });
     gs.appendChild(sel);
     var reset = document.createElement('button');
     reset.type = 'button';
@@ -447,8 +553,10 @@ window.LayersimPlots = (function () {
       }
       h += '</table>';
       if (!axis) h += '<div class="layersim-note">No language axis (it needs exactly two languages).</div>';
-      h += '<div class="layersim-note">Marker size grows with layer depth; symbols mark languages; ' +
-        'thin lines join layer k across languages, ' + 'lines of the model\'s colour follow its layers in order. ' +
+      h += '<div class="layersim-note">Marker size grows with layer depth; ' +
+        (st.color === 'lang' ? 'colours mark languages, symbols models; ' : 'symbols mark languages; ') +
+        'thin lines join layer k across languages, ' +
+        (st.color === 'lang' ? 'lines of the language\'s colour' : 'lines of the model\'s colour') + ' follow its layers in order. ' +
         'Drag to rotate, scroll to zoom, right-drag to pan; hover a point for its pair.</div>';
       if (st.color === 'depth') {
         h += '<div class="layersim-ramp" style="background:linear-gradient(to right,' + VIRIDIS.join(',') + ')"></div>' +

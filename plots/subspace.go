@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strconv"
 
 	"gonum.org/v1/gonum/mat"
@@ -48,20 +49,38 @@ func subspaceMetrics(f *subspace.EmbeddingFile, em subspace.EmbeddingMap) *study
 
 // SubspaceProjectors returns the 3D projectors of a subspace embedding
 // file: the joint embedding before the removal, then one per r after it
-// (rotated onto the one before; r = 0, identical to it, is left out).
+// (rotated onto the one before; r = 0, identical to it, is left out). They
+// share one box, the range of every point they show, so that side by side
+// they are on one scale.
 func SubspaceProjectors(f *subspace.EmbeddingFile) ([]*Chart, error) {
 	if err := f.Check(); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	var out []*Chart
+	var shown []subspace.EmbeddingMap
 	for i, em := range append([]subspace.EmbeddingMap{f.Before}, f.After...) {
-		if i > 0 && em.R == 0 {
-			continue
+		if i == 0 || em.R != 0 {
+			shown = append(shown, em)
 		}
-		c, err := Projector(subspaceMetrics(f, em))
+	}
+	b := &ProjectorBounds{}
+	for k := range 3 {
+		b.Min[k], b.Max[k] = math.Inf(1), math.Inf(-1)
+	}
+	for _, em := range shown {
+		for _, p := range em.XYZ {
+			for k, v := range p {
+				b.Min[k], b.Max[k] = math.Min(b.Min[k], v), math.Max(b.Max[k], v)
+			}
+		}
+	}
+	var out []*Chart
+	for i, em := range shown {
+		d, err := NewProjectorData(subspaceMetrics(f, em))
 		if err != nil {
 			return nil, err
 		}
+		d.Bounds = b
+		c := projectorChart(d)
 		c.Title = fmt.Sprintf("%s: before the removal", f.Model)
 		if i > 0 {
 			c.Title = fmt.Sprintf("%s: %d direction(s) removed, rotated onto the embedding before", f.Model, em.R)
@@ -129,7 +148,7 @@ body.layersim-report{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sa
 {{end}}</table></div>
 {{.Curve}}
 <h2 id="projectors">Joint embedding, before and after</h2>
-<p class="sub">Every layer in both languages, placed in 3D from the joint CKA matrix before the removal (first) and after it; the thin lines join layer k across the languages.</p>
+<p class="sub">Every layer in both languages, placed in 3D from the joint CKA matrix before the removal (first) and after it, all on the same axes; the thin lines join layer k across the languages.</p>
 <div class="side">{{range .Projectors}}{{.}}{{end}}</div>
 </body>
 </html>
