@@ -17,6 +17,13 @@ import (
 // measures computed beside CKA.
 func extraResults(t *testing.T) string {
 	t.Helper()
+	return extraResultsNull(t, 0)
+}
+
+// extraResultsNull is extraResults with the measures' permutation null over
+// null shuffles (0: none).
+func extraResultsNull(t *testing.T, null int) string {
+	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "artifacts")
 	if err := synthModel(root, "alpha-small", 5, 16, 30, true, 7); err != nil {
@@ -29,7 +36,7 @@ func extraResults(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := study.Analyze(study.Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: 20, Permutations: 20, Seed: 3, ExtraMeasures: extra})
+	res, err := study.Analyze(study.Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: 20, Permutations: 20, Seed: 3, ExtraMeasures: extra, ExtraMeasureNull: null})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,5 +257,80 @@ func TestExtraMeasureCurvesErrors(t *testing.T) {
 	}
 	if _, err := ExtraMeasureCurves(m, study.MeasureResult{Name: "svcca"}, "org/zz"); err == nil {
 		t.Error("unknown model: no error")
+	}
+}
+
+// TestReportExtraMeasureNull: with the permutation null, each measure's
+// section says so and has, per model, a chart of the calibrated values per
+// layer, one line per pair of languages, the values of metrics.json; the
+// other charts are those of the report without the null.
+func TestReportExtraMeasureNull(t *testing.T) {
+	needAssets(t)
+	dir := extraResultsNull(t, 15)
+	r, err := LoadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &r.Metrics
+	page := report(t, dir)
+	text := html.UnescapeString(page)
+	charts := titledCharts(t, page)
+	plain := titledCharts(t, report(t, extraResults(t)))
+	for _, e := range m.ExtraMeasures {
+		if !strings.Contains(text, "shuffled, 15 times (seed 3), the same shuffles for every layer") {
+			t.Errorf("%s: the section does not describe the null", e.Name)
+		}
+		for _, mo := range m.Models {
+			title := e.Name + " calibrated against its permutation null, layer k across languages, " + mo.ID
+			p, ok := charts[title]
+			if !ok {
+				t.Errorf("no chart titled %q", title)
+				continue
+			}
+			var lp struct {
+				Option struct {
+					Series []struct {
+						Name string `json:"name"`
+						Data []struct {
+							Value []float64 `json:"value"`
+						} `json:"data"`
+					} `json:"series"`
+				} `json:"option"`
+			}
+			if err := json.Unmarshal([]byte(p), &lp); err != nil {
+				t.Fatal(err)
+			}
+			var want []float64
+			for _, q := range e.Pairs {
+				if q.Model == mo.ID {
+					want = q.Null.PerLayerCalibrated
+				}
+			}
+			if len(lp.Option.Series) != 1 || lp.Option.Series[0].Name != "en–hi calibrated" || len(lp.Option.Series[0].Data) != mo.Layers || len(want) != mo.Layers {
+				t.Fatalf("%s: series %+v", title, lp.Option.Series)
+			}
+			for k, d := range lp.Option.Series[0].Data {
+				if d.Value[0] != float64(k+1) || d.Value[1] != want[k] {
+					t.Errorf("%s: point %d = %v, want [%d %v]", title, k, d.Value, k+1, want[k])
+				}
+			}
+		}
+	}
+	if len(charts) != len(plain)+len(m.ExtraMeasures)*len(m.Models) {
+		t.Errorf("%d charts with the null, %d without", len(charts), len(plain))
+	}
+	for title, p := range plain {
+		if charts[title] != p {
+			t.Errorf("chart %q differs with the null", title)
+		}
+	}
+	// A null of the wrong length is refused.
+	e := m.ExtraMeasures[0]
+	e.Pairs = append([]study.MeasurePair(nil), e.Pairs...)
+	nl := *e.Pairs[0].Null
+	nl.PerLayerCalibrated = nl.PerLayerCalibrated[1:]
+	e.Pairs[0].Null = &nl
+	if _, err := ExtraMeasureCalibrated(m, e, e.Pairs[0].Model); err == nil || !strings.Contains(err.Error(), "a null of") {
+		t.Errorf("short null: error %v", err)
 	}
 }

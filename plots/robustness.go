@@ -68,7 +68,42 @@ func RobustnessCharts(rep *robust.Report, m robust.Model) ([]*Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(out, c), nil
+	out = append(out, c)
+	for r, s := range m.LengthMatched {
+		b := s.Baseline
+		if b == nil {
+			continue
+		}
+		root := string("AB"[r])
+		c, err := lineChart(fmt.Sprintf("%s: format %s, cross-lingual CKA (%s) on the %d length-matched questions against %d random subsets of %d",
+			m.Slug, root, pair, s.N, b.Subsets, b.Size), "CKA", []curve{
+			{name: "length-matched", model: r, layers: m.Layers, values: s.Matched},
+			{name: "random subsets, mean", model: 2, dashed: true, layers: m.Layers, values: b.Mean},
+			{name: "random subsets, 2.5%", model: 2, thin: true, layers: m.Layers, values: b.Lo},
+			{name: "random subsets, 97.5%", model: 2, thin: true, layers: m.Layers, values: b.Hi},
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// outsideLayers lists the layers where the length-matched curve lies
+// outside the baseline's band, or says that there are none.
+func outsideLayers(b *robust.Baseline) string {
+	if len(b.Outside) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, k := range b.Outside {
+		if i > 0 {
+			s += ", "
+		}
+		s += strconv.Itoa(k)
+	}
+	return s
 }
 
 // diffHeatmap draws a layer×layer difference map on a diverging scale
@@ -176,7 +211,8 @@ var robustnessTemplate = template.Must(template.New("robustness").Funcs(template
 		}
 		return m
 	},
-	"root": func(r int) string { return string("AB"[r]) },
+	"root":    func(r int) string { return string("AB"[r]) },
+	"outside": outsideLayers,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -215,7 +251,8 @@ body.layersim-report{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sa
 <tr><th class="t">cross-lingual CKA, mean over layers</th><th>all questions</th><th>length-matched</th><th>subset size</th><th>ratio bounds</th><th>median ratio</th><th>mean lengths (all)</th><th>mean lengths (subset)</th></tr>
 {{range $r, $s := .M.LengthMatched}}<tr><td class="t">format {{root $r}}</td><td>{{f4 (mean $s.Whole)}}</td><td>{{f4 (mean $s.Matched)}}</td><td>{{$s.N}} of {{$s.Of}}</td><td>{{f3 $s.RatioLo}}–{{f3 $s.RatioHi}}</td><td>{{f3 $s.MedianRatio}}</td><td>{{printf "%.1f, %.1f" (index $s.MeanLength 0) (index $s.MeanLength 1)}}</td><td>{{printf "%.1f, %.1f" (index $s.SubsetMeanLength 0) (index $s.SubsetMeanLength 1)}}</td></tr>
 {{end}}</table></div>
-<div class="grid">{{range .Charts}}{{.}}{{end}}</div>
+{{range $r, $s := .M.LengthMatched}}{{with $s.Baseline}}<p class="sub">Format {{root $r}}: a smaller sample moves CKA by itself; on {{.Subsets}} random subsets of {{.Size}} questions (seed {{.Seed}}, the same rows in both languages) the cross-lingual CKA averages {{f4 (mean .Mean)}} over layers, against {{f4 (mean $s.Matched)}} on the length-matched ones. Layers where the length-matched curve lies outside the subsets' 2.5–97.5% band: {{outside .}}.</p>
+{{end}}{{end}}<div class="grid">{{range .Charts}}{{.}}{{end}}</div>
 {{end}}</body>
 </html>
 `))

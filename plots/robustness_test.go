@@ -2,6 +2,7 @@ package plots
 
 import (
 	"bytes"
+	"html"
 	"math"
 	"path/filepath"
 	"strings"
@@ -115,6 +116,67 @@ func TestRobustnessPage(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+}
+
+// TestRobustnessBaseline: a root with a subsampling baseline gets a chart
+// of its length-matched curve against the random subsets' mean and 2.5/97.5%
+// band, the values of the report, and a line on the page naming the layers
+// outside the band; a root without one gets neither.
+func TestRobustnessBaseline(t *testing.T) {
+	rep := robustReport()
+	rep.Models[0].LengthMatched[0].Baseline = &robust.Baseline{Subsets: 20, Size: 10, Seed: 3,
+		Mean: []float64{0.5, 0.61, 0.69}, Lo: []float64{0.46, 0.57, 0.66}, Hi: []float64{0.54, 0.65, 0.72}, Outside: []int{1}}
+	cs, err := RobustnessCharts(rep, rep.Models[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 6 || !strings.Contains(cs[5].Title, "format A, cross-lingual CKA (en–hi) on the 10 length-matched questions against 20 random subsets of 10") {
+		t.Fatalf("%d charts, the last %q", len(cs), cs[len(cs)-1].Title)
+	}
+	var lines struct {
+		Option struct {
+			Series []struct {
+				Name string
+				Data []struct{ Value []float64 }
+			}
+		}
+	}
+	_, e := fragmentOf(t, cs[5])
+	decodePayload(t, e, &lines)
+	b, lm := rep.Models[0].LengthMatched[0].Baseline, rep.Models[0].LengthMatched[0]
+	want := map[string][]float64{"length-matched": lm.Matched, "random subsets, mean": b.Mean, "random subsets, 2.5%": b.Lo, "random subsets, 97.5%": b.Hi}
+	if len(lines.Option.Series) != 4 {
+		t.Fatalf("%d lines", len(lines.Option.Series))
+	}
+	for _, s := range lines.Option.Series {
+		w, ok := want[s.Name]
+		if !ok || len(s.Data) != 3 {
+			t.Fatalf("line %q with %d points", s.Name, len(s.Data))
+		}
+		for k, d := range s.Data {
+			if d.Value[0] != float64(k+1) || d.Value[1] != w[k] {
+				t.Errorf("%s point %d: %v, want [%d %v]", s.Name, k, d.Value, k+1, w[k])
+			}
+		}
+	}
+	needAssets(t)
+	var page bytes.Buffer
+	if err := Robustness(rep, &page); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(chartsIn(t, page.String())); got != 6 {
+		t.Errorf("%d charts in the page, want 6", got)
+	}
+	text := html.UnescapeString(page.String())
+	for _, want := range []string{"Format A: a smaller sample moves CKA by itself; on 20 random subsets of 10 questions (seed 3",
+		"averages 0.6000 over layers, against 0.6267 on the length-matched ones", "outside the subsets' 2.5–97.5% band: 1."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "Format B: a smaller sample") {
+		t.Error("a baseline line for format B, which has none")
 	}
 }
 

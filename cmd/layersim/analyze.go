@@ -29,6 +29,7 @@ func runAnalyze(args []string) error {
 	split := fs.String("split", "test", "the split of the activation files")
 	measure := fs.String("measure", "cka-standardized", "the CKA measure, which drives the embedding and the statistics: cka-standardized (the study's), cka or cka-debiased")
 	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers")
+	alsoNull := fs.Int("also-null", 0, "if ≥ 2, the permutation null of each --also measure's cross-lingual values over this many shuffles of the second language's rows, seeded by --seed (metrics.json: null mean, sd, calibrated value and p per layer and for the mean); each shuffle costs a pair of layers; 0: none")
 	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
 	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip)")
 	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip)")
@@ -61,11 +62,17 @@ func runAnalyze(args []string) error {
 	if err != nil {
 		return fmt.Errorf("--also: %w", err)
 	}
+	if *alsoNull < 0 || *alsoNull == 1 {
+		return fmt.Errorf("--also-null %d: want 0 (none) or at least 2 permutations", *alsoNull)
+	}
+	if *alsoNull > 0 && len(extra) == 0 {
+		return errors.New("--also-null needs measures named by --also")
+	}
 	opt := study.Options{
 		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
 		Minibatch: *minibatch, MemoryBudget: *budgetMB << 20, TempDir: *tempDir,
-		SkipUnreadable: *skipUnreadable, ExtraMeasures: extra,
+		SkipUnreadable: *skipUnreadable, ExtraMeasures: extra, ExtraMeasureNull: *alsoNull,
 	}
 	if *budgetMB < 0 {
 		return errors.New("--memory-budget-mb must be ≥ 0")
@@ -172,7 +179,11 @@ func printSummary(w io.Writer, res *study.Result, out string, took time.Duration
 			means = nil
 		}
 		for _, p := range e.Pairs {
-			means = append(means, fmt.Sprintf("%s %s–%s %.3f", p.Model, p.LangA, p.LangB, p.Mean))
+			cal := ""
+			if p.Null != nil {
+				cal = fmt.Sprintf(" (null %.3f, calibrated %.3g, p %.3g)", p.Null.Mean, p.Null.Calibrated, p.Null.P)
+			}
+			means = append(means, fmt.Sprintf("%s %s–%s %.3f%s", p.Model, p.LangA, p.LangB, p.Mean, cal))
 		}
 		fmt.Fprintf(w, "%s (%s): mean over layer pairs: %s\n", e.Name, (time.Duration(e.Seconds * float64(time.Second))).Round(time.Millisecond), strings.Join(means, "; "))
 	}

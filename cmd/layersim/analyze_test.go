@@ -162,3 +162,85 @@ func TestAnalyzeAlso(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeAlsoNull: --also-null puts each pair's cross-lingual values of
+// the --also measures beside their permutation null, in metrics.json and the
+// summary; without it metrics.json holds no null; bad counts fail before
+// anything runs.
+func TestAnalyzeAlsoNull(t *testing.T) {
+	root := t.TempDir()
+	writeTinyArtifacts(t, root)
+	type null struct {
+		Permutations int       `json:"permutations"`
+		Seed         uint64    `json:"seed"`
+		Calibrated   []float64 `json:"per_layer_calibrated"`
+		P            []float64 `json:"per_layer_p"`
+		NullMean     *float64  `json:"null_mean"`
+	}
+	read := func(out string) (string, []*null) {
+		data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Extra []struct {
+				Pairs []struct {
+					Null *null `json:"null"`
+				} `json:"pairs"`
+			} `json:"extra_measures"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		var nulls []*null
+		for _, e := range m.Extra {
+			for _, p := range e.Pairs {
+				nulls = append(nulls, p.Null)
+			}
+		}
+		return string(data), nulls
+	}
+	args := []string{"--artifacts", root, "--bootstrap", "-1", "--permutations", "-1", "--quiet", "--seed", "4", "--also", "mutual-knn:4,svcca:3"}
+	out := t.TempDir()
+	stdout := captureStdout(t, func() error { return runAnalyze(append(args, "--out", out, "--also-null", "12")) })
+	_, nulls := read(out)
+	if len(nulls) != 4 {
+		t.Fatalf("%d pairs with a null, want 2 measures × 2 models", len(nulls))
+	}
+	for i, nl := range nulls {
+		if nl == nil || nl.Permutations != 12 || nl.Seed != 4 || len(nl.Calibrated) != 3 || len(nl.P) != 3 || nl.NullMean == nil {
+			t.Errorf("pair %d: null %+v", i, nl)
+		}
+	}
+	if strings.Count(stdout, "calibrated ") != 4 {
+		t.Errorf("summary lacks the calibrated means:\n%s", stdout)
+	}
+	out0 := t.TempDir()
+	captureStdout(t, func() error { return runAnalyze(append(args, "--out", out0)) })
+	data0, nulls0 := read(out0)
+	for _, nl := range nulls0 {
+		if nl != nil {
+			t.Errorf("a null without --also-null: %+v", nl)
+		}
+	}
+	if strings.Contains(data0, "calibrated") {
+		t.Error("metrics.json without --also-null mentions a calibrated value")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--also", "svcca", "--also-null", "1"}, "at least 2"},
+		{[]string{"--also", "svcca", "--also-null", "-3"}, "at least 2"},
+		{[]string{"--also-null", "10"}, "needs measures named by --also"},
+	} {
+		fresh := t.TempDir()
+		err := runAnalyze(append([]string{"--artifacts", root, "--out", fresh, "--quiet"}, c.args...))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one saying %q", c.args, err, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(fresh, "metrics.json")); err == nil {
+			t.Errorf("%q: results written", c.args)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/layersim/layersim/lcka/artifacts"
 	"github.com/layersim/layersim/lcka/robust"
@@ -33,7 +34,10 @@ func robustness(args []string, stdout io.Writer) error {
 			"each language, the cross-lingual CKA under each format, and the cross-lingual\n"+
 			"CKA on the length-matched questions of each root (those whose length ratio\n"+
 			"between the languages lies within its central quantiles); then, per language, how\n"+
-			"much the layer×layer map moves (correlation, max and mean |difference|).\n"+
+			"much the layer×layer map moves (correlation, max and mean |difference|), and,\n"+
+			"per root, the cross-lingual CKA on random subsets of the length-matched subset's\n"+
+			"size (--baseline-subsets): the band subsampling alone gives, and the layers where\n"+
+			"the length-matched curve lies outside it.\n"+
 			"--out writes DIR/robustness.json and DIR/robustness.html (lcka/robust's package\n"+
 			"documentation has the definitions).\n\nflags:")
 		fs.PrintDefaults()
@@ -46,6 +50,8 @@ func robustness(args []string, stdout io.Writer) error {
 	measure := fs.String("measure", "cka-standardized", "cka-standardized (the study's), cka or cka-debiased")
 	q := fs.Float64("quantile", robust.DefaultQuantile, "the length-matched questions have a log length ratio within its q and 1−q quantiles (0: all questions)")
 	tok := fs.String("tokenizer", "", "count lengths in tokens of this tokenizer.json (default: characters)")
+	baselineN := fs.Int("baseline-subsets", robust.DefaultBaselineSubsets, "random subsets of the length-matched subset's size whose cross-lingual curves give the subsampling baseline (mean, 2.5 and 97.5 percentiles per layer); each costs as much as the length-matched curve; 0: none")
+	seed := fs.Uint64("seed", 1, "seed of the random subsets")
 	skipCheck := fs.Bool("skip-text-check", false, "accept rows whose texts in A and B neither match nor contain one another")
 	out := fs.String("out", "", "folder for robustness.json and robustness.html")
 	if err := fs.Parse(args); err != nil {
@@ -64,11 +70,18 @@ func robustness(args []string, stdout io.Writer) error {
 	if *q < 0 || *q >= 0.5 {
 		return fmt.Errorf("--quantile %g: want q in [0, 0.5)", *q)
 	}
+	if *baselineN < 0 {
+		return fmt.Errorf("--baseline-subsets %d: want 0 (none) or more", *baselineN)
+	}
 	m, err := parseMeasure(*measure)
 	if err != nil {
 		return err
 	}
-	opt := robust.Options{Langs: splitList(*langs), Split: *split, Measure: m, Quantile: *q, SkipTextCheck: *skipCheck}
+	opt := robust.Options{Langs: splitList(*langs), Split: *split, Measure: m, Quantile: *q, SkipTextCheck: *skipCheck,
+		BaselineSubsets: *baselineN, Seed: *seed}
+	if *baselineN == 0 {
+		opt.BaselineSubsets = -1 // none
+	}
 	if *q == 0 {
 		opt.Quantile = -1 // every question
 	}
@@ -131,9 +144,28 @@ func printRobustness(w io.Writer, rep *robust.Report) {
 			fmt.Fprintf(w, "length-matched %s: %d of %d questions, %s/%s ratio %.3f to %.3f (median %.3f over all)\n",
 				"AB"[r:r+1], s.N, s.Of, l1, l0, s.RatioLo, s.RatioHi, s.MedianRatio)
 		}
+		for r, s := range m.LengthMatched {
+			if b := s.Baseline; b != nil {
+				outside := "none"
+				if len(b.Outside) > 0 {
+					outside = strings.Trim(fmt.Sprint(b.Outside), "[]")
+				}
+				fmt.Fprintf(w, "baseline %s: %d random subsets of %d questions (seed %d): mean over layers %.4f, length-matched %.4f; layers outside their 2.5–97.5%% band: %s\n",
+					"AB"[r:r+1], b.Subsets, b.Size, b.Seed, meanOfCurve(b.Mean), meanOfCurve(s.Matched), outside)
+			}
+		}
 	}
 	fmt.Fprintf(w, "lengths in %s\n", rep.LengthUnit)
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// meanOfCurve is the mean of a curve's values over its layers.
+func meanOfCurve(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }

@@ -91,7 +91,7 @@ func TestRobustnessCommand(t *testing.T) {
 
 	res := filepath.Join(dir, "out")
 	out.Reset()
-	err := robustness([]string{"--a", rootA, "--b", rootB, "--langs", "en,hi", "--out", res}, &out)
+	err := robustness([]string{"--a", rootA, "--b", rootB, "--langs", "en,hi", "--out", res, "--seed", "6"}, &out)
 	pageMissing := errors.Is(err, plots.ErrNoAssets)
 	if err != nil && !pageMissing {
 		t.Fatal(err)
@@ -99,12 +99,12 @@ func TestRobustnessCommand(t *testing.T) {
 	text := out.String()
 	// Per model: a title, a header, its layers, two map lines, two subset lines.
 	for _, want := range []string{"tiny-a (" + models[0] + "): cka-standardized, n = 21", "tiny-b (" + models[1] + ")", "map en: r = ", "map hi: r = ",
-		"length-matched A: ", "length-matched B: ", "lengths in characters"} {
+		"length-matched A: ", "length-matched B: ", "baseline A: 20 random subsets of ", "baseline B: 20 random subsets of ", "(seed 6)", "lengths in characters"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if n := strings.Count(text, "\n"); n != 2*(2+2+2)+4+6+1+(map[bool]int{true: 0, false: 1})[pageMissing] {
+	if n := strings.Count(text, "\n"); n != 2*(2+2+2+2)+4+6+1+(map[bool]int{true: 0, false: 1})[pageMissing] {
 		t.Errorf("%d lines:\n%s", n, text)
 	}
 	b, err := os.ReadFile(filepath.Join(res, "robustness.json"))
@@ -175,6 +175,20 @@ func TestRobustnessCommand(t *testing.T) {
 				if got, want := m.LengthMatched[r].Matched[ki], direct(layer(r, 0, k, rows), layer(r, 1, k, rows)); !near(got, want, 1e-5) {
 					t.Errorf("%s root %d layer %d: matched %.7f, want %.7f", m.Slug, r, k, got, want)
 				}
+				// The baseline: the first and last random subsets.
+				b := m.LengthMatched[r].Baseline
+				if b == nil || b.Subsets != 20 || b.Seed != 6 || b.Size != len(rows) || len(b.Curves) != 20 {
+					t.Fatalf("%s root %d: baseline %+v", m.Slug, r, b)
+				}
+				subs, err := robust.RandomSubsets(m.N, b.Size, 20, 6)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, i := range []int{0, 19} {
+					if got, want := b.Curves[i][ki], direct(layer(r, 0, k, subs[i]), layer(r, 1, k, subs[i])); !near(got, want, 1e-5) {
+						t.Errorf("%s root %d layer %d: random subset %d %.7f, want %.7f", m.Slug, r, k, i, got, want)
+					}
+				}
 			}
 		}
 		for r := range 2 {
@@ -202,14 +216,17 @@ func TestRobustnessCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := strings.Count(string(page), `<div class="layersim-chart `); c != 2*5 {
-		t.Errorf("%d charts in robustness.html, want 10", c)
+	if c := strings.Count(string(page), `<div class="layersim-chart `); c != 2*7 {
+		t.Errorf("%d charts in robustness.html, want 14", c)
 	}
 
 	// A root against itself: CKA 1 and no movement, printed.
 	out.Reset()
-	if err := robustness([]string{"--a", rootA, "--b", rootA, "--models", "tiny-a"}, &out); err != nil {
+	if err := robustness([]string{"--a", rootA, "--b", rootA, "--models", "tiny-a", "--baseline-subsets", "0"}, &out); err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "baseline") {
+		t.Errorf("--baseline-subsets 0 printed a baseline:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "    1   1.0000   1.0000") || !strings.Contains(out.String(), "max |Δ| = 0.0000") || !strings.Contains(out.String(), "note: tiny-a/en: roots A and B fed the model the same texts") {
 		t.Errorf("identical roots:\n%s", out.String())
@@ -273,6 +290,7 @@ func TestRobustnessCommand(t *testing.T) {
 		{[]string{"--a", rootA, "--b", rootB, "--langs", "en"}, "want two different languages"},
 		{[]string{"--a", rootA, "--b", rootB, "--quantile", "0.5"}, "want q in [0, 0.5)"},
 		{[]string{"--a", rootA, "--b", rootB, "--measure", "rsa"}, "unknown measure"},
+		{[]string{"--a", rootA, "--b", rootB, "--baseline-subsets", "-2"}, "want 0 (none) or more"},
 		{[]string{"--a", rootA, "--b", rootB, "extra"}, "unexpected arguments"},
 	} {
 		var o bytes.Buffer

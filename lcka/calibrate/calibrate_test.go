@@ -72,3 +72,56 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPieces: Calibrate is Permutations, Null and FromNull in turn, and
+// Null is the measure on the permuted rows, computed here by a direct loop.
+func TestPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := densetest.Normal(rng, 25, 6), densetest.Normal(rng, 25, 8)
+	opt := Options{Permutations: 30, Seed: 9}
+	want, err := Calibrate(x, y, cka.Linear, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms, err := Permutations(25, opt)
+	if err != nil || len(perms) != 30 {
+		t.Fatalf("%d permutations, %v", len(perms), err)
+	}
+	null, err := Null(x, y, cka.Linear, perms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, perm := range perms {
+		yp := mat.NewDense(25, 8, nil)
+		for r, src := range perm {
+			yp.SetRow(r, mat.Row(nil, src, y))
+		}
+		v, err := cka.Linear(x, yp)
+		if err != nil || v != null[i] {
+			t.Errorf("permutation %d: Null %v, direct %v (%v)", i, null[i], v, err)
+		}
+	}
+	score, _ := cka.Linear(x, y)
+	got, err := FromNull(score, null)
+	if err != nil || got != want {
+		t.Errorf("FromNull %+v (%v), Calibrate %+v", got, err, want)
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"short permutation", func() error { _, e := Null(x, y, cka.Linear, [][]int{{0, 1}}); return e }(), "2 entries for 25 rows"},
+		{"repeated row", func() error {
+			p := make([]int, 25)
+			_, e := Null(x, y, cka.Linear, [][]int{p})
+			return e
+		}(), "not a permutation"},
+		{"one null score", func() error { _, e := FromNull(0.5, []float64{0.1}); return e }(), "at least 2"},
+		{"no rows", func() error { _, e := Permutations(0, opt); return e }(), "0 rows"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, c.err, c.want)
+		}
+	}
+}

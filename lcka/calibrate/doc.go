@@ -19,6 +19,10 @@
 // calibrated with the sign reversed: p counts nulls at least as high.
 //
 // The shuffles come from a PCG generator seeded by Options.Seed, so a run is
-// repeatable. Any measure of two matrices fits: the functions of lcka/cka,
+// repeatable. Permutations, Null and FromNull are Calibrate's steps, for a
+// caller that shuffles several pairs alike: layersim analyze --also-null
+// sets every layer of a model against the same shuffles, so that the null
+// of the mean over layers is the mean of the layers' nulls, shuffle by
+// shuffle. Any measure of two matrices fits: the functions of lcka/cka,
 // lcka/knn, lcka/cca, lcka/shape and lcka/rsa.
 package calibrate

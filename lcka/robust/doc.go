@@ -75,8 +75,26 @@
 // bounds). Quantiles rather than a fixed band around ratio 1 adapt to each
 // language pair (Hindi in characters is not English in characters) and fix
 // |S| ≈ (1 − 2q)n, ties at a bound included. A shift between c^S and c flags a length effect, but a
-// smaller sample also moves CKA by itself (biased CKA rises as n falls), so
-// small differences are to be read against that.
+// smaller sample also moves CKA by itself (biased CKA rises as n falls).
+//
+// # The subsampling baseline
+//
+// To separate the two, the curve is also computed on R random subsets
+// S₁ … S_R of the same size |S| (Options.BaselineSubsets, 20 by default),
+// each drawn without replacement from the n questions by RandomSubsets,
+// seeded by Options.Seed, the same rows in both languages:
+//
+//	b^{(r)}_k = CKA over the rows S_r of both languages,
+//
+// reported per layer as their mean and 2.5th and 97.5th percentiles (linear
+// interpolation, numpy's default), with the layers where c^S_k lies outside
+// that band (LengthMatch.Baseline). Inside the band, the length-matched
+// curve differs from the whole one by what any subset of its size does;
+// outside it, the selection by length ratio moves the curve beyond
+// subsampling. The band is that of R subsets: with R = 20 its bounds are
+// close to the extreme values, and a larger R (each subset costs as much as
+// the length-matched curve) sharpens them. A subset holding every question
+// (q = 0) has no baseline.
 //
 // Lengths are characters (Unicode code points) of the texts the artifacts
 // record (.texts.json): meta.json records only summary token statistics
@@ -87,7 +105,8 @@
 //
 // The tests compare every number with a numpy script run on the same
 // matrices and texts (testdata/gen_robust.py, robust_ref.json), and with
-// direct cka.Standardized calls; identical roots give s_k = 1 and no map
-// movement; the subset keeps rows paired; mismatched roots are errors that
+// direct cka.Standardized calls, the baseline's curves on the rows of
+// RandomSubsets included; identical roots give s_k = 1 and no map
+// movement; the subsets keep rows paired; mismatched roots are errors that
 // say what differs.
 package robust

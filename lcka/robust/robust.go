@@ -49,6 +49,13 @@ type Options struct {
 	// AllPairs passes backend, memory budget and scratch folder to the CKA
 	// engine; its Measure is set from Measure.
 	AllPairs cka.Options
+	// BaselineSubsets is the number of random subsets of the length-matched
+	// subset's size whose cross-lingual curves make the subsampling
+	// baseline (LengthMatch.Baseline); each costs as much as the
+	// length-matched curve. 0 means DefaultBaselineSubsets; a negative
+	// value skips the baseline. Seed seeds their draw.
+	BaselineSubsets int
+	Seed            uint64
 }
 
 // Report is the outcome of Compare, written as robustness.json.
@@ -115,6 +122,9 @@ type LengthMatch struct {
 	Whole            []float64  `json:"whole"`
 	Matched          []float64  `json:"matched"`
 	Diff             []float64  `json:"diff"` // Matched − Whole
+	// Baseline is the curve on random subsets of N questions; nil when
+	// skipped or when the subset holds every question.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // pair is one model's four activation sets: [root][language].
@@ -357,6 +367,18 @@ func compareModel(p pair, langs [2]string, q float64, length func(string) (int, 
 		lm, err := lengthMatch(p, r, t[r], whole, q, length, opt)
 		if err != nil {
 			return nil, nil, err
+		}
+		switch count := opt.BaselineSubsets; {
+		case count < 0:
+		case lm.N == lm.Of:
+			notes = append(notes, fmt.Sprintf("%s root %s: no subsampling baseline: the length-matched subset holds every question", p.slug, "AB"[r:r+1]))
+		default:
+			if count == 0 {
+				count = DefaultBaselineSubsets
+			}
+			if lm.Baseline, err = baseline(p, r, lm, m.Layers, count, opt.Seed, opt); err != nil {
+				return nil, nil, err
+			}
 		}
 		m.LengthMatched[r] = *lm
 	}

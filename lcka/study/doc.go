@@ -155,4 +155,15 @@
 // which at 200 layers takes many minutes (Notes says so); a measure that
 // fails on the layers (k ≥ n, a layer with no variance) is left out with a
 // note, the rest of the results standing.
+//
+// Options.ExtraMeasureNull = P sets each of those cross-lingual values
+// against its permutation null (lcka/calibrate): the measure of layer k in
+// one language against layer k in the other with the second's prompts
+// shuffled, P times, the same shuffles (calibrate.Permutations of Seed) for
+// every layer, so that the null of the mean over layers is the mean of the
+// per-layer nulls, shuffle by shuffle. MeasurePair.Null holds, per layer and
+// for the mean, the null's mean and spread, the calibrated value
+// (value − mean)/spread and the one-sided p-value in the direction of
+// agreement. It costs P evaluations of the measure per cross-lingual pair
+// of layers.
 package study

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/lcka/calibrate"
 	"github.com/layersim/layersim/lcka/cca"
 	"github.com/layersim/layersim/lcka/cka"
 	"github.com/layersim/layersim/lcka/knn"
@@ -190,6 +192,58 @@ func (e ExtraMeasure) AllPairs(reps []mat.Matrix) (values *mat.Dense, kept []int
 	return values, kept, err
 }
 
+// pairOf returns the measure of x against any y, as the package's pairwise
+// function computes it (knn.MutualKNN, cknna.CKNNA, cca.SVCCA, cca.PWCCA,
+// shape.Angular), with x's neighbours or whitening prepared once for all
+// the y it meets: the permutation null compares one layer with many
+// shuffles of another.
+func (e ExtraMeasure) pairOf(x mat.Matrix) calibrate.Measure {
+	switch e.kind {
+	case "mutual-knn", "cknna":
+		find := sync.OnceValues(func() (*knn.Neighbours, error) { return knn.Find(x, e.k, knn.Cosine) })
+		return func(_, y mat.Matrix) (float64, error) {
+			if e.kind == "cknna" {
+				// CKNNA's own checks (k ≥ 2, n ≥ 4) first.
+				if n, _ := y.Dims(); e.k < 2 || n < 4 {
+					return knn.CKNNA(x, y, e.k, knn.Cosine)
+				}
+			}
+			p, err := find()
+			if err != nil {
+				return 0, err
+			}
+			q, err := knn.Find(y, e.k, knn.Cosine)
+			if err != nil {
+				return 0, err
+			}
+			if e.kind == "cknna" {
+				return knn.CKNNAOf(p, q)
+			}
+			return knn.MutualOf(p, q)
+		}
+	case "svcca":
+		return func(_, y mat.Matrix) (float64, error) { r, err := cca.SVCCA(x, y, e.keep); return r.Value, err }
+	case "pwcca":
+		return func(_, y mat.Matrix) (float64, error) { r, err := cca.PWCCA(x, y); return r.Value, err }
+	case "shape":
+		whiten := sync.OnceValues(func() (*shape.Whitened, error) { return shape.Whiten(x, e.alpha) })
+		return func(_, y mat.Matrix) (float64, error) {
+			a, err := whiten()
+			if err != nil {
+				return 0, err
+			}
+			b, err := shape.Whiten(y, e.alpha)
+			if err != nil {
+				return 0, err
+			}
+			return shape.AngularOf(a, b)
+		}
+	}
+	return func(_, _ mat.Matrix) (float64, error) {
+		return 0, errors.New("study: the zero ExtraMeasure; make one with ParseExtraMeasure")
+	}
+}
+
 // MeasureResult is one extra measure of metrics.json (extra_measures).
 type MeasureResult struct {
 	Name    string `json:"name"`    // as asked, e.g. "cknna:10"
@@ -219,6 +273,86 @@ type MeasurePair struct {
 	LangB    string    `json:"lang_b"`
 	PerLayer []float64 `json:"per_layer"`
 	Mean     float64   `json:"mean"`
+	// Null is the values' permutation null (Options.ExtraMeasureNull).
+	Null *MeasureNull `json:"null,omitempty"`
+}
+
+// MeasureNull is the permutation null of a pair's cross-lingual values
+// (package calibrate): the measure of layer k in LangA against layer k in
+// LangB with LangB's rows shuffled, Permutations times, the same shuffles
+// for every layer (calibrate.Permutations of the study's Seed), so that the
+// null of the mean over layers is the mean of the per-layer nulls, shuffle
+// by shuffle. Calibrated is (value − null mean) / null sd, as the issue's
+// calibrated similarity; P is the one-sided permutation p-value in the
+// direction of agreement: the share of shuffles at least as similar as the
+// value (≥ for a similarity, ≤ for a distance, whose calibrated value is
+// then negative where the layers are closer than chance), counting the
+// value itself, so 1/(Permutations+1) at least.
+type MeasureNull struct {
+	Permutations int    `json:"permutations"`
+	Seed         uint64 `json:"seed"`
+	// Per layer, as MeasurePair.PerLayer.
+	PerLayerMean       []float64 `json:"per_layer_null_mean"`
+	PerLayerSD         []float64 `json:"per_layer_null_sd"`
+	PerLayerCalibrated []float64 `json:"per_layer_calibrated"`
+	PerLayerP          []float64 `json:"per_layer_p"`
+	// For the mean over layers, MeasurePair.Mean.
+	Mean       float64 `json:"null_mean"`
+	SD         float64 `json:"null_sd"`
+	Calibrated float64 `json:"calibrated"`
+	P          float64 `json:"p"`
+}
+
+// fromNull is calibrate.FromNull in the direction of agreement: a
+// distance's value and null are negated for the p-value, and the mean and
+// calibrated value turned back to the distance's own sign.
+func fromNull(score float64, null []float64, distance bool) (calibrate.Result, error) {
+	if !distance {
+		return calibrate.FromNull(score, null)
+	}
+	neg := make([]float64, len(null))
+	for i, v := range null {
+		neg[i] = -v
+	}
+	r, err := calibrate.FromNull(-score, neg)
+	r.Score, r.NullMean, r.Calibrated = score, -r.NullMean, -r.Calibrated
+	return r, err
+}
+
+// measureNull computes a pair's permutation null: xs and ys are the
+// pair's layers in LangA and LangB, values the measure on them.
+func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms [][]int, seed uint64, cancelled func() error, progress func(done int)) (*MeasureNull, error) {
+	L := len(values)
+	nl := &MeasureNull{Permutations: len(perms), Seed: seed}
+	meanNull := make([]float64, len(perms))
+	for k := range L {
+		if err := cancelled(); err != nil {
+			return nil, err
+		}
+		progress(k)
+		x := mat.DenseCopyOf(xs[k])
+		null, err := calibrate.Null(x, ys[k], e.pairOf(x), perms)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", k+1, err)
+		}
+		r, err := fromNull(values[k], null, e.Distance())
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", k+1, err)
+		}
+		nl.PerLayerMean = append(nl.PerLayerMean, r.NullMean)
+		nl.PerLayerSD = append(nl.PerLayerSD, r.NullSD)
+		nl.PerLayerCalibrated = append(nl.PerLayerCalibrated, r.Calibrated)
+		nl.PerLayerP = append(nl.PerLayerP, r.P)
+		for i, v := range null {
+			meanNull[i] += v / float64(L)
+		}
+	}
+	r, err := fromNull(meanOf(values), meanNull, e.Distance())
+	if err != nil {
+		return nil, fmt.Errorf("the mean over layers: %w", err)
+	}
+	nl.Mean, nl.SD, nl.Calibrated, nl.P = r.NullMean, r.NullSD, r.Calibrated, r.P
+	return nl, nil
 }
 
 // f32Matrix serves a float32 layer as a mat.Matrix, widened on read, so that
@@ -231,9 +365,11 @@ func (m f32Matrix) At(i, j int) float64 { return float64(m.Data[i*m.Cols+j]) }
 func (m f32Matrix) T() mat.Matrix       { return mat.Transpose{Matrix: m} }
 
 // extraMeasures computes Options.ExtraMeasures over the joint rows and adds
-// them to Metrics.ExtraMeasures, with a joint heatmap each. A measure that
-// fails (k ≥ n, a layer without variance) is left out with a note: the CKA
-// results stand without it.
+// them to Metrics.ExtraMeasures, with a joint heatmap each and, when
+// Options.ExtraMeasureNull is set, the permutation null of each pair's
+// cross-lingual values. A measure that fails (k ≥ n, a layer without
+// variance) is left out with a note, and so is a null that fails: the CKA
+// results stand without them.
 func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, notes *[]string, progress func(string, int, int)) error {
 	if len(opt.ExtraMeasures) == 0 {
 		return nil
@@ -255,6 +391,21 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		reps[i] = f32Matrix(x)
 	}
 	progress("measures: reading layers", L, L)
+	cancelled := func() error {
+		if opt.Context != nil {
+			if err := opt.Context.Err(); err != nil {
+				return fmt.Errorf("study: %w", err)
+			}
+		}
+		return nil
+	}
+	var perms [][]int
+	if opt.ExtraMeasureNull > 0 {
+		var err error
+		if perms, err = calibrate.Permutations(m.N, calibrate.Options{Permutations: opt.ExtraMeasureNull, Seed: opt.Seed}); err != nil {
+			return fmt.Errorf("study: %w", err)
+		}
+	}
 	labels := make([]string, L)
 	for i, r := range m.Joint.Rows {
 		labels[i] = fmt.Sprintf("%s·%s·L%d", r.Model, r.Lang, r.Layer)
@@ -273,6 +424,9 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		if e.cubic() {
 			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): many minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
+		}
+		if opt.ExtraMeasureNull > 0 {
+			cost += fmt.Sprintf("; its permutation null: %d shuffles per cross-lingual pair of layers", opt.ExtraMeasureNull)
 		}
 		progress(e.name, 0, 1)
 		start := time.Now()
@@ -296,6 +450,19 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 				mp.PerLayer = append(mp.PerLayer, values.At(a.first+k, b.first+k))
 			}
 			mp.Mean = meanOf(mp.PerLayer)
+			if opt.ExtraMeasureNull > 0 {
+				xs, ys := reps[a.first:a.first+len(mp.PerLayer)], reps[b.first:b.first+len(mp.PerLayer)]
+				stage := fmt.Sprintf("%s null %s %s–%s", e.name, p.Model, p.LangA, p.LangB)
+				nl, err := measureNull(e, xs, ys, mp.PerLayer, perms, opt.Seed, cancelled, func(done int) { progress(stage, done, len(xs)) })
+				progress(stage, len(xs), len(xs))
+				if err != nil {
+					if cerr := cancelled(); cerr != nil {
+						return cerr
+					}
+					*notes = append(*notes, fmt.Sprintf("%s %s %s–%s: permutation null not computed: %v", e.name, p.Model, p.LangA, p.LangB, err))
+				}
+				mp.Null = nl
+			}
 			r.Pairs = append(r.Pairs, mp)
 		}
 		h := Heatmap{Matrix: make([][]float64, L), XLabels: labels, YLabels: labels, Metric: e.name,

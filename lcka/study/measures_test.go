@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/artifacts"
+	"github.com/layersim/layersim/lcka/calibrate"
 	"github.com/layersim/layersim/lcka/cca"
 	"github.com/layersim/layersim/lcka/knn"
 	"github.com/layersim/layersim/lcka/shape"
@@ -280,5 +282,291 @@ func TestExtraMeasureFailureIsANote(t *testing.T) {
 	}
 	if _, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none", ExtraMeasures: []ExtraMeasure{{}}}); err == nil {
 		t.Error("the zero ExtraMeasure: no error")
+	}
+}
+
+// pairwise is the package's own pairwise function of an extra measure.
+func pairwise(e ExtraMeasure) func(x, y mat.Matrix) (float64, error) {
+	switch e.Kind() {
+	case "mutual-knn":
+		return func(x, y mat.Matrix) (float64, error) { return knn.MutualKNN(x, y, e.K(), knn.Cosine) }
+	case "cknna":
+		return func(x, y mat.Matrix) (float64, error) { return knn.CKNNA(x, y, e.K(), knn.Cosine) }
+	case "svcca":
+		return func(x, y mat.Matrix) (float64, error) { r, err := cca.SVCCA(x, y, e.Keep()); return r.Value, err }
+	case "pwcca":
+		return func(x, y mat.Matrix) (float64, error) { r, err := cca.PWCCA(x, y); return r.Value, err }
+	case "shape":
+		return func(x, y mat.Matrix) (float64, error) { return shape.Angular(x, y, e.Alpha()) }
+	}
+	panic("unknown measure " + e.Kind())
+}
+
+// permuted returns y with row perm[r] as its row r.
+func permuted(y *mat.Dense, perm []int) *mat.Dense {
+	n, c := y.Dims()
+	out := mat.NewDense(n, c, nil)
+	for r, src := range perm {
+		out.SetRow(r, y.RawRowView(src))
+	}
+	return out
+}
+
+// nullStats is the mean, spread (ddof 1), calibrated value and p-value of
+// score against null, by a direct loop; p counts the null values at least
+// as similar as the score (≤ for a distance).
+func nullStats(score float64, null []float64, distance bool) (mean, sd, cal, p float64) {
+	as := 0
+	for _, v := range null {
+		mean += v
+		if v >= score && !distance || v <= score && distance {
+			as++
+		}
+	}
+	mean /= float64(len(null))
+	for _, v := range null {
+		sd += (v - mean) * (v - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(null)-1))
+	return mean, sd, (score - mean) / sd, float64(1+as) / float64(len(null)+1)
+}
+
+// TestAnalyzeExtraMeasureNull: the permutation null of each pair's
+// cross-lingual values equals a direct loop of the package's pairwise
+// function over the same layers and the permutations calibrate.Permutations
+// draws from the study's seed (the same for every layer), and, for the
+// similarities, calibrate.Calibrate on each layer: the null's mean and
+// spread exactly, the calibrated value up to the rounding of the score
+// (AllPairs' prepared layers against the pairwise function's). The null of
+// the mean over layers is the mean of the per-layer nulls, shuffle by
+// shuffle. The null round-trips through metrics.json.
+func TestAnalyzeExtraMeasureNull(t *testing.T) {
+	root := t.TempDir()
+	a := writeModel(t, root, "model-a", 3, 12, 30, 32, true, 11)
+	b := writeModel(t, root, "model-b", 4, 9, 30, 30, false, 12)
+	const n, P, seed = 30, 40, 7
+	extra, err := ParseExtraMeasures("mutual-knn:5,cknna:6,svcca:4,pwcca,shape:0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none",
+		Seed: seed, ExtraMeasures: extra, ExtraMeasureNull: P})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if len(m.ExtraMeasures) != len(extra) {
+		t.Fatalf("%d extra measures; notes %q", len(m.ExtraMeasures), m.Notes)
+	}
+	perms, err := calibrate.Permutations(n, calibrate.Options{Permutations: P, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range extra {
+		r := m.ExtraMeasures[i]
+		if !strings.Contains(r.Cost, "40 shuffles") {
+			t.Errorf("%s: cost %q does not state the null's shuffles", e, r.Cost)
+		}
+		pair := pairwise(e)
+		for pi, layers := range []map[string][]artifacts.Matrix{a, b} {
+			p := r.Pairs[pi]
+			nl := p.Null
+			L := len(p.PerLayer)
+			if nl == nil || nl.Permutations != P || nl.Seed != seed || len(nl.PerLayerMean) != L || len(nl.PerLayerSD) != L ||
+				len(nl.PerLayerCalibrated) != L || len(nl.PerLayerP) != L {
+				t.Fatalf("%s %s: null %+v", e, p.Model, nl)
+			}
+			meanNull := make([]float64, P)
+			for k := range L {
+				x, y := dense(layers["en"][k], n), dense(layers["hi"][k], n)
+				null := make([]float64, P)
+				for j, perm := range perms {
+					if null[j], err = pair(x, permuted(y, perm)); err != nil {
+						t.Fatal(err)
+					}
+					meanNull[j] += null[j] / float64(L)
+				}
+				mean, sd, cal, pv := nullStats(p.PerLayer[k], null, e.Distance())
+				if nl.PerLayerMean[k] != mean || nl.PerLayerSD[k] != sd || nl.PerLayerCalibrated[k] != cal || nl.PerLayerP[k] != pv {
+					t.Errorf("%s %s layer %d: null mean %v sd %v calibrated %v p %v; direct loop %v %v %v %v", e, p.Model, k+1,
+						nl.PerLayerMean[k], nl.PerLayerSD[k], nl.PerLayerCalibrated[k], nl.PerLayerP[k], mean, sd, cal, pv)
+				}
+				if e.Distance() {
+					continue
+				}
+				c, err := calibrate.Calibrate(x, y, calibrate.Measure(pair), calibrate.Options{Permutations: P, Seed: seed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.NullMean != nl.PerLayerMean[k] || c.NullSD != nl.PerLayerSD[k] || math.Abs(c.Calibrated-nl.PerLayerCalibrated[k]) > 1e-9 || c.P != nl.PerLayerP[k] {
+					t.Errorf("%s %s layer %d: null %v ± %v, calibrated %v, p %v; calibrate.Calibrate %+v", e, p.Model, k+1,
+						nl.PerLayerMean[k], nl.PerLayerSD[k], nl.PerLayerCalibrated[k], nl.PerLayerP[k], c)
+				}
+			}
+			mean, sd, cal, pv := nullStats(p.Mean, meanNull, e.Distance())
+			if nl.Mean != mean || nl.SD != sd || nl.Calibrated != cal || nl.P != pv {
+				t.Errorf("%s %s mean over layers: null %v ± %v, calibrated %v, p %v; direct loop %v ± %v, %v, %v", e, p.Model, nl.Mean, nl.SD, nl.Calibrated, nl.P, mean, sd, cal, pv)
+			}
+		}
+		// model-a's languages are related: every layer far from its null.
+		for k, pv := range r.Pairs[0].Null.PerLayerP {
+			if pv != 1.0/(P+1) {
+				t.Errorf("%s model-a layer %d: p = %v, want the least, 1/%d", e, k+1, pv, P+1)
+			}
+		}
+	}
+	out := t.TempDir()
+	if err := Write(out, res); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Metrics
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range m.ExtraMeasures {
+		for pi, p := range r.Pairs {
+			if !reflect.DeepEqual(back.ExtraMeasures[i].Pairs[pi].Null, p.Null) {
+				t.Errorf("%s %s: null after metrics.json %+v, before %+v", r.Name, p.Model, back.ExtraMeasures[i].Pairs[pi].Null, p.Null)
+			}
+		}
+	}
+	if !strings.Contains(string(data), `"per_layer_calibrated"`) {
+		t.Error("metrics.json lacks per_layer_calibrated")
+	}
+
+	// Without the null, metrics.json is the same as with it, less the
+	// null's fields and its note in the cost: none of its keys appear.
+	res0, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none",
+		Seed: seed, ExtraMeasures: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range []*Result{res, res0} {
+		for i := range rr.Metrics.ExtraMeasures {
+			e := &rr.Metrics.ExtraMeasures[i]
+			e.Seconds = 0
+			e.Cost, _, _ = strings.Cut(e.Cost, "; its permutation null")
+			for j := range e.Pairs {
+				e.Pairs[j].Null = nil
+			}
+		}
+	}
+	j1, _ := json.Marshal(res.Metrics)
+	j0, _ := json.Marshal(res0.Metrics)
+	if string(j0) != string(j1) {
+		t.Errorf("metrics without the null differ from those with it, less the null:\n%s\n%s", j0, j1)
+	}
+	for _, key := range []string{`"null"`, "null_mean", "calibrated", "per_layer_p", "shuffles"} {
+		if strings.Contains(string(j0), key) {
+			t.Errorf("metrics.json without the null holds %s", key)
+		}
+	}
+}
+
+// TestMeasureNullProperties: on independent layers the calibrated values
+// behave like standard normal draws (mean near 0, spread near 1, p-values
+// spread over (0, 1)); on identical layers every p-value is the least
+// possible, 1/(P+1), for similarities and distances alike.
+func TestMeasureNullProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	const n, L, P = 40, 30, 60
+	normal := func(r, c int) *mat.Dense {
+		m := mat.NewDense(r, c, nil)
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				m.Set(i, j, rng.NormFloat64())
+			}
+		}
+		return m
+	}
+	xs, ys := make([]mat.Matrix, L), make([]mat.Matrix, L)
+	for k := range L {
+		xs[k], ys[k] = normal(n, 8), normal(n, 10)
+	}
+	perms, err := calibrate.Permutations(n, calibrate.Options{Permutations: P, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := func() error { return nil }
+	for _, name := range []string{"mutual-knn:5", "cknna:8", "svcca:4", "pwcca", "shape:1"} {
+		e, err := ParseExtraMeasure(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := make([]float64, L)
+		for k := range L {
+			if values[k], err = pairwise(e)(xs[k], ys[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nl, err := measureNull(e, xs, ys, values, perms, 5, none, func(int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc, sc := 0.0, 0.0
+		for _, c := range nl.PerLayerCalibrated {
+			mc += c / L
+		}
+		for _, c := range nl.PerLayerCalibrated {
+			sc += (c - mc) * (c - mc) / (L - 1)
+		}
+		mp := meanOf(nl.PerLayerP)
+		// Over 30 layers the mean of N(0,1) draws has sd 0.18.
+		if math.Abs(mc) > 0.6 || math.Sqrt(sc) < 0.6 || math.Sqrt(sc) > 1.5 || mp < 0.3 || mp > 0.7 || math.Abs(nl.Calibrated) > 3.5 {
+			t.Errorf("%s, independent layers: calibrated mean %.3f sd %.3f, mean p %.3f, mean over layers calibrated %.3f; want about 0, 1, 0.5 and within ±3.5",
+				name, mc, math.Sqrt(sc), mp, nl.Calibrated)
+		}
+		// Identical layers: the value is 1 (0 for the distance) and every
+		// shuffle is less similar.
+		for k := range L {
+			if values[k], err = pairwise(e)(xs[k], xs[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nl, err = measureNull(e, xs, xs, values, perms, 5, none, func(int) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, pv := range nl.PerLayerP {
+			if pv != 1.0/(P+1) || e.Distance() != (nl.PerLayerCalibrated[k] < 0) {
+				t.Errorf("%s, identical layer %d: p %v, calibrated %v; want p = 1/%d, calibrated of the sign of agreement", name, k, pv, nl.PerLayerCalibrated[k], P+1)
+			}
+		}
+		if nl.P != 1.0/(P+1) {
+			t.Errorf("%s, identical layers: mean over layers p %v", name, nl.P)
+		}
+	}
+}
+
+// TestExtraMeasureNullBadInput: one permutation has no spread; a negative
+// count is an error; a null that cannot be computed is a note.
+func TestExtraMeasureNullBadInput(t *testing.T) {
+	root := t.TempDir()
+	writeModel(t, root, "model-a", 2, 6, 12, 12, true, 21)
+	extra, err := ParseExtraMeasures("mutual-knn:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []int{1, -5} {
+		_, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, RSA: "none", ExtraMeasures: extra, ExtraMeasureNull: bad})
+		if err == nil || !strings.Contains(err.Error(), "at least 2 permutations") {
+			t.Errorf("ExtraMeasureNull %d: error %v", bad, err)
+		}
+	}
+	// A constant measure: its null has no spread.
+	e, _ := ParseExtraMeasure("mutual-knn:3")
+	x := mat.NewDense(12, 2, nil)
+	for i := range 12 {
+		x.Set(i, 0, float64(i))
+		x.Set(i, 1, 1)
+	}
+	perms, _ := calibrate.Permutations(12, calibrate.Options{Permutations: 4, Seed: 1})
+	_, err = measureNull(e, []mat.Matrix{x}, []mat.Matrix{mat.NewDense(12, 2, nil)}, []float64{0}, perms, 1, func() error { return nil }, func(int) {})
+	if err == nil || !strings.Contains(err.Error(), "layer 1") {
+		t.Errorf("null of a layer without variance: error %v", err)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// ParseExtraMeasures. CKA alone drives the embedding, pairs, bootstrap
 	// and permutations.
 	ExtraMeasures []ExtraMeasure
+	// ExtraMeasureNull > 1 puts each extra measure's cross-lingual values
+	// beside their permutation null over that many shuffles of the rows of
+	// the second language, seeded by Seed (MeasurePair.Null); 0 skips it.
+	ExtraMeasureNull int
 }
 
 // Metrics is metrics.json.
@@ -271,6 +275,9 @@ func Analyze(opt Options) (*Result, error) {
 			return nil, fmt.Errorf("study: languages %q: empty or repeated", strings.Join(opt.Langs, ","))
 		}
 		seen[l] = true
+	}
+	if n := opt.ExtraMeasureNull; n < 0 || n == 1 {
+		return nil, fmt.Errorf("study: ExtraMeasureNull = %d: want 0 (none) or at least 2 permutations", n)
 	}
 	split := opt.Split
 	if split == "" {
