@@ -237,8 +237,14 @@ func WriteReport(dir, path string) error {
 	if path == "" {
 		path = filepath.Join(dir, "report.html")
 	}
+	return writeAtomic(path, func(w io.Writer) error { return Report(dir, w) })
+}
+
+// writeAtomic renders a page into memory and writes it to path atomically,
+// so that a failed rendering leaves no half page behind.
+func writeAtomic(path string, render func(io.Writer) error) error {
 	var b bytes.Buffer
-	if err := Report(dir, &b); err != nil {
+	if err := render(&b); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(path, b.Bytes()); err != nil {

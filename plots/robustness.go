@@ -12,7 +12,6 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/layersim/layersim/internal/atomicfile"
 	"github.com/layersim/layersim/lcka/robust"
 )
 
@@ -313,12 +312,5 @@ func Robustness(rep *robust.Report, w io.Writer) error {
 
 // WriteRobustness writes the page of Robustness to path, atomically.
 func WriteRobustness(rep *robust.Report, path string) error {
-	var b bytes.Buffer
-	if err := Robustness(rep, &b); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(path, b.Bytes()); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	return nil
+	return writeAtomic(path, func(w io.Writer) error { return Robustness(rep, w) })
 }

@@ -10,7 +10,6 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/layersim/layersim/internal/atomicfile"
 	"github.com/layersim/layersim/lcka/embed"
 	"github.com/layersim/layersim/lcka/study"
 	"github.com/layersim/layersim/lcka/subspace"
@@ -206,14 +205,7 @@ func Subspace(f *subspace.EmbeddingFile, w io.Writer) error {
 
 // WriteSubspace writes the page of Subspace to path, atomically.
 func WriteSubspace(f *subspace.EmbeddingFile, path string) error {
-	var b bytes.Buffer
-	if err := Subspace(f, &b); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(path, b.Bytes()); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	return nil
+	return writeAtomic(path, func(w io.Writer) error { return Subspace(f, w) })
 }
 
 // denseXYZ returns points as a k × 3 matrix.
