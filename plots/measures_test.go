@@ -134,16 +134,7 @@ func TestReportExtraMeasures(t *testing.T) {
 				continue
 			}
 			extraTitles = append(extraTitles, title)
-			var lp struct {
-				Option struct {
-					Series []struct {
-						Name string `json:"name"`
-						Data []struct {
-							Value []float64 `json:"value"`
-						} `json:"data"`
-					} `json:"series"`
-				} `json:"option"`
-			}
+			var lp linePayload
 			if err := json.Unmarshal([]byte(p), &lp); err != nil {
 				t.Fatal(err)
 			}
@@ -287,16 +278,7 @@ func TestReportExtraMeasureNull(t *testing.T) {
 				t.Errorf("no chart titled %q", title)
 				continue
 			}
-			var lp struct {
-				Option struct {
-					Series []struct {
-						Name string `json:"name"`
-						Data []struct {
-							Value []float64 `json:"value"`
-						} `json:"data"`
-					} `json:"series"`
-				} `json:"option"`
-			}
+			var lp linePayload
 			if err := json.Unmarshal([]byte(p), &lp); err != nil {
 				t.Fatal(err)
 			}
@@ -333,4 +315,16 @@ func TestReportExtraMeasureNull(t *testing.T) {
 	if _, err := ExtraMeasureCalibrated(m, e, e.Pairs[0].Model); err == nil || !strings.Contains(err.Error(), "a null of") {
 		t.Errorf("short null: error %v", err)
 	}
+}
+
+// linePayload is the part of a line chart's payload the tests read.
+type linePayload struct {
+	Option struct {
+		Series []struct {
+			Name string `json:"name"`
+			Data []struct {
+				Value []float64 `json:"value"`
+			} `json:"data"`
+		} `json:"series"`
+	} `json:"option"`
 }
