@@ -28,7 +28,7 @@ func runAnalyze(args []string) error {
 	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
 	split := fs.String("split", "test", "the split of the activation files")
 	measure := fs.String("measure", "cka-standardized", "the CKA measure, which drives the embedding and the statistics: cka-standardized (the study's), cka or cka-debiased")
-	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers")
+	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers; every layer is held in memory at once (float32)")
 	alsoNull := fs.Int("also-null", 0, "if ≥ 2, the permutation null of each --also measure's cross-lingual values over this many shuffles of the second language's rows, seeded by --seed (metrics.json: null mean, sd, calibrated value and p per layer and for the mean); each shuffle costs a pair of layers; 0: none")
 	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
 	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip)")

@@ -110,10 +110,12 @@ func (g *rsaGrams) finish(progress func(string, int, int)) ([][]float32, error) 
 func (g *rsaGrams) compute(i int, x cka.Matrix) (_ []float32, err error) {
 	gram, backend, src, dis := g.gram, g.backend, g.src, g.dis
 	n, d := x.Rows, x.Cols
-	prepared := make([]float32, n*d)
+	var prepared []float32
 	if g.host {
 		prepared = grampanel.Scratch(n * d)
 		defer grampanel.Release(prepared)
+	} else {
+		prepared = make([]float32, n*d)
 	}
 	if err := rsa.GramInput(prepared, x.Data, n, d, dis); err != nil {
 		return nil, fmt.Errorf("%s: %w", src.Name(i), err)

@@ -32,15 +32,19 @@ type resampler struct {
 
 // screenBound bounds |permutedScreen − permuted| for one permutation of n
 // prompts. The rounding of Kb to bfloat16 (8 significant bits) moves each
-// entry by at most 2⁻⁸ of itself, so each layer's sum by at most
-// 2⁻⁸·Σ|Ka||Kb| ≤ 2⁻⁸·‖Ka‖‖Kb‖ = 2⁻⁸ (Cauchy–Schwarz, unit norms up to
-// their float32 rounding), and so
-// their mean; the float32 sums along the rows of both differ from exact
-// ones by at most γ_n·Σ|Ka||Kb| ≤ γ_n each (γ_n = nu/(1−nu), u = 2⁻²⁴).
+// entry by at most 2⁻⁸ of itself, so each layer's exact sum by at most
+// 2⁻⁸·Σ|Ka||Kb| ≤ 2⁻⁸·‖Ka‖‖Kb‖ = 2⁻⁸ (Cauchy–Schwarz over the entries
+// off the diagonal, twice the pairs i < j; unit norms up to their float32
+// rounding, the 1e-6), and so their mean. The float32 sums along the rows
+// differ from exact ones by at most γ_n·Σ|Ka||Kb| ≤ γ_n (float32 Kb) and
+// γ_n·Σ|Ka||Kb16| ≤ γ_n·(1 + 2⁻⁸) (bfloat16 Kb), γ_n = nu/(1−nu) with
+// u = 2⁻²⁴ (one rounding per fused multiply-add, at most n of them). The
+// diagonal terms are the same float64 products in both, and the float64
+// sums across rows and layers add far less than the 1e-9 allowed for them.
 func screenBound(n int) float64 {
 	u := math.Ldexp(1, -24)
 	gamma := float64(n) * u / (1 - float64(n)*u)
-	return math.Ldexp(1, -8)*(1+1e-6) + 2*gamma + 1e-9
+	return math.Ldexp(1, -8)*(1+1e-6) + (2+math.Ldexp(1, -8))*gamma + 1e-9
 }
 
 // newResampler interleaves the n×n Gram matrices ka[k], kb[k] (row-major).

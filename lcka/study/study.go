@@ -64,7 +64,8 @@ type Options struct {
 	// ExtraMeasures are computed beside CKA, all pairs over the joint rows
 	// (Metrics.ExtraMeasures, a joint heatmap each); make them with
 	// ParseExtraMeasures. CKA alone drives the embedding, pairs, bootstrap
-	// and permutations.
+	// and permutations. They hold every joint layer in memory at once, in
+	// float32 (n·d·4 bytes each), where the CKA engine streams the layers.
 	ExtraMeasures []ExtraMeasure
 	// ExtraMeasureNull > 1 puts each extra measure's cross-lingual values
 	// beside their permutation null over that many shuffles of the rows of
@@ -208,7 +209,10 @@ type Pair struct {
 	// the statistics (StatsN). The permuted values behind them are read
 	// with Kb in bfloat16 (each within 2⁻⁸ + 2γ_n of its float32 value, by
 	// a proven bound; about 1e-5 in practice), except near the observed
-	// value, where they are float32: the p-value is the float32 one.
+	// value, where they are float32: the p-value is the float32 one. The
+	// screen runs where the CPU has AVX-512BW; elsewhere every permuted
+	// value is float32, so the null's mean and spread (not p) may differ
+	// between such machines in about the fifth decimal.
 	PermNullMean   *float64  `json:"perm_null_mean,omitempty"`
 	PermNullSD     *float64  `json:"perm_null_sd,omitempty"`
 	CKACalibrated  *float64  `json:"cka_calibrated,omitempty"`

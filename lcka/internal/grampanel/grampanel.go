@@ -1,5 +1,6 @@
-// Package grampanel computes Gram matrices G = X·Xᵀ in float32 for the CKA
-// engine, RSA's Gram matrices and the k-nearest-neighbour measures.
+// Package grampanel computes Gram matrices G = X·Xᵀ: in float32 for the CKA
+// engine, RSA's Gram matrices and the k-nearest-neighbour measures, in
+// float64 for RSA's rank product.
 //
 // On an amd64 CPU with AVX-512 (Host) Full computes the upper triangle's
 // 12×32 tiles with a micro-kernel of its own on the transposed rows (see
@@ -11,7 +12,9 @@
 package grampanel
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/gomlx/compute"
@@ -110,14 +113,28 @@ func SetHost(on bool) (was bool) { return !hostOff.Swap(!on) }
 
 // Full writes G = X·Xᵀ (n×n, row-major, both triangles) into g for the
 // row-major n×d matrix x in float32, on up to workers goroutines
-// (GOMAXPROCS if workers ≤ 0), on the host's AVX-512 units. It panics
-// where Host is false, and returns an error for sizes that do not match.
+// (GOMAXPROCS if workers ≤ 0), on the host's AVX-512 units. It returns an
+// error where the CPU lacks them (whatever SetHost says: that setting is
+// for the callers that choose, through Host) and for sizes that do not
+// match.
 func Full(g, x []float32, n, d, workers int) error {
-	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
-		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
+	if err := check(len(g), len(x), n, d); err != nil {
+		return err
 	}
 	fullCalls.Add(1)
 	gramHost(g, x, n, d, workers, kernel32)
+	return nil
+}
+
+// check returns an error unless the CPU has the kernel and lg and lx
+// values hold an n×n Gram matrix of n×d rows.
+func check(lg, lx, n, d int) error {
+	if !hostAvailable() {
+		return errors.New("grampanel: this CPU has no AVX-512 for the host Gram kernel")
+	}
+	if n <= 0 || d <= 0 || n > math.MaxInt/d || lx != n*d || lg != n*n {
+		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", lx, n, d, lg)
+	}
 	return nil
 }
 
@@ -131,8 +148,8 @@ func FullCalls() int64 { return fullCalls.Load() }
 // Full64 is Full in float64: the products and their sums in float64, as a
 // float64 matrix product computes them (the order of the additions aside).
 func Full64(g, x []float64, n, d, workers int) error {
-	if n <= 0 || d <= 0 || len(x) != n*d || len(g) != n*n {
-		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", len(x), n, d, len(g))
+	if err := check(len(g), len(x), n, d); err != nil {
+		return err
 	}
 	fullCalls.Add(1)
 	gramHost(g, x, n, d, workers, kernel64)

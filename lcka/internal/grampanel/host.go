@@ -48,9 +48,10 @@ var (
 // n×d matrix x, on up to workers goroutines, with the routines of kern.
 func gramHost[T element](g, x []T, n, d, workers int, kern kernel) {
 	cols := kern.cols
-	// Xᵀ with its rows padded with zeros to np columns, so every tile reads
-	// within the row; np avoids a multiple of 1 KB, whose rows would fall in
-	// the same L1 sets.
+	// Xᵀ with its rows padded to np columns, so every tile reads within the
+	// row; np avoids a multiple of 1 KB, whose rows would fall in the same
+	// L1 sets. The padding holds whatever the reused buffer held: a padded
+	// column only feeds entries of G outside n×n, which are not read.
 	np := (n + tileRows - 1 + cols - 1) / cols * cols
 	if np*kern.size%1024 == 0 {
 		np += 64 / kern.size
