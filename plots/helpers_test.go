@@ -176,4 +176,4 @@ func chartOK(t testing.TB) func(*Chart, error) *Chart {
 	}
 }
 
-func describe(v any) string { b, _ := json.Marshal(v); return fmt.Sprintf("%.200s", b) }
+func briefJSON(v any) string { b, _ := json.Marshal(v); return fmt.Sprintf("%.200s", b) }

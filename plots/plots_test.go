@@ -78,7 +78,7 @@ func TestHeatmapData(t *testing.T) {
 				t.Errorf("axis names %q, %q", o.XAxis[0].Name, o.YAxis[0].Name)
 			}
 			if len(o.Series) != 1 || o.Series[0].Type != "heatmap" {
-				t.Fatalf("series %s", describe(o.Series))
+				t.Fatalf("series %s", briefJSON(o.Series))
 			}
 			rows, cols := len(h.Matrix), len(h.Matrix[0])
 			if len(o.Series[0].Data) != rows*cols {

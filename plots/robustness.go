@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"html/template"
 	"io"
 	"math"
@@ -202,7 +203,7 @@ var robustnessTemplate = template.Must(template.New("robustness").Funcs(template
 		return strconv.FormatFloat(*v, 'f', 4, 64)
 	},
 	"f3":   func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) },
-	"mean": meanOf,
+	"mean": describe.Mean,
 	"minOf": func(v []float64) float64 {
 		m := math.Inf(1)
 		for _, x := range v {
@@ -255,14 +256,6 @@ body.layersim-report{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sa
 {{end}}</body>
 </html>
 `))
-
-func meanOf(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
 
 type robustnessModel struct {
 	M      robust.Model

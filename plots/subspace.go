@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"html/template"
 	"io"
 	"math"
@@ -105,7 +106,7 @@ func SubspaceSeparation(f *subspace.EmbeddingFile) (*Chart, error) {
 
 var subspaceTemplate = template.Must(template.New("subspace").Funcs(template.FuncMap{
 	"f4":   func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) },
-	"mean": meanOf,
+	"mean": describe.Mean,
 	"at":   func(v []float64, k int) float64 { return v[k] },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">

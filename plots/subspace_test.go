@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"html"
 	"math"
 	"math/rand/v2"
@@ -98,7 +99,7 @@ func TestSubspacePage(t *testing.T) {
 	for i, em := range []subspace.EmbeddingMap{f.Before, f.After[1], f.After[2]} {
 		p := projectors[i]
 		if len(p.Points) != 6 || len(p.Pairs) != 3 || !reflect.DeepEqual(p.Languages, []string{"en", "hi"}) || p.Axis == nil {
-			t.Fatalf("projector %d: %s", i, describe(p))
+			t.Fatalf("projector %d: %s", i, briefJSON(p))
 		}
 		for k, pt := range p.Points {
 			if pt.XYZ != em.XYZ[k] || pt.Lang != k/3 || pt.Layer != k%3+1 {
@@ -116,8 +117,8 @@ func TestSubspacePage(t *testing.T) {
 		"tiny: before the removal",
 		"tiny: 1 direction(s) removed, rotated onto the embedding before",
 		"tiny: 2 direction(s) removed",
-		fmt.Sprintf("<tr><td class=\"t\">r = 1</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", meanOf(f.After[1].CKA), f.After[1].MeanPairDistance, f.After[1].Eta2),
-		fmt.Sprintf("<tr><td class=\"t\">none (before)</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", meanOf(f.Before.CKA), f.Before.MeanPairDistance, f.Before.Eta2),
+		fmt.Sprintf("<tr><td class=\"t\">r = 1</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", describe.Mean(f.After[1].CKA), f.After[1].MeanPairDistance, f.After[1].Eta2),
+		fmt.Sprintf("<tr><td class=\"t\">none (before)</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", describe.Mean(f.Before.CKA), f.Before.MeanPairDistance, f.Before.Eta2),
 		fmt.Sprintf("<tr><td class=\"t\">2</td><td>%.4f</td><td>%.4f</td>", f.Before.PairDistance[1], f.After[0].PairDistance[1]),
 	} {
 		if !strings.Contains(text, want) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"io"
 	"os"
 	"path/filepath"
@@ -151,7 +152,7 @@ func printRobustness(w io.Writer, rep *robust.Report) {
 					outside = strings.Trim(fmt.Sprint(b.Outside), "[]")
 				}
 				fmt.Fprintf(w, "baseline %s: %d random subsets of %d questions (seed %d): mean over layers %.4f, length-matched %.4f; layers outside their 2.5–97.5%% band: %s\n",
-					"AB"[r:r+1], b.Subsets, b.Size, b.Seed, meanOfCurve(b.Mean), meanOfCurve(s.Matched), outside)
+					"AB"[r:r+1], b.Subsets, b.Size, b.Seed, describe.Mean(b.Mean), describe.Mean(s.Matched), outside)
 			}
 		}
 	}
@@ -159,13 +160,4 @@ func printRobustness(w io.Writer, rep *robust.Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
-}
-
-// meanOfCurve is the mean of a curve's values over its layers.
-func meanOfCurve(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }

@@ -3,6 +3,7 @@ package embed
 import (
 	"errors"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"sort"
 
@@ -179,23 +180,9 @@ func LanguageAxis(coords mat.Matrix, label []float64, groups []string) (*Axis, e
 var ErrUndefined = errors.New("correlation undefined: a side is constant")
 
 func pearson(x, y []float64) (float64, error) {
-	n := float64(len(x))
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if !(sxx > 0) || !(syy > 0) {
+	r, ok := describe.Pearson(x, y)
+	if !ok {
 		return 0, ErrUndefined
 	}
-	return sxy / math.Sqrt(sxx*syy), nil
+	return r, nil
 }

@@ -2,6 +2,7 @@ package robust
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"math/rand/v2"
 	"slices"
 )
@@ -79,9 +80,9 @@ func baseline(p pair, r int, lm *LengthMatch, layerNumbers []int, count int, see
 		for i, c := range b.Curves {
 			v[i] = c[k]
 		}
-		b.Mean = append(b.Mean, mean(v))
+		b.Mean = append(b.Mean, describe.Mean(v))
 		slices.Sort(v)
-		lo, hi := quantile(v, 0.025), quantile(v, 0.975)
+		lo, hi := describe.Quantile(v, 0.025), describe.Quantile(v, 0.975)
 		b.Lo, b.Hi = append(b.Lo, lo), append(b.Hi, hi)
 		if m := lm.Matched[k]; m < lo || m > hi {
 			b.Outside = append(b.Outside, layerNumbers[k])

@@ -2,6 +2,7 @@ package robust
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"slices"
 )
@@ -52,31 +53,10 @@ func MapMovement(a, b [][]float64, layers []int) (Movement, error) {
 	if mv.Pairs > 0 {
 		mv.MeanAbs /= float64(mv.Pairs)
 	}
-	if r, ok := pearson(x, y); ok {
+	if r, ok := describe.Pearson(x, y); ok {
 		mv.Corr = &r
 	}
 	return mv, nil
-}
-
-// pearson returns Pearson's correlation of x and y; false when it is
-// undefined (fewer than two values, or a constant one).
-func pearson(x, y []float64) (float64, bool) {
-	n := len(x)
-	if n < 2 {
-		return 0, false
-	}
-	mx, my := mean(x), mean(y)
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return 0, false
-	}
-	return max(-1, min(1, sxy/math.Sqrt(sxx*syy))), true
 }
 
 // MinSubset is the fewest questions a length-matched subset may have.
@@ -123,8 +103,8 @@ func LengthMatched(len0, len1 []int, q float64) (*Selection, error) {
 	}
 	sorted := slices.Clone(rho)
 	slices.Sort(sorted)
-	lo, hi := quantile(sorted, q), quantile(sorted, 1-q)
-	sel := &Selection{Of: n, RatioLo: math.Exp(lo), RatioHi: math.Exp(hi), MedianRatio: math.Exp(quantile(sorted, 0.5))}
+	lo, hi := describe.Quantile(sorted, q), describe.Quantile(sorted, 1-q)
+	sel := &Selection{Of: n, RatioLo: math.Exp(lo), RatioHi: math.Exp(hi), MedianRatio: math.Exp(describe.Quantile(sorted, 0.5))}
 	for i, r := range rho {
 		if r >= lo && r <= hi {
 			sel.Rows = append(sel.Rows, i)
@@ -135,28 +115,4 @@ func LengthMatched(len0, len1 []int, q float64) (*Selection, error) {
 		return nil, fmt.Errorf("the length-matched subset (q = %g) has %d of %d questions, fewer than %d: lower q", q, sel.N, n, MinSubset)
 	}
 	return sel, nil
-}
-
-// quantile returns the p-quantile of sorted values by linear interpolation
-// between the order statistics around h = (n−1)p, computed step by step as
-// numpy's default method does (h = n·p + (1 − p) − 1, its lerp), so that a
-// value on a bound is kept or left out as numpy would.
-func quantile(sorted []float64, p float64) float64 {
-	n := len(sorted)
-	// The explicit conversions forbid fused multiply-adds (Go spec).
-	h := float64(float64(n)*p) + float64(1-p) - 1
-	i := math.Floor(h)
-	if i < 0 {
-		return sorted[0]
-	}
-	if int(i) >= n-1 {
-		return sorted[n-1]
-	}
-	t := h - i
-	a, b := sorted[int(i)], sorted[int(i)+1]
-	d := b - a
-	if t >= 0.5 {
-		return b - float64(d*(1-t))
-	}
-	return a + float64(d*t)
 }

@@ -3,6 +3,7 @@ package robust
 import (
 	"errors"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -338,7 +339,7 @@ func compareModel(p pair, langs [2]string, q float64, length func(string) (int, 
 		for k := range L {
 			lg.AB = append(lg.AB, at(0, l, k, 1, l, k))
 		}
-		lg.ABMean = mean(lg.AB)
+		lg.ABMean = describe.Mean(lg.AB)
 		lg.MapA, lg.MapB, lg.MapDiff = make([][]float64, L), make([][]float64, L), make([][]float64, L)
 		for i := range L {
 			lg.MapA[i], lg.MapB[i], lg.MapDiff[i] = make([]float64, L), make([]float64, L), make([]float64, L)
@@ -479,14 +480,6 @@ func (s *layers) Layer(i int) (cka.Matrix, error) {
 		out.Data = append(out.Data, m.Row(r)...)
 	}
 	return out, nil
-}
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }
 
 // meanInts is the mean of v over rows (all of v when rows is nil).

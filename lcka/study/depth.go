@@ -3,6 +3,7 @@ package study
 import (
 	"errors"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"sort"
 )
@@ -90,8 +91,8 @@ func (d *Depth) bootstrap(boot [][]float64, scale float64) error {
 // spread multiplied by scale.
 func shiftedInterval(center float64, vals []float64, scale float64) (lo, hi float64) {
 	sort.Float64s(vals)
-	mean := meanOf(vals)
-	return center + (quantile(vals, 0.025)-mean)*scale, center + (quantile(vals, 0.975)-mean)*scale
+	mean := describe.Mean(vals)
+	return center + (describe.Quantile(vals, 0.025)-mean)*scale, center + (describe.Quantile(vals, 0.975)-mean)*scale
 }
 
 // FindChangePoints segments the curve (one value per layer) by binary
@@ -159,7 +160,7 @@ func FindChangePoints(curve []float64, boot [][]float64, scale float64) ([]Chang
 			_, null[b] = bestSplit(c, s, e)
 		}
 		sort.Float64s(null)
-		thr := quantile(null, 1-changeLevel)
+		thr := describe.Quantile(null, 1-changeLevel)
 		if !(gain > thr) {
 			continue
 		}
@@ -197,4 +198,4 @@ func bestSplit(x []float64, s, e int) (int, float64) {
 	return bestT, best
 }
 
-func segMean(x []float64, s, e int) float64 { return meanOf(x[s:e]) }
+func segMean(x []float64, s, e int) float64 { return describe.Mean(x[s:e]) }

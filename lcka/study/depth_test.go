@@ -2,6 +2,7 @@ package study
 
 import (
 	"encoding/json"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -148,8 +149,8 @@ func TestDepthAgainstDefinition(t *testing.T) {
 	}
 	for k := 0; k < L; k++ {
 		sort.Float64s(vals[k])
-		mean := meanOf(vals[k])
-		lo, hi := dp.CKA[k]+quantile(vals[k], 0.025)-mean, dp.CKA[k]+quantile(vals[k], 0.975)-mean
+		mean := describe.Mean(vals[k])
+		lo, hi := dp.CKA[k]+describe.Quantile(vals[k], 0.025)-mean, dp.CKA[k]+describe.Quantile(vals[k], 0.975)-mean
 		t.Logf("layer %d: CKA %.4f [%.4f, %.4f]; differences %.1e, %.1e", k, dp.CKA[k], dp.Lo[k], dp.Hi[k], dp.Lo[k]-lo, dp.Hi[k]-hi)
 		if math.Abs(dp.Lo[k]-lo) > 1e-5 || math.Abs(dp.Hi[k]-hi) > 1e-5 {
 			t.Errorf("layer %d: interval [%.7f, %.7f], by definition [%.7f, %.7f]", k, dp.Lo[k], dp.Hi[k], lo, hi)
@@ -194,7 +195,7 @@ func TestDepthChangePoints(t *testing.T) {
 			if cp.Index != tc.step || cp.Layer != dp.Layers[tc.step] || cp.Step != 1 || cp.Segment != [2]int{0, L} {
 				t.Errorf("change point %+v, want position %d (layer %d)", cp, tc.step, dp.Layers[tc.step])
 			}
-			want := meanOf(dp.CKA[tc.step:]) - meanOf(dp.CKA[:tc.step])
+			want := describe.Mean(dp.CKA[tc.step:]) - describe.Mean(dp.CKA[:tc.step])
 			if math.Abs(cp.Effect-want) > 1e-12 || cp.Effect > -0.3 || !(cp.EffectCI95[0] <= cp.Effect && cp.Effect <= cp.EffectCI95[1] && cp.EffectCI95[1] < 0) {
 				t.Errorf("effect %g in %v, want %g < −0.3 with an interval below 0", cp.Effect, cp.EffectCI95, want)
 			}
@@ -207,7 +208,7 @@ func TestDepthChangePoints(t *testing.T) {
 
 // ssd is the sum of squared deviations of x from its mean.
 func ssd(x []float64) float64 {
-	m, s := meanOf(x), 0.0
+	m, s := describe.Mean(x), 0.0
 	for _, v := range x {
 		s += (v - m) * (v - m)
 	}

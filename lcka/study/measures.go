@@ -3,6 +3,7 @@ package study
 import (
 	"errors"
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"strconv"
 	"strings"
 	"sync"
@@ -347,7 +348,7 @@ func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms []
 			meanNull[i] += v / float64(L)
 		}
 	}
-	r, err := fromNull(meanOf(values), meanNull, e.Distance())
+	r, err := fromNull(describe.Mean(values), meanNull, e.Distance())
 	if err != nil {
 		return nil, fmt.Errorf("the mean over layers: %w", err)
 	}
@@ -449,7 +450,7 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			for k := range a.set.Layers {
 				mp.PerLayer = append(mp.PerLayer, values.At(a.first+k, b.first+k))
 			}
-			mp.Mean = meanOf(mp.PerLayer)
+			mp.Mean = describe.Mean(mp.PerLayer)
 			if opt.ExtraMeasureNull > 0 {
 				xs, ys := reps[a.first:a.first+len(mp.PerLayer)], reps[b.first:b.first+len(mp.PerLayer)]
 				stage := fmt.Sprintf("%s null %s %s–%s", e.name, p.Model, p.LangA, p.LangB)

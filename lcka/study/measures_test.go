@@ -3,6 +3,7 @@ package study
 import (
 	"encoding/json"
 	"errors"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -514,7 +515,7 @@ func TestMeasureNullProperties(t *testing.T) {
 		for _, c := range nl.PerLayerCalibrated {
 			sc += (c - mc) * (c - mc) / (L - 1)
 		}
-		mp := meanOf(nl.PerLayerP)
+		mp := describe.Mean(nl.PerLayerP)
 		// Over 30 layers the mean of N(0,1) draws has sd 0.18.
 		if math.Abs(mc) > 0.6 || math.Sqrt(sc) < 0.6 || math.Sqrt(sc) > 1.5 || mp < 0.3 || mp > 0.7 || math.Abs(nl.Calibrated) > 3.5 {
 			t.Errorf("%s, independent layers: calibrated mean %.3f sd %.3f, mean p %.3f, mean over layers calibrated %.3f; want about 0, 1, 0.5 and within ±3.5",

@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -74,9 +75,9 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 						p.RSAPerLayer = append(p.RSAPerLayer, res.RSA.At(ia, ib))
 					}
 				}
-				p.CKAMean, p.CKAMedian = meanOf(p.CKAPerLayer), median(p.CKAPerLayer)
+				p.CKAMean, p.CKAMedian = describe.Mean(p.CKAPerLayer), median(p.CKAPerLayer)
 				p.CKAMin, _ = minMax(p.CKAPerLayer)
-				p.D3Mean, p.D3Median = meanOf(p.D3PerLayer), median(p.D3PerLayer)
+				p.D3Mean, p.D3Median = describe.Mean(p.D3PerLayer), median(p.D3PerLayer)
 				_, p.D3Max = minMax(p.D3PerLayer)
 				if L > 1 {
 					ss := 0.0
@@ -87,7 +88,7 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					p.D3Std = &std
 				}
 				if res.RSA != nil {
-					v := meanOf(p.RSAPerLayer)
+					v := describe.Mean(p.RSAPerLayer)
 					p.RSAMeanOverAll = &v
 				}
 				gA, gB := subSym(res.CKA, ba.first, L), subSym(res.CKA, bb.first, L)
@@ -253,7 +254,7 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 			}
 			r.bootstrapLayers(batch, bootLayers[lo:hi])
 			for q := lo; q < hi; q++ {
-				bootVals[q] = meanOf(bootLayers[q])
+				bootVals[q] = describe.Mean(bootLayers[q])
 			}
 			return
 		}
@@ -290,9 +291,9 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		// interval shifted by that bias (mean of the resamples − observed),
 		// i.e. the resamples' quantiles taken around their mean.
 		sort.Float64s(bootVals)
-		mean := meanOf(bootVals)
+		mean := describe.Mean(bootVals)
 		st.bias = mean - observed
-		st.ci = [2]float64{center + (quantile(bootVals, 0.025)-mean)*scale, center + (quantile(bootVals, 0.975)-mean)*scale}
+		st.ci = [2]float64{center + (describe.Quantile(bootVals, 0.025)-mean)*scale, center + (describe.Quantile(bootVals, 0.975)-mean)*scale}
 	}
 	if len(nullVals) > 0 {
 		count := 0
@@ -304,7 +305,7 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		st.p = float64(1+count) / float64(1+len(nullVals))
 		// The null's moments: from the permuted values as computed, the
 		// screened ones within screenBound of their float32 values.
-		st.nullMean = meanOf(nullVals)
+		st.nullMean = describe.Mean(nullVals)
 		if len(nullVals) > 1 {
 			ss := 0.0
 			for _, v := range nullVals {
@@ -315,12 +316,4 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 		st.observed = observed
 	}
 	return st
-}
-
-// quantile of sorted values, with linear interpolation (numpy's default).
-func quantile(sorted []float64, q float64) float64 {
-	pos := q * float64(len(sorted)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(sorted)-1)
-	return sorted[lo] + (pos-float64(lo))*(sorted[hi]-sorted[lo])
 }

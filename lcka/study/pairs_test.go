@@ -1,6 +1,7 @@
 package study
 
 import (
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -218,8 +219,8 @@ func TestPairStatsAgainstDefinition(t *testing.T) {
 		}
 	}
 	sort.Float64s(bootVals)
-	mean := meanOf(bootVals)
-	ci := [2]float64{0.5 + quantile(bootVals, 0.025) - mean, 0.5 + quantile(bootVals, 0.975) - mean}
+	mean := describe.Mean(bootVals)
+	ci := [2]float64{0.5 + describe.Quantile(bootVals, 0.025) - mean, 0.5 + describe.Quantile(bootVals, 0.975) - mean}
 	if math.Abs(st.ci[0]-ci[0]) > 1e-6 || math.Abs(st.ci[1]-ci[1]) > 1e-6 || math.Abs(st.bias-(mean-observed)) > 1e-6 {
 		t.Errorf("interval %v bias %g, by definition %v bias %g", st.ci, st.bias, ci, mean-observed)
 	}
@@ -229,7 +230,7 @@ func TestPairStatsAgainstDefinition(t *testing.T) {
 	// The null's moments: from the screened values (within screenBound of
 	// float32 each, by proof; about 3e-6 off here, where n = 30 leaves the
 	// roundings little to average over).
-	nm := meanOf(null)
+	nm := describe.Mean(null)
 	ss := 0.0
 	for _, v := range null {
 		ss += (v - nm) * (v - nm)

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"sync/atomic"
 	"unsafe"
@@ -239,7 +240,7 @@ func (r *resampler) bootstrap(batch []resample, out []float64) {
 	}
 	r.bootstrapLayers(batch, per)
 	for q := range batch {
-		out[q] = meanOf(per[q])
+		out[q] = describe.Mean(per[q])
 	}
 }
 
