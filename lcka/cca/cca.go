@@ -2,6 +2,7 @@ package cca
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -131,14 +132,13 @@ func pair(x, y mat.Matrix) (*basis, *basis, error) {
 // correlations returns the SVD of qxᵀqy: the canonical correlations
 // (clamped to [0, 1]) and, if vectors, the left singular vectors.
 func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error) {
-	var p mat.Dense
-	p.Mul(qx.T(), qy)
+	p := grampanel.MulTN(qx, qy)
 	var svd mat.SVD
 	kind := mat.SVDNone
 	if vectors {
 		kind = mat.SVDThinU
 	}
-	if !svd.Factorize(&p, kind) {
+	if !svd.Factorize(p, kind) {
 		return nil, nil, fmt.Errorf("cca: the SVD of the canonical problem failed")
 	}
 	rho := svd.Values(nil)

@@ -2,6 +2,7 @@ package shape
 
 import (
 	"fmt"
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -90,10 +91,9 @@ func AngularOf(a, b *Whitened) (float64, error) {
 	if na != nb {
 		return 0, fmt.Errorf("shape: x has %d inputs (rows) and y has %d; they must match", na, nb)
 	}
-	var p mat.Dense
-	p.Mul(a.b.T(), b.b)
+	p := grampanel.MulTN(a.b, b.b)
 	var svd mat.SVD
-	if !svd.Factorize(&p, mat.SVDNone) {
+	if !svd.Factorize(p, mat.SVDNone) {
 		return 0, fmt.Errorf("shape: the SVD of the alignment problem failed")
 	}
 	nuc := 0.0

@@ -20,19 +20,20 @@ func w(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 func tile(name string, size int, p string) {
 	lanes := 64 / size
 	w("")
-	w("// func %s(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)", name)
+	w("// func %s(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)", name)
 	w("//")
-	w("// For r < 12 and col < %d: c[r·ldc + col] += Σ_{t<k} a[t·stride + r]·b[t·stride + col]", 2*lanes)
+	w("// For r < 12 and col < %d: c[r·ldc + col] += Σ_{t<k} a[t·sa + r]·b[t·sb + col]", 2*lanes)
 	w("// (float%d, strides in bytes). Accumulators Z0–Z23 (row r in Z2r, Z2r+1),", 8*size)
 	w("// the two vectors of b in Z24, Z25, broadcasts of a rotating over Z26–Z31.")
 	w("// AVX-512F.")
-	w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	w("\tMOVQ k+0(FP), CX")
 	w("\tMOVQ a+8(FP), SI")
 	w("\tMOVQ b+16(FP), DI")
-	w("\tMOVQ stride+24(FP), R8")
-	w("\tMOVQ c+32(FP), DX")
-	w("\tMOVQ ldc+40(FP), R9")
+	w("\tMOVQ sa+24(FP), R8")
+	w("\tMOVQ sb+32(FP), R10")
+	w("\tMOVQ c+40(FP), DX")
+	w("\tMOVQ ldc+48(FP), R9")
 	for i := 0; i < 24; i++ {
 		w("\tVPXORQ Z%d, Z%d, Z%d", i, i, i)
 	}
@@ -48,7 +49,7 @@ func tile(name string, size int, p string) {
 		w("\tVFMADD231P%s Z%d, Z25, Z%d", p, t, 2*r+1)
 	}
 	w("\tADDQ R8, SI")
-	w("\tADDQ R8, DI")
+	w("\tADDQ R10, DI")
 	w("\tDECQ CX")
 	w("\tJNZ loop")
 	w("store:")

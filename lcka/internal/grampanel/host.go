@@ -35,7 +35,7 @@ type kernel struct {
 	size    int // bytes per element
 	cols    int // columns of G per tile: two vectors
 	gathers int // rows of X per gather
-	tile    func(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+	tile    func(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
 	gather  func(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
 }
 
@@ -70,10 +70,7 @@ func gramHost[T element](g, x []T, n, d, workers int, kern kernel) {
 	// pass moved G between the cores and made two workers slower than
 	// one). The sets are balanced by the tiles of the upper triangle they
 	// hold, greedily from the largest column.
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, colTiles))
+	workers = max(1, min(workerCount(workers), colTiles))
 	groups := make([][]int, workers)
 	load := make([]int, workers)
 	for t := colTiles - 1; t >= 0; t-- {
@@ -93,7 +90,7 @@ func gramHost[T element](g, x []T, n, d, workers int, kern kernel) {
 				j0 := t * cols
 				b := unsafe.Pointer(&xt[k0*np+j0])
 				for i0 := 0; i0 < n && i0 < j0+cols; i0 += tileRows {
-					kern.tile(k, unsafe.Pointer(&xt[k0*np+i0]), b, stride, unsafe.Pointer(&gp[i0*np+j0]), stride)
+					kern.tile(k, unsafe.Pointer(&xt[k0*np+i0]), b, stride, stride, unsafe.Pointer(&gp[i0*np+j0]), stride)
 				}
 			}
 		}
@@ -105,6 +102,14 @@ func gramHost[T element](g, x []T, n, d, workers int, kern kernel) {
 			g[j*n+i] = row[j]
 		}
 	}
+}
+
+// workerCount is workers, or GOMAXPROCS where workers ≤ 0.
+func workerCount(workers int) int {
+	if workers <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return workers
 }
 
 // hostOff turns the host kernel off (SetHost).

@@ -209,3 +209,53 @@ func TestHostFor(t *testing.T) {
 		t.Error("HostFor(nil) with the kernel turned off")
 	}
 }
+
+// TestMulTN64 compares Aᵀ·B with a float64 loop of the same sums, for
+// sizes below, at and above the 12×16 tiles, row strides wider than the
+// rows, depths over one pass (kc) and one or two workers; bad sizes give
+// errors.
+func TestMulTN64(t *testing.T) {
+	requireHost(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ n, ka, kb, lda, ldb int }{
+		{1, 1, 1, 1, 1}, {3, 5, 7, 5, 9}, {17, 12, 16, 12, 16}, {40, 13, 17, 20, 17}, {kc + 3, 30, 45, 31, 50}, {400, 97, 61, 97, 61},
+	} {
+		for _, workers := range []int{1, 2} {
+			a := make([]float64, (c.n-1)*c.lda+c.ka)
+			b := make([]float64, (c.n-1)*c.ldb+c.kb)
+			for i := range a {
+				a[i] = r.NormFloat64()
+			}
+			for i := range b {
+				b[i] = r.NormFloat64()
+			}
+			got := make([]float64, c.ka*c.kb)
+			if err := MulTN64(got, a, c.lda, b, c.ldb, c.n, c.ka, c.kb, workers); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < c.ka; i++ {
+				for j := 0; j < c.kb; j++ {
+					var want, abs float64
+					for k := 0; k < c.n; k++ {
+						p := a[k*c.lda+i] * b[k*c.ldb+j]
+						want += p
+						abs += math.Abs(p)
+					}
+					if d := math.Abs(got[i*c.kb+j] - want); !(d <= 1e-13*abs) {
+						t.Fatalf("%+v workers %d: C[%d,%d] = %.17g, want %.17g", c, workers, i, j, got[i*c.kb+j], want)
+					}
+				}
+			}
+		}
+	}
+	for _, c := range []struct{ lc, la, lda, lb, ldb, n, ka, kb int }{
+		{7, 6, 2, 9, 3, 3, 2, 3}, // C too long
+		{6, 5, 2, 9, 3, 3, 2, 3}, // A too short
+		{6, 6, 1, 9, 3, 3, 2, 3}, // stride below the row
+		{0, 0, 1, 0, 1, 0, 1, 1}, // no rows
+	} {
+		if err := MulTN64(make([]float64, c.lc), make([]float64, c.la), c.lda, make([]float64, c.lb), c.ldb, c.n, c.ka, c.kb, 1); err == nil {
+			t.Errorf("MulTN64%+v: no error", c)
+		}
+	}
+}

@@ -13,10 +13,10 @@ import (
 // The routines of kernel_amd64.s (written by gen_kernels.go); see there.
 
 //go:noescape
-func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+func tile12x32(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
 
 //go:noescape
-func tile12x16d(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+func tile12x16d(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
 
 //go:noescape
 func gather16(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)

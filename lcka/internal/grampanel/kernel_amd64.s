@@ -4,19 +4,20 @@
 
 #include "textflag.h"
 
-// func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+// func tile12x32(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
 //
-// For r < 12 and col < 32: c[r·ldc + col] += Σ_{t<k} a[t·stride + r]·b[t·stride + col]
+// For r < 12 and col < 32: c[r·ldc + col] += Σ_{t<k} a[t·sa + r]·b[t·sb + col]
 // (float32, strides in bytes). Accumulators Z0–Z23 (row r in Z2r, Z2r+1),
 // the two vectors of b in Z24, Z25, broadcasts of a rotating over Z26–Z31.
 // AVX-512F.
-TEXT ·tile12x32(SB), NOSPLIT, $0-48
+TEXT ·tile12x32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ stride+24(FP), R8
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R9
+	MOVQ sa+24(FP), R8
+	MOVQ sb+32(FP), R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -83,7 +84,7 @@ loop:
 	VFMADD231PS Z31, Z24, Z22
 	VFMADD231PS Z31, Z25, Z23
 	ADDQ R8, SI
-	ADDQ R8, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ loop
 store:
@@ -149,19 +150,20 @@ store:
 	VZEROUPPER
 	RET
 
-// func tile12x16d(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr)
+// func tile12x16d(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
 //
-// For r < 12 and col < 16: c[r·ldc + col] += Σ_{t<k} a[t·stride + r]·b[t·stride + col]
+// For r < 12 and col < 16: c[r·ldc + col] += Σ_{t<k} a[t·sa + r]·b[t·sb + col]
 // (float64, strides in bytes). Accumulators Z0–Z23 (row r in Z2r, Z2r+1),
 // the two vectors of b in Z24, Z25, broadcasts of a rotating over Z26–Z31.
 // AVX-512F.
-TEXT ·tile12x16d(SB), NOSPLIT, $0-48
+TEXT ·tile12x16d(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ stride+24(FP), R8
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R9
+	MOVQ sa+24(FP), R8
+	MOVQ sb+32(FP), R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -228,7 +230,7 @@ loop:
 	VFMADD231PD Z31, Z24, Z22
 	VFMADD231PD Z31, Z25, Z23
 	ADDQ R8, SI
-	ADDQ R8, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ loop
 store:

@@ -6,11 +6,11 @@ import "unsafe"
 
 func hostAvailable() bool { return false }
 
-func tile12x32(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr) {
+func tile12x32(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr) {
 	panic("grampanel: no host kernel on this architecture")
 }
 
-func tile12x16d(k int, a, b unsafe.Pointer, stride uintptr, c unsafe.Pointer, ldc uintptr) {
+func tile12x16d(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr) {
 	panic("grampanel: no host kernel on this architecture")
 }
 

@@ -1,0 +1,88 @@
+package grampanel
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/parallel"
+)
+
+// MulTN64 writes C = Aᵀ·B (ka×kb, row-major) for the row-major n×ka matrix
+// a and n×kb matrix b (row strides lda ≥ ka and ldb ≥ kb), in float64 on
+// the host kernel (Host), on up to workers goroutines (GOMAXPROCS if ≤ 0).
+// The canonical correlations and the shape metrics take this product of
+// two layers' bases per pair of layers; gonum's general product runs it
+// several times slower here. It returns an error where the CPU lacks the
+// kernel and for sizes that do not match.
+func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) error {
+	if !hostAvailable() {
+		return errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+	}
+	if n < 1 || ka < 1 || kb < 1 || lda < ka || ldb < kb || len(a) < (n-1)*lda+ka || len(b) < (n-1)*ldb+kb || len(c) != ka*kb {
+		return fmt.Errorf("grampanel: MulTN64 of %d×%d (stride %d, %d values) and %d×%d (stride %d, %d values) into %d values", n, ka, lda, len(a), n, kb, ldb, len(b), len(c))
+	}
+	fullCalls.Add(1)
+	cols := kernel64.cols
+	// Copies with rows padded to whole tiles; the padding feeds only the
+	// rows and columns of the padded product that are not copied out.
+	kap := (ka + tileRows - 1) / tileRows * tileRows
+	kbp := (kb + cols - 1) / cols * cols
+	ap, bp, cp := getBuffer[float64](n*kap), getBuffer[float64](n*kbp), getBuffer[float64](kap*kbp)
+	defer putBuffer(ap)
+	defer putBuffer(bp)
+	defer putBuffer(cp)
+	for t := 0; t < n; t++ {
+		copy(ap[t*kap:t*kap+ka], a[t*lda:t*lda+ka])
+		copy(bp[t*kbp:t*kbp+kb], b[t*ldb:t*ldb+kb])
+	}
+	clear(cp)
+	rowTiles, colTiles := kap/tileRows, kbp/cols
+	// As in gramHost: each worker keeps its column tiles through every pass.
+	workers = max(1, min(workerCount(workers), colTiles))
+	sa, sb, ldc := uintptr(kap*8), uintptr(kbp*8), uintptr(kbp*8)
+	parallel.For(workers, workers, func(w int) {
+		for k0 := 0; k0 < n; k0 += kc {
+			k := min(kc, n-k0)
+			for t := w; t < colTiles; t += workers {
+				bt := unsafe.Pointer(&bp[k0*kbp+t*cols])
+				for it := 0; it < rowTiles; it++ {
+					kernel64.tile(k, unsafe.Pointer(&ap[k0*kap+it*tileRows]), bt, sa, sb, unsafe.Pointer(&cp[it*tileRows*kbp+t*cols]), ldc)
+				}
+			}
+		}
+	})
+	for i := 0; i < ka; i++ {
+		copy(c[i*kb:(i+1)*kb], cp[i*kbp:i*kbp+kb])
+	}
+	return nil
+}
+
+// MulTN returns xᵀ·y for x (n×ka) and y (n×kb): on the host kernel where
+// Host is true, else with gonum.
+func MulTN(x, y mat.Matrix) *mat.Dense {
+	n, ka := x.Dims()
+	ny, kb := y.Dims()
+	if Host() && n == ny && n > 0 && ka > 0 && kb > 0 {
+		rx, ry := rawDense(x), rawDense(y)
+		c := make([]float64, ka*kb)
+		if MulTN64(c, rx.Data, rx.Stride, ry.Data, ry.Stride, n, ka, kb, 1) == nil {
+			return mat.NewDense(ka, kb, c)
+		}
+	}
+	var p mat.Dense
+	p.Mul(x.T(), y)
+	return &p
+}
+
+// rawDense returns m's row-major storage, copying it unless it is a
+// *mat.Dense already.
+func rawDense(m mat.Matrix) blas64.General {
+	if d, ok := m.(*mat.Dense); ok {
+		return d.RawMatrix()
+	}
+	return mat.DenseCopyOf(m).RawMatrix()
+}
