@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 func toDense(rows [][]float64) *mat.Dense {
@@ -23,7 +24,9 @@ func toDense(rows [][]float64) *mat.Dense {
 
 // TestAgainstNumpy checks SVCCA and PWCCA against testdata/gen_ref.py, which
 // computes CCA by the covariance route in numpy.
-func TestAgainstNumpy(t *testing.T) {
+func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
+
+func testAgainstNumpy(t *testing.T) {
 	data, err := os.ReadFile("testdata/ref.json")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 	"github.com/layersim/layersim/lcka/procrustes"
 )
 
@@ -24,7 +25,9 @@ func toDense(rows [][]float64) *mat.Dense {
 
 // TestAgainstNumpy checks θ_α against testdata/gen_ref.py, a numpy
 // transcription of netrep's LinearMetric.
-func TestAgainstNumpy(t *testing.T) {
+func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
+
+func testAgainstNumpy(t *testing.T) {
 	data, err := os.ReadFile("testdata/ref.json")
 	if err != nil {
 		t.Fatal(err)
