@@ -43,6 +43,12 @@ var runtimeJS string
 //go:embed style.css
 var styleCSS string
 
+// pageCSS is the layout the whole pages share (report.html, the
+// robustness and subspace pages), after styleCSS.
+//
+//go:embed page.css
+var pageCSS string
+
 // newID returns a fresh element id, unique across calls and processes.
 func newID(kind string) string {
 	var b [8]byte

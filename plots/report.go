@@ -106,7 +106,7 @@ func Report(dir string, w io.Writer) error {
 		abs = dir
 	}
 	d := reportData{Title: "layersim report: " + filepath.Base(abs), Dir: abs, M: &r.Metrics,
-		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS), NHeatmaps: len(r.Heatmaps)}
+		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS + pageCSS), NHeatmaps: len(r.Heatmaps)}
 	for _, p := range r.Metrics.Pairs {
 		d.Calibrated = d.Calibrated || p.PermNullMean != nil
 	}

@@ -220,15 +220,6 @@ var robustnessTemplate = template.Must(template.New("robustness").Funcs(template
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>layersim: prompt format and length robustness</title>
 <style>{{.Style}}
-body.layersim-report{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;padding:0 28px 40px;max-width:1400px}
-.layersim-report h1{font-size:22px;margin:22px 0 4px}
-.layersim-report h2{font-size:18px;margin:30px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.layersim-report .sub{color:#666;margin:0 0 10px}
-.layersim-report table.data{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
-.layersim-report table.data th,.layersim-report table.data td{border-bottom:1px solid #e5e5e5;padding:3px 9px;text-align:right;white-space:nowrap}
-.layersim-report table.data th{background:#f5f6f8;font-weight:600}
-.layersim-report table.data td.t,.layersim-report table.data th.t{text-align:left}
-.layersim-report .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:4px 24px}
 </style>
 {{.Libraries}}</head>
 <body class="layersim-report">
@@ -279,7 +270,7 @@ func Robustness(rep *robust.Report, w io.Writer) error {
 		Models    []robustnessModel
 		Style     template.CSS
 		Libraries template.HTML
-	}{R: rep, Upper: 1 - rep.Quantile, Style: template.CSS(styleCSS), Libraries: template.HTML(libraryScripts(a, false))}
+	}{R: rep, Upper: 1 - rep.Quantile, Style: template.CSS(styleCSS + pageCSS), Libraries: template.HTML(libraryScripts(a, false))}
 	for _, m := range rep.Models {
 		cs, err := RobustnessCharts(rep, m)
 		if err != nil {

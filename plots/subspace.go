@@ -115,14 +115,7 @@ var subspaceTemplate = template.Must(template.New("subspace").Funcs(template.Fun
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>layersim: {{.F.Model}}, joint embedding before and after removing the language subspace</title>
 <style>{{.Style}}
-body.layersim-report{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;padding:0 28px 40px;max-width:1600px}
-.layersim-report h1{font-size:22px;margin:22px 0 4px}
-.layersim-report h2{font-size:18px;margin:30px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.layersim-report .sub{color:#666;margin:0 0 10px}
-.layersim-report table.data{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
-.layersim-report table.data th,.layersim-report table.data td{border-bottom:1px solid #e5e5e5;padding:3px 9px;text-align:right;white-space:nowrap}
-.layersim-report table.data th{background:#f5f6f8;font-weight:600}
-.layersim-report table.data td.t,.layersim-report table.data th.t{text-align:left}
+body.layersim-report{max-width:1600px}
 .layersim-report .side{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:4px 24px}
 </style>
 {{.Libraries}}</head>
@@ -172,7 +165,7 @@ func Subspace(f *subspace.EmbeddingFile, w io.Writer) error {
 		Libraries  template.HTML
 		Curve      template.HTML
 		Projectors []template.HTML
-	}{F: f, Style: template.CSS(styleCSS), Libraries: template.HTML(libraryScripts(a, true))}
+	}{F: f, Style: template.CSS(styleCSS + pageCSS), Libraries: template.HTML(libraryScripts(a, true))}
 	if f.Seed != nil {
 		d.Seed = strconv.FormatUint(*f.Seed, 10)
 	}
