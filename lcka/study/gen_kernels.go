@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -121,6 +122,14 @@ func boot(f *file, V int) {
 	f.w("\tRET")
 }
 
+// dir is where the files go: the first argument, else this folder.
+func dir() string {
+	if len(os.Args) > 1 {
+		return os.Args[1]
+	}
+	return "."
+}
+
 func main() {
 	var p, b file
 	header(&p)
@@ -146,7 +155,7 @@ func main() {
 		boot(&b, V)
 	}
 	for name, f := range map[string]*file{"permrow_amd64.s": &p, "bootrow_amd64.s": &b} {
-		if err := os.WriteFile(name, []byte(f.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir(), name), []byte(f.String()), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -177,3 +177,8 @@ func TestPairStatsScreened(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerated: the assembly kernels are what gen_kernels.go writes.
+func TestGenerated(t *testing.T) {
+	testenv.Generated(t, "gen_kernels.go", "permrow_amd64.s", "bootrow_amd64.s")
+}

@@ -259,3 +259,6 @@ func TestMulTN64(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerated: kernel_amd64.s is what gen_kernels.go writes.
+func TestGenerated(t *testing.T) { testenv.Generated(t, "gen_kernels.go", "kernel_amd64.s") }
