@@ -14,14 +14,6 @@ import (
 	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
-func toDense(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
-}
-
 // TestAgainstNumpy checks SVCCA and PWCCA against testdata/gen_ref.py, which
 // computes CCA by the covariance route in numpy.
 func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
@@ -49,8 +41,8 @@ func testAgainstNumpy(t *testing.T) {
 	if len(ref.Cases) != 10 {
 		t.Fatalf("ref.json has %d cases, want 10", len(ref.Cases))
 	}
-	x := toDense(ref.X)
-	ys := map[string]*mat.Dense{"independent": toDense(ref.Independent), "related": toDense(ref.Related)}
+	x := densetest.FromRows(ref.X)
+	ys := map[string]*mat.Dense{"independent": densetest.FromRows(ref.Independent), "related": densetest.FromRows(ref.Related)}
 	const tol = 1e-9
 	for _, c := range ref.Cases {
 		y := ys[c.Y]

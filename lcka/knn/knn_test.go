@@ -29,14 +29,6 @@ type refFile struct {
 	} `json:"cases"`
 }
 
-func toDense(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
-}
-
 // TestAgainstNumpy checks both measures against testdata/gen_ref.py, a
 // numpy transcription of platonic-rep's metrics.py.
 func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
@@ -53,8 +45,8 @@ func testAgainstNumpy(t *testing.T) {
 	if len(ref.Cases) != 16 {
 		t.Fatalf("ref.json has %d cases, want 16", len(ref.Cases))
 	}
-	x := toDense(ref.X)
-	ys := map[string]*mat.Dense{"independent": toDense(ref.Independent), "related": toDense(ref.Related)}
+	x := densetest.FromRows(ref.X)
+	ys := map[string]*mat.Dense{"independent": densetest.FromRows(ref.Independent), "related": densetest.FromRows(ref.Related)}
 	for _, c := range ref.Cases {
 		s := map[string]Similarity{"cosine": Cosine, "inner": Inner}[c.Similarity]
 		m, err := MutualKNN(x, ys[c.Y], c.K, s)

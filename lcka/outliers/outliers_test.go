@@ -33,14 +33,6 @@ type refFile struct {
 	} `json:"dependence"`
 }
 
-func toDense(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
-}
-
 // TestAgainstReference checks thresholds, prepared matrices, top-variance
 // columns and Dependence against testdata/gen_ref.py (platonic-rep's
 // remove_outliers and F.normalize run in torch, thresholds again in numpy).
@@ -56,7 +48,7 @@ func TestAgainstReference(t *testing.T) {
 	if len(ref.Clip) != 8 || len(ref.Dependence) != 4 {
 		t.Fatalf("ref.json has %d clip and %d dependence cases, want 8 and 4", len(ref.Clip), len(ref.Dependence))
 	}
-	x, y := toDense(ref.X), toDense(ref.Y)
+	x, y := densetest.FromRows(ref.X), densetest.FromRows(ref.Y)
 	for _, c := range ref.Clip {
 		m := map[string]Quantile{"exact": Exact, "row-mean": RowMean}[c.Method]
 		th, err := Threshold(x, c.Q, m)
@@ -70,7 +62,7 @@ func TestAgainstReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := toDense(c.Prepared); !mat.EqualApprox(p, want, 1e-13) {
+		if want := densetest.FromRows(c.Prepared); !mat.EqualApprox(p, want, 1e-13) {
 			t.Errorf("q=%g %s: prepared matrix differs from the reference", c.Q, c.Method)
 		}
 	}

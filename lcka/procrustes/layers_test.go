@@ -33,7 +33,7 @@ func TestLayerResidualAgainstNumpy(t *testing.T) {
 		t.Fatalf("testdata/layers_ref.json: %v (%d cases)", err, len(cases))
 	}
 	for _, c := range cases {
-		a, b := denseOf(c.A), denseOf(c.B)
+		a, b := densetest.FromRows(c.A), densetest.FromRows(c.B)
 		res, rel, err := LayerResidual(a, b)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)

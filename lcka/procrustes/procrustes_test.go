@@ -50,14 +50,6 @@ func loadRef(t *testing.T) *ref {
 	return &r
 }
 
-func denseOf(rows [][]float64) *mat.Dense {
-	d := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		d.SetRow(i, r)
-	}
-	return d
-}
-
 func symOf(rows [][]float64) *mat.SymDense {
 	s := mat.NewSymDense(len(rows), nil)
 	for i := range rows {
@@ -78,7 +70,7 @@ const (
 
 func TestDistanceAgainstScipy(t *testing.T) {
 	for _, c := range loadRef(t).Distance {
-		x, y := denseOf(c.X), denseOf(c.Y)
+		x, y := densetest.FromRows(c.X), densetest.FromRows(c.Y)
 		got, err := Distance(x, y)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
@@ -103,7 +95,7 @@ func TestDistanceAgainstScipy(t *testing.T) {
 
 func TestResidualAgainstScipy(t *testing.T) {
 	for _, c := range loadRef(t).Residual {
-		res, rel, err := Residual(denseOf(c.A), denseOf(c.B))
+		res, rel, err := Residual(densetest.FromRows(c.A), densetest.FromRows(c.B))
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}

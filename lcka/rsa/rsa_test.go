@@ -61,14 +61,6 @@ func loadRef(t *testing.T) *ref {
 	return &r
 }
 
-func denseOf(rows [][]float64) *mat.Dense {
-	d := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		d.SetRow(i, r)
-	}
-	return d
-}
-
 // symOf builds an RDM from its condensed upper triangle.
 func symOf(v []float64) *mat.SymDense {
 	n := int(math.Round((1 + math.Sqrt(1+8*float64(len(v)))) / 2))
@@ -101,7 +93,7 @@ func TestRDMAgainstScipy(t *testing.T) {
 				x    [][]float64
 				want []float64
 			}{{c.X, want.X}, {c.Y, want.Y}} {
-				got, err := RDM(denseOf(in.x), dis)
+				got, err := RDM(densetest.FromRows(in.x), dis)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", c.Name, name, err)
 				}
@@ -144,7 +136,7 @@ func TestCompareAgainstScipy(t *testing.T) {
 				if !rd.Pipeline {
 					continue
 				}
-				got, err = Compare(denseOf(c.X), denseOf(c.Y), dis, cmp)
+				got, err = Compare(densetest.FromRows(c.X), densetest.FromRows(c.Y), dis, cmp)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -185,7 +177,7 @@ func testAllPairsAgainstScipy(t *testing.T) {
 	r := loadRef(t)
 	reps := make([]mat.Matrix, len(r.AllPairs.Reps))
 	for i, x := range r.AllPairs.Reps {
-		reps[i] = denseOf(x)
+		reps[i] = densetest.FromRows(x)
 	}
 	if len(r.AllPairs.Expected) != 9 {
 		t.Fatalf("want 9 methods in the fixture, have %d", len(r.AllPairs.Expected))

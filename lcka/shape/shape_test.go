@@ -15,14 +15,6 @@ import (
 	"github.com/layersim/layersim/lcka/procrustes"
 )
 
-func toDense(rows [][]float64) *mat.Dense {
-	m := mat.NewDense(len(rows), len(rows[0]), nil)
-	for i, r := range rows {
-		m.SetRow(i, r)
-	}
-	return m
-}
-
 // TestAgainstNumpy checks θ_α against testdata/gen_ref.py, a numpy
 // transcription of netrep's LinearMetric.
 func TestAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAgainstNumpy) }
@@ -45,8 +37,8 @@ func testAgainstNumpy(t *testing.T) {
 	if len(ref.Cases) != 10 {
 		t.Fatalf("ref.json has %d cases, want 10", len(ref.Cases))
 	}
-	x := toDense(ref.X)
-	ys := map[string]*mat.Dense{"independent": toDense(ref.Independent), "related": toDense(ref.Related)}
+	x := densetest.FromRows(ref.X)
+	ys := map[string]*mat.Dense{"independent": densetest.FromRows(ref.Independent), "related": densetest.FromRows(ref.Related)}
 	for _, c := range ref.Cases {
 		got, err := Angular(x, ys[c.Y], c.Alpha)
 		if err != nil {

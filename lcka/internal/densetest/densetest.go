@@ -1,5 +1,5 @@
-// Package densetest makes random matrices for the tests of the similarity
-// packages.
+// Package densetest makes matrices (random ones, and ones from fixtures'
+// rows) for the tests of the similarity packages.
 package densetest
 
 import (
@@ -28,4 +28,14 @@ func Orthogonal(rng *rand.Rand, d int) *mat.Dense {
 	var q mat.Dense
 	qr.QTo(&q)
 	return &q
+}
+
+// FromRows returns the matrix whose rows are rows (as JSON fixtures hold
+// them); every row has the length of the first.
+func FromRows(rows [][]float64) *mat.Dense {
+	m := mat.NewDense(len(rows), len(rows[0]), nil)
+	for i, r := range rows {
+		m.SetRow(i, r)
+	}
+	return m
 }

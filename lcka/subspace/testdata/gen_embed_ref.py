@@ -29,18 +29,7 @@ import os
 
 import numpy as np
 
-
-def std_cka(x, y):
-    def st(m):
-        m = m - m.mean(axis=0)
-        sd = np.sqrt((m * m).mean(axis=0))
-        const = (sd == 0) | (sd <= 1e-12 * np.abs(m.mean(axis=0)))
-        sd = np.where(const, 1.0, sd)
-        m = m / sd
-        m[:, const] = 0
-        return m
-    xs, ys = st(x), st(y)
-    return float(np.linalg.norm(ys.T @ xs) ** 2 / (np.linalg.norm(xs.T @ xs) * np.linalg.norm(ys.T @ ys)))
+from gen_ref import std_cka  # the same standardized CKA as the per-layer fixture
 
 
 def directions(a, b, r):
