@@ -48,22 +48,19 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 			return nil, nil, fmt.Errorf("cca: layer %d has %d inputs and layer 0 has %d; they must match", l, n, n0)
 		}
 	}
+	kept = make([]int, L)
+	if m == MeasureSVCCA {
+		if values, err = allSVCCA(reps, keep, kept); err != nil {
+			return nil, nil, err
+		}
+		return values, kept, nil
+	}
 	bases := make([]*basis, L)
 	errs := make([]error, L)
-	kept = make([]int, L)
 	parallel.For(L, 0, func(l int) {
 		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l])
-		if errs[l] != nil {
-			return
-		}
-		b := bases[l]
-		if m == MeasureSVCCA {
-			r := b.kept(keep)
-			b.u = mat.DenseCopyOf(b.u.Slice(0, n0, 0, r))
-			b.xc = nil // not needed
-			kept[l] = r
-		} else {
-			kept[l] = len(b.s)
+		if errs[l] == nil {
+			kept[l] = len(bases[l].s)
 		}
 	})
 	for l, err := range errs {
@@ -74,32 +71,15 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	var pairs [][2]int
 	for i := 0; i < L; i++ {
 		for j := 0; j < L; j++ {
-			if j >= i || m == MeasurePWCCA {
-				pairs = append(pairs, [2]int{i, j})
-			}
+			pairs = append(pairs, [2]int{i, j})
 		}
 	}
 	values = mat.NewDense(L, L, nil)
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
-		i, j := pairs[t][0], pairs[t][1]
 		var r Result
-		if m == MeasureSVCCA {
-			rho, _, err := correlations(bases[i].u, bases[j].u, false)
-			if err != nil {
-				perr[t] = err
-				return
-			}
-			mean := 0.0
-			for _, v := range rho {
-				mean += v
-			}
-			r.Value = mean / float64(len(rho))
-			values.Set(j, i, r.Value)
-		} else {
-			r, perr[t] = pwcca(bases[i], bases[j])
-		}
-		values.Set(i, j, r.Value)
+		r, perr[t] = pwcca(bases[pairs[t][0]], bases[pairs[t][1]])
+		values.Set(pairs[t][0], pairs[t][1], r.Value)
 	})
 	for t, err := range perr {
 		if err != nil {
@@ -107,4 +87,45 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 		}
 	}
 	return values, kept, nil
+}
+
+// allSVCCA is AllPairs for SVCCA: a spectrum per layer, then per pair the
+// cheaper of the kept directions and their complements (svccaSum).
+func allSVCCA(reps []mat.Matrix, keep Keep, kept []int) (*mat.Dense, error) {
+	L := len(reps)
+	specs := make([]*spectrum, L)
+	errs := make([]error, L)
+	parallel.For(L, 0, func(l int) {
+		specs[l], errs[l] = newSpectrum(fmt.Sprintf("layer %d", l), reps[l])
+		if errs[l] == nil {
+			kept[l] = specs[l].kept(keep)
+		}
+	})
+	for l, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("cca: layer %d: %w", l, err)
+		}
+	}
+	var pairs [][2]int
+	for i := 0; i < L; i++ {
+		for j := i; j < L; j++ {
+			pairs = append(pairs, [2]int{i, j})
+		}
+	}
+	values := mat.NewDense(L, L, nil)
+	perr := make([]error, len(pairs))
+	parallel.For(len(pairs), 0, func(t int) {
+		i, j := pairs[t][0], pairs[t][1]
+		var sum float64
+		sum, perr[t] = svccaSum(specs[i], specs[j], kept[i], kept[j])
+		v := sum / float64(min(kept[i], kept[j]))
+		values.Set(i, j, v)
+		values.Set(j, i, v)
+	})
+	for t, err := range perr {
+		if err != nil {
+			return nil, fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)
+		}
+	}
+	return values, nil
 }

@@ -88,35 +88,21 @@ func decompose(name string, x mat.Matrix) (*basis, error) {
 	return &basis{xc: xc, u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r]}, nil
 }
 
-// kept returns how many leading directions keep keeps.
-func (b *basis) kept(keep Keep) int {
-	if keep.Count != 0 {
-		return min(keep.Count, len(b.s))
-	}
-	total := 0.0
-	for _, v := range b.s {
-		total += v * v
-	}
-	acc := 0.0
-	for r, v := range b.s {
-		acc += v * v
-		// A relative slack against rounding: 99% of a sum must not need one
-		// more direction because of the last bit.
-		if acc >= keep.Variance*total*(1-1e-12) {
-			return r + 1
-		}
-	}
-	return len(b.s)
-}
-
-func pair(x, y mat.Matrix) (*basis, *basis, error) {
+func samePair(x, y mat.Matrix) error {
 	if x == nil || y == nil {
-		return nil, nil, fmt.Errorf("cca: nil input")
+		return fmt.Errorf("cca: nil input")
 	}
 	nx, _ := x.Dims()
 	ny, _ := y.Dims()
 	if nx != ny {
-		return nil, nil, fmt.Errorf("cca: x has %d inputs (rows) and y has %d; they must match", nx, ny)
+		return fmt.Errorf("cca: x has %d inputs (rows) and y has %d; they must match", nx, ny)
+	}
+	return nil
+}
+
+func pair(x, y mat.Matrix) (*basis, *basis, error) {
+	if err := samePair(x, y); err != nil {
+		return nil, nil, err
 	}
 	bx, err := decompose("x", x)
 	if err != nil {
@@ -185,14 +171,29 @@ func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
 	if err := keep.check(); err != nil {
 		return Result{}, err
 	}
-	bx, by, err := pair(x, y)
+	if err := samePair(x, y); err != nil {
+		return Result{}, err
+	}
+	sx, err := newSpectrum("x", x)
 	if err != nil {
 		return Result{}, err
 	}
-	n, _ := bx.u.Dims()
-	rx, ry := bx.kept(keep), by.kept(keep)
+	sy, err := newSpectrum("y", y)
+	if err != nil {
+		return Result{}, err
+	}
+	n, _ := sx.vecs.Dims()
+	rx, ry := sx.kept(keep), sy.kept(keep)
 	// The reduced representation U_r S_r has column space span(U_r).
-	return meanCCA(bx.u.Slice(0, n, 0, rx).(*mat.Dense), by.u.Slice(0, n, 0, ry).(*mat.Dense), bx, by)
+	rho, _, err := correlations(sx.vecs.Slice(0, n, 0, rx), sy.vecs.Slice(0, n, 0, ry), false)
+	if err != nil {
+		return Result{}, err
+	}
+	mean := 0.0
+	for _, v := range rho {
+		mean += v
+	}
+	return Result{Value: mean / float64(len(rho)), KeptX: rx, KeptY: ry, DimX: sx.dim, DimY: sy.dim, Correlations: rho}, nil
 }
 
 // PWCCA returns the projection-weighted CCA similarity of x and y.

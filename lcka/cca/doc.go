@@ -51,8 +51,23 @@
 // mean, without the Σ_XX^{-1/2} of the canonical directions, and
 // orthonormalizes them by QR; its values differ from the formula's.
 //
+// SVCCA takes each layer's singular directions from the eigendecomposition
+// of its centred Gram matrix XcXcᵀ (n×n): the eigenvectors are the left
+// singular vectors, completed to an orthonormal basis of Rⁿ. Its rank is
+// then that of the singular values above √(max(n, d)·ε)·s_max (directions
+// below hold under 10⁻¹² of the variance; see spectrum). With A and B the
+// kept spans (r_X and r_Y directions) and A⊥, B⊥ the rest of the basis,
+//
+//	Σᵢ ρᵢ(A, B) = Σᵢ ρᵢ(A⊥, B⊥) + r_X + r_Y − n,
+//
+// because every principal angle strictly between 0 and π/2 appears on both
+// sides, and the intersections' dimensions differ by r_X + r_Y − n. When a
+// layer's variance is spread, 99% of it needs most directions and the
+// complement problem is small: AllPairs takes whichever side is cheaper.
+//
 // AllPairs decomposes each layer once and compares every pair of a list of
-// layers on all cores; each pair still costs an SVD of an r_i×r_j matrix.
+// layers on all cores; each pair costs an SVD of an r_i×r_j matrix (SVCCA:
+// or of its complement's), O(n³) at worst.
 //
 // # Invariances
 //
