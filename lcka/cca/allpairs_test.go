@@ -1,15 +1,18 @@
 package cca
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
 func TestAllPairs(t *testing.T) {
@@ -151,6 +154,51 @@ func TestAllPairsComplement(t *testing.T) {
 			r, err := SVCCA(reps[i], reps[j], Paper)
 			if err != nil || math.Abs(all.At(i, j)-r.Value) > 1e-12 || kept[i] != r.KeptX {
 				t.Errorf("(%d, %d): AllPairs %.15g (kept %d), pair %.15g (kept %d) %v", i, j, all.At(i, j), kept[i], r.Value, r.KeptX, err)
+			}
+		}
+	}
+}
+
+// TestAllPairsAgainstNumpy: layers whose 99% of variance needs 25–27 of
+// their 29 centred directions (n = 30), so that AllPairs takes the
+// complements, against testdata/gen_ref.py's covariance-route SVCCA.
+func TestAllPairsAgainstNumpy(t *testing.T) { grampaneltest.Both(t, testAllPairsAgainstNumpy) }
+
+func testAllPairsAgainstNumpy(t *testing.T) {
+	data, err := os.ReadFile("testdata/ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Spread      [][][]float64
+		SpreadSVCCA [][]float64 `json:"spread_svcca"`
+		SpreadKept  []int       `json:"spread_kept"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Spread) != 3 {
+		t.Fatalf("ref.json has %d spread layers, want 3", len(ref.Spread))
+	}
+	reps := make([]mat.Matrix, len(ref.Spread))
+	for i, rows := range ref.Spread {
+		reps[i] = densetest.FromRows(rows)
+	}
+	all, kept, err := AllPairs(reps, MeasureSVCCA, Paper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ref.Spread[0])
+	for i := range reps {
+		if kept[i] != ref.SpreadKept[i] {
+			t.Errorf("layer %d kept %d directions, numpy %d", i, kept[i], ref.SpreadKept[i])
+		}
+		for j := range reps {
+			if i != j && kept[i]+kept[j] <= n {
+				t.Errorf("layers %d and %d keep %d + %d ≤ n = %d directions: no complement", i, j, kept[i], kept[j], n)
+			}
+			if got, want := all.At(i, j), ref.SpreadSVCCA[i][j]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("(%d, %d): %.15g, numpy %.15g", i, j, got, want)
 			}
 		}
 	}

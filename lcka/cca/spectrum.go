@@ -3,11 +3,13 @@ package cca
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/dense"
 	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/symeig"
 )
 
 // spectrum is what SVCCA needs of a layer: the eigendecomposition of the
@@ -18,8 +20,9 @@ import (
 // block serves, and the complement (the remaining eigenvectors) comes free:
 // svccaSum uses it when it is the smaller problem.
 //
-// The Gram route costs a product and a symmetric eigensolver, a third of the
-// time of the thin SVD of the n×d layer here (d ≫ n), at a known price: an
+// The Gram route costs a product and a symmetric eigensolver (symeig), a
+// sixth of the time of the thin SVD of the n×d layer here (d ≫ n; 65 ms
+// against 400 ms at n = 400, d = 2048), at a known price: an
 // eigenvalue below about n·ε·λ_max is rounding noise, so the rank resolved
 // is that of singular values above √(max(n, d)·ε)·s_max ≈ 10⁻⁶·s_max for
 // the study's sizes, not max(n, d)·ε·s_max. Directions below it hold less
@@ -32,6 +35,10 @@ type spectrum struct {
 	dim  int        // d, the layer's width
 }
 
+// centred holds the layers' centred copies between uses: each is n·d
+// values, the size of the layer, and is needed only for its Gram matrix.
+var centred sync.Pool
+
 func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	xd, err := dense.Checked(x, name)
 	if err != nil {
@@ -41,34 +48,37 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("cca: %s has %d input; CCA needs at least 2", name, n)
 	}
-	xc := dense.CenteredColumns(xd)
+	buf, _ := centred.Get().(*[]float64)
+	if buf == nil {
+		buf = new([]float64)
+	}
+	*buf = dense.CenteredInto(*buf, xd)
 	g := make([]float64, n*n)
-	if err := grampanel.Full64(g, xc.RawMatrix().Data, n, d, 1); err != nil {
+	err = grampanel.Full64(g, *buf, n, d, 1)
+	centred.Put(buf)
+	if err != nil {
 		return nil, fmt.Errorf("cca: the Gram matrix of %s: %w", name, err)
 	}
-	var eig mat.EigenSym
-	if !eig.Factorize(mat.NewSymDense(n, g), true) {
-		return nil, fmt.Errorf("cca: the eigendecomposition of %s's Gram matrix failed", name)
+	vals, vt, err := symeig.Descending(g, n)
+	if err != nil {
+		return nil, fmt.Errorf("cca: the eigendecomposition of %s's Gram matrix: %w", name, err)
 	}
-	asc := eig.Values(nil)
-	var v mat.Dense
-	eig.VectorsTo(&v)
-	top := asc[n-1]
+	top := vals[0]
 	if !(top > 0) || math.IsInf(top, 0) {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal) or overflows", name)
 	}
-	s := &spectrum{vals: make([]float64, n), vecs: mat.NewDense(n, n, nil), dim: d}
+	s := &spectrum{vals: vals, vecs: mat.NewDense(n, n, nil), dim: d}
 	tol := float64(max(n, d)) * 0x1p-52 * top
-	for i := range n {
-		s.vals[i] = max(0, asc[n-1-i])
-		if s.vals[i] > tol {
+	for i, v := range vals {
+		vals[i] = max(0, v)
+		if v > tol {
 			s.rank = i + 1
 		}
 	}
-	for r := range n {
-		src, dst := v.RawRowView(r), s.vecs.RawRowView(r)
-		for i := range n {
-			dst[i] = src[n-1-i]
+	raw := s.vecs.RawMatrix().Data
+	for i := range n {
+		for r, v := range vt[i*n : (i+1)*n] {
+			raw[r*n+i] = v
 		}
 	}
 	return s, nil

@@ -422,7 +422,11 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		}
 		pairs := L * (L + 1) / 2
 		cost := fmt.Sprintf("O(n²) for each layer's neighbours, then O(nk log k) per pair; %d pairs", pairs)
-		if e.cubic() {
+		switch {
+		case e.kind == "svcca":
+			cost = fmt.Sprintf("an eigendecomposition of each layer's n×n Gram matrix, then per pair an SVD of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d): %d pairs", m.N, pairs)
+			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about a minute at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
+		case e.cubic():
 			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): many minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
 		}

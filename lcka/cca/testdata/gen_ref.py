@@ -91,10 +91,20 @@ def main():
         cases.append({"y": yname, "measure": "pwcca", "value": v, "weights": w})
         v, w = pwcca(y, x)
         cases.append({"y": yname, "measure": "pwcca-yx", "value": v, "weights": w})
+    # Layers whose variance is spread: 99% of it needs nearly all n - 1
+    # directions, so two layers' kept spans must share directions (many
+    # correlations are 1). SVCCA of every pair, for AllPairs.
+    srng = np.random.default_rng(16)
+    sn = 30
+    spread = [srng.standard_normal((sn, 50)), srng.standard_normal((sn, 45))]
+    spread.append(spread[0] @ srng.standard_normal((50, 60)) + 0.5 * srng.standard_normal((sn, 60)))
+    spread_svcca = [[svcca(a, b, 0.99)[0] for b in spread] for a in spread]
+    spread_kept = [reduce(a, 0.99)[1] for a in spread]
     out = {
-        "provenance": "gen_ref.py with numpy " + np.__version__ + " (Debian bookworm python3), seed 15",
+        "provenance": "gen_ref.py with numpy " + np.__version__ + " (Debian bookworm python3), seeds 15 and 16",
         "x": x.tolist(), "independent": ind.tolist(), "related": rel.tolist(),
         "cases": cases,
+        "spread": [a.tolist() for a in spread], "spread_svcca": spread_svcca, "spread_kept": spread_kept,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref.json")
     with open(path, "w") as f:

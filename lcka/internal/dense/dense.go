@@ -41,6 +41,18 @@ func Checked(x mat.Matrix, name string) (*mat.Dense, error) {
 // (means summed in float64 over the rows, in order).
 func CenteredColumns(x *mat.Dense) *mat.Dense {
 	n, d := x.Dims()
+	return mat.NewDense(n, d, CenteredInto(nil, x))
+}
+
+// CenteredInto writes x with each column's mean subtracted, row-major,
+// into dst when it holds n·d values (a new slice otherwise) and returns it:
+// CenteredColumns without the allocation, for callers that reuse a buffer.
+func CenteredInto(dst []float64, x *mat.Dense) []float64 {
+	n, d := x.Dims()
+	if cap(dst) < n*d {
+		dst = make([]float64, n*d)
+	}
+	dst = dst[:n*d]
 	mean := make([]float64, d)
 	for i := 0; i < n; i++ {
 		for j, v := range x.RawRowView(i) {
@@ -50,12 +62,11 @@ func CenteredColumns(x *mat.Dense) *mat.Dense {
 	for j := range mean {
 		mean[j] /= float64(n)
 	}
-	c := mat.NewDense(n, d, nil)
 	for i := 0; i < n; i++ {
-		dst := c.RawRowView(i)
+		row := dst[i*d : (i+1)*d]
 		for j, v := range x.RawRowView(i) {
-			dst[j] = v - mean[j]
+			row[j] = v - mean[j]
 		}
 	}
-	return c
+	return dst
 }
