@@ -3,6 +3,7 @@ package cca
 import (
 	"fmt"
 	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/svdvals"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -119,6 +120,17 @@ func pair(x, y mat.Matrix) (*basis, *basis, error) {
 // (clamped to [0, 1]) and, if vectors, the left singular vectors.
 func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error) {
 	p := grampanel.MulTN(qx, qy)
+	if !vectors {
+		r, c := p.Dims()
+		rho, err := svdvals.Values(p.RawMatrix().Data, r, c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cca: the canonical problem: %w", err)
+		}
+		for i, v := range rho {
+			rho[i] = min(1, max(0, v))
+		}
+		return rho, nil, nil
+	}
 	var svd mat.SVD
 	kind := mat.SVDNone
 	if vectors {

@@ -3,6 +3,7 @@ package shape
 import (
 	"fmt"
 	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/svdvals"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -92,12 +93,13 @@ func AngularOf(a, b *Whitened) (float64, error) {
 		return 0, fmt.Errorf("shape: x has %d inputs (rows) and y has %d; they must match", na, nb)
 	}
 	p := grampanel.MulTN(a.b, b.b)
-	var svd mat.SVD
-	if !svd.Factorize(p, mat.SVDNone) {
-		return 0, fmt.Errorf("shape: the SVD of the alignment problem failed")
+	r, c := p.Dims()
+	sv, err := svdvals.Values(p.RawMatrix().Data, r, c)
+	if err != nil {
+		return 0, fmt.Errorf("shape: the alignment problem: %w", err)
 	}
 	nuc := 0.0
-	for _, v := range svd.Values(nil) {
+	for _, v := range sv {
 		nuc += v
 	}
 	return math.Acos(min(1, max(-1, nuc))), nil

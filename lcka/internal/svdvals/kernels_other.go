@@ -1,0 +1,13 @@
+//go:build !(goexperiment.simd && amd64)
+
+package svdvals
+
+func axpy(y, x []float64, alpha float64) { axpyGo(y, x, alpha) }
+
+func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
+	accumulateGo(w, a, stride, rows, v, scratch)
+}
+
+func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64, scratch []float64) {
+	updateGo(a, stride, rows, w, u, v, tau, sigma, scratch)
+}

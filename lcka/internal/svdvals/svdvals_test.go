@@ -1,0 +1,164 @@
+package svdvals
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+func random(rng *rand.Rand, m, n int, scale func(j int) float64) *mat.Dense {
+	a := mat.NewDense(m, n, nil)
+	for i := range m {
+		for j := range n {
+			a.Set(i, j, rng.NormFloat64()*scale(j))
+		}
+	}
+	return a
+}
+
+// TestAgainstGonum: every singular value within 1e-13·‖A‖₂·max(m, n) of
+// mat.SVD's, on square, tall, wide, rank-deficient, graded and tiny or huge
+// matrices.
+func TestAgainstGonum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	one := func(int) float64 { return 1 }
+	lowRank := func(m, n, r int) *mat.Dense {
+		var p mat.Dense
+		p.Mul(random(rng, m, r, one), random(rng, r, n, one))
+		return &p
+	}
+	cases := map[string]*mat.Dense{
+		"1×1":             mat.NewDense(1, 1, []float64{-3}),
+		"1×5":             random(rng, 1, 5, one),
+		"5×1":             random(rng, 5, 1, one),
+		"9×9":             random(rng, 9, 9, one),
+		"square 120":      random(rng, 120, 120, one),
+		"tall 150×37":     random(rng, 150, 37, one),
+		"wide 37×150":     random(rng, 37, 150, one),
+		"rank 4 of 60×50": lowRank(60, 50, 4),
+		"graded":          random(rng, 80, 80, func(j int) float64 { return math.Pow(10, -float64(j)/6) }),
+		"tiny":            random(rng, 30, 20, func(int) float64 { return 1e-200 }),
+		"huge":            random(rng, 30, 20, func(int) float64 { return 1e200 }),
+		"zeros":           mat.NewDense(6, 4, nil),
+		"identity": func() *mat.Dense {
+			a := mat.NewDense(17, 17, nil)
+			for i := range 17 {
+				a.Set(i, i, 1)
+			}
+			return a
+		}(),
+		"orthogonal rows": func() *mat.Dense {
+			var qr mat.QR
+			qr.Factorize(random(rng, 40, 40, one))
+			var q mat.Dense
+			qr.QTo(&q)
+			return mat.DenseCopyOf(q.Slice(0, 25, 0, 40))
+		}(),
+	}
+	for name, a := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, n := a.Dims()
+			var svd mat.SVD
+			if !svd.Factorize(a, mat.SVDNone) {
+				t.Fatal("gonum failed")
+			}
+			want := svd.Values(nil)
+			got, err := Values(slices.Clone(a.RawMatrix().Data), m, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d values, gonum %d", len(got), len(want))
+			}
+			tol := 1e-13 * float64(max(m, n)) * want[0]
+			for i := range got {
+				if math.Abs(got[i]-want[i]) > tol {
+					t.Errorf("σ%d = %.17g, gonum %.17g", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestKernels: the vector kernels equal the scalar loops (to fused
+// multiply-add rounding) at every width around their blocks of eight and
+// row counts around their blocks of four.
+func TestKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vec := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	near := func(what string, got, want []float64, tol float64) {
+		t.Helper()
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > tol {
+				t.Fatalf("%s, %d: %v, scalar %v", what, i, got[i], want[i])
+			}
+		}
+	}
+	for n := 1; n <= 41; n++ {
+		y, x := vec(n), vec(n)
+		y2 := slices.Clone(y)
+		axpy(y, x, 0.37)
+		axpyGo(y2, x, 0.37)
+		near(fmt.Sprintf("axpy n = %d", n), y, y2, 4e-15)
+		for rows := 1; rows <= 9; rows++ {
+			const stride = 45
+			a, v, w, u := vec((rows-1)*stride+n), vec(rows), vec(n), vec(n)
+			w2 := slices.Clone(w)
+			scratch := make([]float64, 8*rows)
+			accumulate(w, a, stride, rows, v, scratch)
+			accumulateGo(w2, a, stride, rows, v, scratch)
+			near(fmt.Sprintf("accumulate %d×%d", rows, n), w, w2, 1e-14)
+			for _, sigma := range []float64{0, 1.2} {
+				a2 := slices.Clone(a)
+				update(a, stride, rows, w, u, v, 0.8, sigma, scratch)
+				updateGo(a2, stride, rows, w, u, v, 0.8, sigma, scratch)
+				near(fmt.Sprintf("update %d×%d σ = %v", rows, n, sigma), a, a2, 1e-12)
+			}
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	for _, c := range []struct {
+		a    []float64
+		m, n int
+	}{{nil, 0, 0}, {[]float64{1, 2, 3}, 2, 2}, {[]float64{math.NaN()}, 1, 1}, {[]float64{1, math.Inf(-1)}, 1, 2}} {
+		if _, err := Values(c.a, c.m, c.n); err == nil {
+			t.Errorf("%v (%d×%d): no error", c.a, c.m, c.n)
+		}
+	}
+}
+
+func BenchmarkValues(b *testing.B) {
+	for _, n := range []int{200, 399} {
+		rng := rand.New(rand.NewPCG(5, uint64(n)))
+		a := random(rng, n, n, func(int) float64 { return 1 })
+		buf := make([]float64, n*n)
+		b.Run(fmt.Sprintf("svdvals/n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				copy(buf, a.RawMatrix().Data)
+				if _, err := Values(buf, n, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("gonum/n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				var svd mat.SVD
+				if !svd.Factorize(a, mat.SVDNone) {
+					b.Fatal("failed")
+				}
+			}
+		})
+	}
+}
