@@ -58,7 +58,7 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	bases := make([]*basis, L)
 	errs := make([]error, L)
 	parallel.For(L, 0, func(l int) {
-		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l])
+		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l], true)
 		if errs[l] == nil {
 			kept[l] = len(bases[l].s)
 		}

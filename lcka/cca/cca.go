@@ -54,14 +54,18 @@ type Result struct {
 }
 
 // basis is the centred representation's thin SVD, truncated to its
-// numerical rank: u (n×r) orthonormal, s descending.
+// numerical rank: u (n×r) orthonormal, s descending; d is the width.
+// For PWCCA, coords = uᵀX_c (r×d), the columns' coordinates in u: the
+// canonical variates' products with the columns, hᵀX_c = pᵀ(uᵀX_c), then
+// cost r·m·d per pair instead of the n·r·m + n·m·d of forming h = u·p.
 type basis struct {
-	xc *mat.Dense
-	u  *mat.Dense
-	s  []float64
+	u      *mat.Dense
+	s      []float64
+	d      int
+	coords *mat.Dense
 }
 
-func decompose(name string, x mat.Matrix) (*basis, error) {
+func decompose(name string, x mat.Matrix, coords bool) (*basis, error) {
 	xd, err := dense.Checked(x, name)
 	if err != nil {
 		return nil, fmt.Errorf("cca: %w", err)
@@ -86,7 +90,11 @@ func decompose(name string, x mat.Matrix) (*basis, error) {
 	}
 	var u mat.Dense
 	svd.UTo(&u)
-	return &basis{xc: xc, u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r]}, nil
+	b := &basis{u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r], d: d}
+	if coords {
+		b.coords = grampanel.MulTN(b.u, xc)
+	}
+	return b, nil
 }
 
 func samePair(x, y mat.Matrix) error {
@@ -101,15 +109,15 @@ func samePair(x, y mat.Matrix) error {
 	return nil
 }
 
-func pair(x, y mat.Matrix) (*basis, *basis, error) {
+func pair(x, y mat.Matrix, coords bool) (*basis, *basis, error) {
 	if err := samePair(x, y); err != nil {
 		return nil, nil, err
 	}
-	bx, err := decompose("x", x)
+	bx, err := decompose("x", x, coords)
 	if err != nil {
 		return nil, nil, err
 	}
-	by, err := decompose("y", y)
+	by, err := decompose("y", y, coords)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,44 +125,47 @@ func pair(x, y mat.Matrix) (*basis, *basis, error) {
 }
 
 // correlations returns the SVD of qxᵀqy: the canonical correlations
-// (clamped to [0, 1]) and, if vectors, the left singular vectors.
+// (clamped to [0, 1]) and, if vectors, the left singular vectors (as
+// columns). Both come from package svdvals, except the vectors of a
+// problem with more rows than columns, which PWCCA never asks for (its
+// weights are on the side with fewer directions).
 func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error) {
 	p := grampanel.MulTN(qx, qy)
-	if !vectors {
-		r, c := p.Dims()
-		rho, err := svdvals.Values(p.RawMatrix().Data, r, c)
-		if err != nil {
-			return nil, nil, fmt.Errorf("cca: the canonical problem: %w", err)
+	r, c := p.Dims()
+	var rho []float64
+	var u *mat.Dense
+	var err error
+	switch {
+	case !vectors:
+		rho, err = svdvals.Values(p.RawMatrix().Data, r, c)
+	case r <= c:
+		var ut []float64
+		if rho, ut, err = svdvals.LeftVectors(p.RawMatrix().Data, r, c); err == nil {
+			u = mat.NewDense(r, r, nil)
+			u.Copy(mat.NewDense(r, r, ut).T())
 		}
-		for i, v := range rho {
-			rho[i] = min(1, max(0, v))
+	default:
+		var svd mat.SVD
+		if !svd.Factorize(p, mat.SVDThinU) {
+			return nil, nil, fmt.Errorf("cca: the SVD of the canonical problem failed")
 		}
-		return rho, nil, nil
+		rho = svd.Values(nil)
+		u = new(mat.Dense)
+		svd.UTo(u)
 	}
-	var svd mat.SVD
-	kind := mat.SVDNone
-	if vectors {
-		kind = mat.SVDThinU
+	if err != nil {
+		return nil, nil, fmt.Errorf("cca: the canonical problem: %w", err)
 	}
-	if !svd.Factorize(p, kind) {
-		return nil, nil, fmt.Errorf("cca: the SVD of the canonical problem failed")
-	}
-	rho := svd.Values(nil)
 	for i, v := range rho {
 		rho[i] = min(1, max(0, v))
 	}
-	if !vectors {
-		return rho, nil, nil
-	}
-	var u mat.Dense
-	svd.UTo(&u)
-	return rho, &u, nil
+	return rho, u, nil
 }
 
 // Canonical returns the canonical correlations of x and y (all directions of
 // their numerical ranks) and their mean, the mean CCA similarity.
 func Canonical(x, y mat.Matrix) (Result, error) {
-	bx, by, err := pair(x, y)
+	bx, by, err := pair(x, y, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -172,9 +183,7 @@ func meanCCA(qx, qy *mat.Dense, bx, by *basis) (Result, error) {
 	for _, v := range rho {
 		mean += v
 	}
-	_, dx := bx.xc.Dims()
-	_, dy := by.xc.Dims()
-	return Result{Value: mean / float64(len(rho)), KeptX: rx, KeptY: ry, DimX: dx, DimY: dy, Correlations: rho}, nil
+	return Result{Value: mean / float64(len(rho)), KeptX: rx, KeptY: ry, DimX: bx.d, DimY: by.d, Correlations: rho}, nil
 }
 
 // SVCCA returns the SVCCA similarity of x and y, keeping the singular
@@ -210,7 +219,7 @@ func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
 
 // PWCCA returns the projection-weighted CCA similarity of x and y.
 func PWCCA(x, y mat.Matrix) (Result, error) {
-	bx, by, err := pair(x, y)
+	bx, by, err := pair(x, y, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -229,10 +238,9 @@ func pwcca(bx, by *basis) (Result, error) {
 		return Result{}, err
 	}
 	m := len(rho)
-	// h = Q_a p (n×m), canonical variates; ⟨hᵢ, x_j⟩ = (hᵀ X_c)ᵢⱼ.
-	var h, proj mat.Dense
-	h.Mul(a.u, p.Slice(0, len(a.s), 0, m))
-	proj.Mul(h.T(), a.xc)
+	// h = Q_a p (n×m), canonical variates; ⟨hᵢ, x_j⟩ = (hᵀ X_c)ᵢⱼ =
+	// (pᵀ Q_aᵀX_c)ᵢⱼ.
+	proj := grampanel.MulTN(p.Slice(0, len(a.s), 0, m), a.coords)
 	w := make([]float64, m)
 	total := 0.0
 	for i := 0; i < m; i++ {
@@ -246,7 +254,5 @@ func pwcca(bx, by *basis) (Result, error) {
 		w[i] /= total
 		value += w[i] * rho[i]
 	}
-	_, dx := bx.xc.Dims()
-	_, dy := by.xc.Dims()
-	return Result{Value: min(1, value), KeptX: len(bx.s), KeptY: len(by.s), DimX: dx, DimY: dy, Correlations: rho, Weights: w}, nil
+	return Result{Value: min(1, value), KeptX: len(bx.s), KeptY: len(by.s), DimX: bx.d, DimY: by.d, Correlations: rho, Weights: w}, nil
 }

@@ -212,13 +212,15 @@ func TestHostFor(t *testing.T) {
 
 // TestMulTN64 compares Aᵀ·B with a float64 loop of the same sums, for
 // sizes below, at and above the 12×16 tiles, row strides wider than the
-// rows, depths over one pass (kc) and one or two workers; bad sizes give
-// errors.
+// rows, depths over one pass (kc) and one or two workers, and widths kb of
+// whole tiles (B read and C written in place, with and without a partial
+// last row tile); bad sizes give errors.
 func TestMulTN64(t *testing.T) {
 	requireHost(t)
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct{ n, ka, kb, lda, ldb int }{
 		{1, 1, 1, 1, 1}, {3, 5, 7, 5, 9}, {17, 12, 16, 12, 16}, {40, 13, 17, 20, 17}, {kc + 3, 30, 45, 31, 50}, {400, 97, 61, 97, 61},
+		{40, 13, 32, 20, 40}, {kc + 3, 25, 48, 25, 48}, {5, 24, 16, 24, 16}, {300, 299, 64, 299, 80},
 	} {
 		for _, workers := range []int{1, 2} {
 			a := make([]float64, (c.n-1)*c.lda+c.ka)

@@ -27,36 +27,70 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 	}
 	fullCalls.Add(1)
 	cols := kernel64.cols
-	// Copies with rows padded to whole tiles; the padding feeds only the
-	// rows and columns of the padded product that are not copied out.
+	// A copy of a with rows padded to whole tiles; b and c likewise unless
+	// kb is a whole number of tiles already (a layer's width, in PWCCA's
+	// projections), when the kernel reads b and writes c where they are and
+	// only c's last, partial row tile goes through a scratch tile. The
+	// padding feeds only the rows and columns of the product not kept.
 	kap := (ka + tileRows - 1) / tileRows * tileRows
 	kbp := (kb + cols - 1) / cols * cols
-	ap, bp, cp := getBuffer[float64](n*kap), getBuffer[float64](n*kbp), getBuffer[float64](kap*kbp)
+	direct := kb == kbp
+	ap := getBuffer[float64](n * kap)
 	defer putBuffer(ap)
-	defer putBuffer(bp)
-	defer putBuffer(cp)
 	for t := 0; t < n; t++ {
 		copy(ap[t*kap:t*kap+ka], a[t*lda:t*lda+ka])
-		copy(bp[t*kbp:t*kbp+kb], b[t*ldb:t*ldb+kb])
 	}
-	clear(cp)
+	bp, ldbp := b, ldb
+	cp := c // the full row tiles' destination
+	tail := []float64(nil)
+	if direct {
+		clear(c)
+		if ka%tileRows != 0 {
+			tail = getBuffer[float64](tileRows * kbp)
+			defer putBuffer(tail)
+			clear(tail)
+		}
+	} else {
+		bp, ldbp = getBuffer[float64](n*kbp), kbp
+		defer putBuffer(bp)
+		for t := 0; t < n; t++ {
+			copy(bp[t*kbp:t*kbp+kb], b[t*ldb:t*ldb+kb])
+		}
+		cp = getBuffer[float64](kap * kbp)
+		defer putBuffer(cp)
+		clear(cp)
+	}
+	fullRows := kap
+	if tail != nil {
+		fullRows = ka / tileRows * tileRows
+	}
 	rowTiles, colTiles := kap/tileRows, kbp/cols
 	// As in gramHost: each worker keeps its column tiles through every pass.
 	workers = max(1, min(workerCount(workers), colTiles))
-	sa, sb, ldc := uintptr(kap*8), uintptr(kbp*8), uintptr(kbp*8)
+	sa, sb, ldc := uintptr(kap*8), uintptr(ldbp*8), uintptr(kbp*8)
 	parallel.For(workers, workers, func(w int) {
 		for k0 := 0; k0 < n; k0 += kc {
 			k := min(kc, n-k0)
 			for t := w; t < colTiles; t += workers {
-				bt := unsafe.Pointer(&bp[k0*kbp+t*cols])
+				bt := unsafe.Pointer(&bp[k0*ldbp+t*cols])
 				for it := 0; it < rowTiles; it++ {
-					kernel64.tile(k, unsafe.Pointer(&ap[k0*kap+it*tileRows]), bt, sa, sb, unsafe.Pointer(&cp[it*tileRows*kbp+t*cols]), ldc)
+					var dst unsafe.Pointer
+					if r := it * tileRows; r < fullRows {
+						dst = unsafe.Pointer(&cp[r*kbp+t*cols])
+					} else {
+						dst = unsafe.Pointer(&tail[t*cols])
+					}
+					kernel64.tile(k, unsafe.Pointer(&ap[k0*kap+it*tileRows]), bt, sa, sb, dst, ldc)
 				}
 			}
 		}
 	})
-	for i := 0; i < ka; i++ {
-		copy(c[i*kb:(i+1)*kb], cp[i*kbp:i*kbp+kb])
+	if !direct {
+		for i := 0; i < ka; i++ {
+			copy(c[i*kb:(i+1)*kb], cp[i*kbp:i*kbp+kb])
+		}
+	} else if tail != nil {
+		copy(c[fullRows*kb:], tail[:(ka-fullRows)*kb])
 	}
 	return nil
 }

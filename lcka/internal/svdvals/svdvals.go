@@ -88,8 +88,11 @@ func Values(a []float64, m, n int) ([]float64, error) {
 }
 
 // bidiagonalize reduces a (m×n, m ≥ n) to upper bidiagonal form: d its
-// diagonal, e its superdiagonal (e[n−1] unused). a is overwritten.
-func bidiagonalize(a []float64, m, n int, d, e []float64) {
+// diagonal, e its superdiagonal (e[n−1] unused). a is overwritten; row k
+// keeps the right reflector G_k's vector from column k+1 on, and the
+// returned slice holds the reflectors' σ_k.
+func bidiagonalize(a []float64, m, n int, d, e []float64) []float64 {
+	sigmas := make([]float64, n)
 	w := make([]float64, n)
 	v := make([]float64, m)
 	// Scratch for the vector kernels: eight values per row.
@@ -117,11 +120,13 @@ func bidiagonalize(a []float64, m, n int, d, e []float64) {
 		axpy(row, ww, -tau)
 		var sigma float64
 		e[k], sigma = reflector(row)
+		sigmas[k] = sigma
 		// The rows below: H's update, G's dot product and G's update.
 		if m > k+1 {
 			update(a[(k+1)*n+k+1:], n, m-k-1, ww, row, v[1:m-k], tau, sigma, vb)
 		}
 	}
+	return sigmas
 }
 
 // accumulateGo adds Σᵢ v[i]·(row i of the rows×len(w) block at a, rows

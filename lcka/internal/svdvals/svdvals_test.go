@@ -162,3 +162,84 @@ func BenchmarkValues(b *testing.B) {
 		})
 	}
 }
+
+// TestLeftVectors: values as mat.SVD's; the vectors orthonormal, each
+// with ‖Aᵀuᵢ‖ = σᵢ and AAᵀuᵢ = σᵢ²uᵢ, and equal to gonum's up to sign where
+// the values are well apart.
+func TestLeftVectors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	one := func(int) float64 { return 1 }
+	var lowRank mat.Dense
+	lowRank.Mul(random(rng, 30, 3, one), random(rng, 3, 45, one))
+	cases := map[string]*mat.Dense{
+		"1×1":           mat.NewDense(1, 1, []float64{-2}),
+		"1×6":           random(rng, 1, 6, one),
+		"2×2":           random(rng, 2, 2, one),
+		"square 90":     random(rng, 90, 90, one),
+		"wide 40×130":   random(rng, 40, 130, one),
+		"rank 3, 30×45": &lowRank,
+		"graded":        random(rng, 50, 60, func(j int) float64 { return math.Pow(10, -float64(j)/10) }),
+		"zeros":         mat.NewDense(3, 5, nil),
+	}
+	for name, a := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, n := a.Dims()
+			values, ut, err := LeftVectors(slices.Clone(a.RawMatrix().Data), m, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var svd mat.SVD
+			if !svd.Factorize(a, mat.SVDThinU) {
+				t.Fatal("gonum failed")
+			}
+			want := svd.Values(nil)
+			var gu mat.Dense
+			svd.UTo(&gu)
+			norm := max(want[0], 1e-300)
+			tol := 1e-13 * float64(n) * norm
+			u := mat.NewDense(m, m, ut)
+			var uut mat.Dense
+			uut.Mul(u, u.T())
+			for i := range m {
+				if math.Abs(values[i]-want[i]) > tol {
+					t.Errorf("σ%d = %.17g, gonum %.17g", i, values[i], want[i])
+				}
+				for j := range m {
+					w := 0.0
+					if i == j {
+						w = 1
+					}
+					if math.Abs(uut.At(i, j)-w) > 1e-13*float64(n) {
+						t.Fatalf("uᵢ·uⱼ (%d, %d) = %g", i, j, uut.At(i, j))
+					}
+				}
+				ui := mat.NewVecDense(m, ut[i*m:(i+1)*m])
+				var atu mat.VecDense
+				atu.MulVec(a.T(), ui)
+				if math.Abs(atu.Norm(2)-values[i]) > tol {
+					t.Errorf("‖Aᵀu%d‖ = %g, σ = %g", i, atu.Norm(2), values[i])
+				}
+				var aatu mat.VecDense
+				aatu.MulVec(a, &atu)
+				for r := range m {
+					if math.Abs(aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r)) > tol*norm {
+						t.Fatalf("AAᵀu%d − σ²u%d at %d: %g", i, i, r, aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r))
+					}
+				}
+				apart := (i == 0 || want[i-1]-want[i] > 1e-6*norm) && (i == m-1 || want[i]-want[i+1] > 1e-6*norm)
+				if apart && want[i] > 1e-6*norm {
+					dot := 0.0
+					for r := range m {
+						dot += ui.AtVec(r) * gu.At(r, i)
+					}
+					if math.Abs(math.Abs(dot)-1) > 1e-9 {
+						t.Errorf("u%d·gonum's = %g, want ±1", i, dot)
+					}
+				}
+			}
+		})
+	}
+	if _, _, err := LeftVectors(make([]float64, 6), 3, 2); err == nil {
+		t.Error("a tall matrix: no error")
+	}
+}
