@@ -75,11 +75,10 @@ func decompose(name string, x mat.Matrix, coords bool) (*basis, error) {
 		return nil, fmt.Errorf("cca: %s has %d input; CCA needs at least 2", name, n)
 	}
 	xc := dense.CenteredColumns(xd)
-	var svd mat.SVD
-	if !svd.Factorize(xc, mat.SVDThinU) {
-		return nil, fmt.Errorf("cca: the SVD of %s failed", name)
+	s, u, err := svdvals.ThinU(xc, !coords)
+	if err != nil {
+		return nil, fmt.Errorf("cca: the SVD of %s: %w", name, err)
 	}
-	s := svd.Values(nil)
 	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal) or overflows", name)
 	}
@@ -88,8 +87,6 @@ func decompose(name string, x mat.Matrix, coords bool) (*basis, error) {
 	for r < len(s) && s[r] > tol {
 		r++
 	}
-	var u mat.Dense
-	svd.UTo(&u)
 	b := &basis{u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r], d: d}
 	if coords {
 		b.coords = grampanel.MulTN(b.u, xc)

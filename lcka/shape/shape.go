@@ -40,20 +40,16 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("shape: %s has %d input; the metric needs at least 2", name, n)
 	}
-	xc := dense.CenteredColumns(xd)
-	var svd mat.SVD
-	if !svd.Factorize(xc, mat.SVDThinU) {
-		return nil, fmt.Errorf("shape: the SVD of %s failed", name)
+	s, u, err := svdvals.ThinU(dense.CenteredColumns(xd), true)
+	if err != nil {
+		return nil, fmt.Errorf("shape: the SVD of %s: %w", name, err)
 	}
-	s := svd.Values(nil)
 	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
 		return nil, fmt.Errorf("shape: %s has no variance (all rows equal) or overflows", name)
 	}
 	// Directions below the numerical rank are rounding noise of zero
 	// singular values, which carry no data in netrep either.
 	tol := float64(max(n, d)) * 0x1p-52 * s[0]
-	var u mat.Dense
-	svd.UTo(&u)
 	r := 0
 	for r < len(s) && s[r] > tol {
 		r++

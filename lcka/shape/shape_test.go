@@ -30,6 +30,9 @@ func testAgainstNumpy(t *testing.T) {
 			Y            string
 			Alpha, Value float64
 		}
+		WideX [][]float64 `json:"wide_x"`
+		WideY [][]float64 `json:"wide_y"`
+		Wide  []struct{ Alpha, Value float64 }
 	}
 	if err := json.Unmarshal(data, &ref); err != nil {
 		t.Fatal(err)
@@ -46,6 +49,23 @@ func testAgainstNumpy(t *testing.T) {
 		}
 		if math.Abs(got-c.Value) > 1e-10 {
 			t.Errorf("%s α=%v: θ = %.15g, netrep transcription %.15g", c.Y, c.Alpha, got, c.Value)
+		}
+	}
+	// Wider than tall (n < d), as layers are.
+	if len(ref.Wide) != 3 {
+		t.Fatalf("ref.json has %d wide cases, want 3", len(ref.Wide))
+	}
+	wx, wy := densetest.FromRows(ref.WideX), densetest.FromRows(ref.WideY)
+	for _, c := range ref.Wide {
+		got, err := Angular(wx, wy, c.Alpha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At α = 0 the layers' whitened spans are the same (n − 1 < d), θ =
+		// 0, and arccos turns the last bit of cos θ = 1 into 10⁻⁸: compare
+		// the cosines.
+		if math.Abs(math.Cos(got)-math.Cos(c.Value)) > 1e-13 {
+			t.Errorf("wide α=%v: θ = %.15g, netrep transcription %.15g", c.Alpha, got, c.Value)
 		}
 	}
 }

@@ -243,3 +243,48 @@ func TestLeftVectors(t *testing.T) {
 		t.Error("a tall matrix: no error")
 	}
 }
+
+// TestThin: Thin's values and vectors as mat.SVD's thin U (up to sign,
+// where the values are apart), on a wide random layer and a graded one.
+func TestThin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for name, a := range map[string]*mat.Dense{
+		"40×300": random(rng, 40, 300, func(int) float64 { return 1 }),
+		"graded": random(rng, 30, 50, func(j int) float64 { return math.Pow(10, -float64(j)/8) }),
+		"square": random(rng, 25, 25, func(int) float64 { return 1 }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, n := a.Dims()
+			values, ut, err := Thin(slices.Clone(a.RawMatrix().Data), m, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var svd mat.SVD
+			if !svd.Factorize(a, mat.SVDThinU) {
+				t.Fatal("gonum failed")
+			}
+			want := svd.Values(nil)
+			var u mat.Dense
+			svd.UTo(&u)
+			for i := range m {
+				if math.Abs(values[i]-want[i]) > 1e-13*float64(n)*want[0] {
+					t.Errorf("σ%d = %.17g, gonum %.17g", i, values[i], want[i])
+				}
+				apart := (i == 0 || want[i-1]-want[i] > 1e-6*want[0]) && (i == m-1 || want[i]-want[i+1] > 1e-6*want[0])
+				if !apart {
+					continue
+				}
+				dot := 0.0
+				for r := range m {
+					dot += ut[i*m+r] * u.At(r, i)
+				}
+				if math.Abs(math.Abs(dot)-1) > 1e-9 {
+					t.Errorf("u%d·gonum's = %.15g, want ±1", i, dot)
+				}
+			}
+		})
+	}
+	if _, _, err := Thin(make([]float64, 6), 3, 2); err == nil {
+		t.Error("a tall matrix: no error")
+	}
+}

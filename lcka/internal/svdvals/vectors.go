@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/lapack/gonum"
+	"gonum.org/v1/gonum/mat"
 )
 
 // LeftVectors returns the singular values of the m×n matrix a (m ≤ n;
@@ -86,4 +87,69 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 		d[i] *= scale
 	}
 	return d, ut, nil
+}
+
+// Thin returns the singular values of the m×n matrix a (m ≤ n; row-major,
+// overwritten) in descending order and its left singular vectors as the
+// rows of ut (m×m): gonum's LQ factorization A = L·Q (Dgelqf, blocked),
+// then LeftVectors of the m×m factor L, whose left singular vectors are
+// A's. For a layer of n prompts and d ≥ n features this is mat.SVD's thin
+// U at less than half the time.
+func Thin(a []float64, m, n int) (values, ut []float64, err error) {
+	if m < 1 || n < 1 || len(a) != m*n {
+		return nil, nil, fmt.Errorf("svdvals: %d values for a %d×%d matrix", len(a), m, n)
+	}
+	if m > n {
+		return nil, nil, fmt.Errorf("svdvals: Thin of a %d×%d matrix: it needs no more rows than columns", m, n)
+	}
+	for _, v := range a {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, errors.New("svdvals: the matrix holds NaN or ±Inf")
+		}
+	}
+	var impl gonum.Implementation
+	tau := make([]float64, m)
+	work := make([]float64, 1)
+	impl.Dgelqf(m, n, a, n, tau, work, -1)
+	work = make([]float64, max(m, int(work[0])))
+	impl.Dgelqf(m, n, a, n, tau, work, len(work))
+	l := make([]float64, m*m)
+	for i := range m {
+		copy(l[i*m:i*m+i+1], a[i*n:i*n+i+1])
+	}
+	return LeftVectors(l, m, m)
+}
+
+// ThinU returns the singular values of x (descending) and its thin left
+// singular vectors as the columns of u (m×min(m, n)): Thin where x has no
+// more rows than columns, gonum's mat.SVD otherwise. x is overwritten when
+// overwrite is true and left as it was otherwise.
+func ThinU(x *mat.Dense, overwrite bool) (values []float64, u *mat.Dense, err error) {
+	m, n := x.Dims()
+	if m > n {
+		var svd mat.SVD
+		if !svd.Factorize(x, mat.SVDThinU) {
+			return nil, nil, errors.New("svdvals: gonum's SVD failed")
+		}
+		u = new(mat.Dense)
+		svd.UTo(u)
+		return svd.Values(nil), u, nil
+	}
+	raw := x.RawMatrix()
+	a := raw.Data
+	if !overwrite || raw.Stride != n {
+		a = make([]float64, m*n)
+		for i := range m {
+			copy(a[i*n:(i+1)*n], raw.Data[i*raw.Stride:i*raw.Stride+n])
+		}
+	} else {
+		a = a[:m*n]
+	}
+	values, ut, err := Thin(a, m, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	u = mat.NewDense(m, m, nil)
+	u.Copy(mat.NewDense(m, m, ut).T())
+	return values, u, nil
 }

@@ -57,10 +57,17 @@ def main():
     for yname, y in (("independent", ind), ("related", rel)):
         for alpha in (0.0, 0.25, 0.5, 0.9, 1.0):
             cases.append({"y": yname, "alpha": alpha, "value": angular(x, y, alpha)})
+    # Wider than tall, as layers are (n prompts < d features): 20 x 40
+    # against 20 x 35, related.
+    wrng = np.random.default_rng(16)
+    wx = wrng.standard_normal((20, 40))
+    wy = wx @ wrng.standard_normal((40, 35)) + 2.0 * wrng.standard_normal((20, 35))
+    wide = [{"alpha": a, "value": angular(wx, wy, a)} for a in (0.0, 0.5, 1.0)]
     out = {
-        "provenance": "gen_ref.py with numpy " + np.__version__ + " (Debian bookworm python3), seed 15",
+        "provenance": "gen_ref.py with numpy " + np.__version__ + " (Debian bookworm python3), seeds 15 and 16",
         "x": x.tolist(), "independent": ind.tolist(), "related": rel.tolist(),
         "cases": cases,
+        "wide_x": wx.tolist(), "wide_y": wy.tolist(), "wide": wide,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref.json")
     with open(path, "w") as f:
