@@ -58,14 +58,14 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	bases := make([]*basis, L)
 	errs := make([]error, L)
 	parallel.For(L, 0, func(l int) {
-		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l], true)
+		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l], coordsBelowFull)
 		if errs[l] == nil {
 			kept[l] = len(bases[l].s)
 		}
 	})
-	for l, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			return nil, nil, fmt.Errorf("cca: layer %d: %w", l, err)
+			return nil, nil, err // it names the layer
 		}
 	}
 	var pairs [][2]int
@@ -77,9 +77,16 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	values = mat.NewDense(L, L, nil)
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
+		i, j := pairs[t][0], pairs[t][1]
+		if max(kept[i], kept[j]) >= n0-1 {
+			// The larger side spans the centred space and holds the
+			// smaller: every canonical correlation is 1.
+			values.Set(i, j, 1)
+			return
+		}
 		var r Result
-		r, perr[t] = pwcca(bases[pairs[t][0]], bases[pairs[t][1]])
-		values.Set(pairs[t][0], pairs[t][1], r.Value)
+		r, perr[t] = pwcca(bases[i], bases[j])
+		values.Set(i, j, r.Value)
 	})
 	for t, err := range perr {
 		if err != nil {
@@ -101,9 +108,9 @@ func allSVCCA(reps []mat.Matrix, keep Keep, kept []int) (*mat.Dense, error) {
 			kept[l] = specs[l].kept(keep)
 		}
 	})
-	for l, err := range errs {
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("cca: layer %d: %w", l, err)
+			return nil, err // it names the layer
 		}
 	}
 	var pairs [][2]int

@@ -47,7 +47,8 @@ func TestAllPairs(t *testing.T) {
 // directions and so takes the complements; on layers whose variance decays
 // as a power of the direction's rank ("decay") it keeps about n/2, its
 // costliest case. PWCCA costs an SVD of up to 399×399 with vectors per pair
-// and runs on 20 layers; docs/benchmarks.md scales it by the number of pairs.
+// and runs on 20 layers, of width 2048 (rank n − 1: no SVD, see the package
+// doc) and 300 (rank 300, each pair computed).
 func BenchmarkAllPairs(b *testing.B) {
 	const n, d = 400, 2048
 	rng := rand.New(rand.NewPCG(400, 20))
@@ -66,6 +67,10 @@ func BenchmarkAllPairs(b *testing.B) {
 		}
 		decay[l] = x
 	}
+	narrow := make([]mat.Matrix, 20)
+	for l := range narrow {
+		narrow[l] = mat.DenseCopyOf(reps[l].(*mat.Dense).Slice(0, n, 0, 300))
+	}
 	for _, c := range []struct {
 		name string
 		m    Measure
@@ -73,9 +78,13 @@ func BenchmarkAllPairs(b *testing.B) {
 	}{
 		{"svcca/normal", MeasureSVCCA, reps},
 		{"svcca/decay", MeasureSVCCA, decay},
+		// Rank n − 1: every pair is 1 without an SVD.
 		{"pwcca/normal", MeasurePWCCA, reps[:20]},
+		// Rank 300 < n − 1: every pair is computed.
+		{"pwcca/narrow", MeasurePWCCA, narrow},
 	} {
-		b.Run(fmt.Sprintf("%s/n=%d/d=%d/L=%d", c.name, n, d, len(c.reps)), func(b *testing.B) {
+		_, width := c.reps[0].Dims()
+		b.Run(fmt.Sprintf("%s/n=%d/d=%d/L=%d", c.name, n, width, len(c.reps)), func(b *testing.B) {
 			var kept []int
 			for b.Loop() {
 				var err error
@@ -199,6 +208,53 @@ func testAllPairsAgainstNumpy(t *testing.T) {
 			}
 			if got, want := all.At(i, j), ref.SpreadSVCCA[i][j]; math.Abs(got-want) > 1e-9 {
 				t.Errorf("(%d, %d): %.15g, numpy %.15g", i, j, got, want)
+			}
+		}
+	}
+}
+
+// TestSVCCAScale: SVCCA does not see the scale, down to 1e-300 and up to
+// 1e160, where the Gram matrix's squares would underflow or overflow.
+func TestSVCCAScale(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x, y := densetest.Normal(rng, 30, 50), densetest.Normal(rng, 30, 20)
+	want, err := SVCCA(x, y, Paper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []float64{1e-300, 1e-160, 1e160, 1e300} {
+		var xs, ys mat.Dense
+		xs.Scale(c, x)
+		ys.Scale(c, y)
+		got, err := SVCCA(&xs, &ys, Paper)
+		if err != nil || math.Abs(got.Value-want.Value) > 1e-12 || got.KeptX != want.KeptX || got.KeptY != want.KeptY {
+			t.Errorf("scale %g: %v (kept %d, %d) %v, at 1: %v (kept %d, %d)", c, got.Value, got.KeptX, got.KeptY, err, want.Value, want.KeptX, want.KeptY)
+		}
+	}
+}
+
+// TestAllPairsFullRank: a layer of rank n − 1 (d ≥ n) spans the centred
+// space, so every pair it is in has PWCCA 1, which AllPairs gives without
+// an SVD; the pairwise PWCCA, which computes it, agrees.
+func TestAllPairsFullRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	const n = 24
+	reps := []mat.Matrix{densetest.Normal(rng, n, 30), densetest.Normal(rng, n, 6), densetest.Normal(rng, n, 40), densetest.Normal(rng, n, 9)}
+	all, kept, err := AllPairs(reps, MeasurePWCCA, Keep{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{n - 1, 6, n - 1, 9}; !slices.Equal(kept, want) {
+		t.Fatalf("ranks %v, want %v", kept, want)
+	}
+	for i := range reps {
+		for j := range reps {
+			r, err := PWCCA(reps[i], reps[j])
+			if err != nil || math.Abs(all.At(i, j)-r.Value) > 1e-12 {
+				t.Errorf("(%d, %d): AllPairs %.15g, pair %.15g %v", i, j, all.At(i, j), r.Value, err)
+			}
+			if full := max(kept[i], kept[j]) == n-1; i != j && full != (all.At(i, j) == 1) {
+				t.Errorf("(%d, %d): ranks %d and %d, PWCCA %v", i, j, kept[i], kept[j], all.At(i, j))
 			}
 		}
 	}

@@ -42,8 +42,9 @@ type Result struct {
 	// Value is the similarity, in [0, 1].
 	Value float64
 	// KeptX and KeptY are the numbers of directions of x and y that entered
-	// the CCA: after the SVD reduction for SVCCA, the numerical ranks for
-	// PWCCA and Canonical.
+	// the CCA: after the SVD reduction for SVCCA (at most the rank its Gram
+	// route resolves, singular values above √(max(n, d)·ε)·s_max), the
+	// numerical ranks for PWCCA and Canonical (above max(n, d)·ε·s_max).
 	KeptX, KeptY int
 	// DimX and DimY are the numbers of columns of x and y.
 	DimX, DimY int
@@ -65,17 +66,39 @@ type basis struct {
 	coords *mat.Dense
 }
 
-func decompose(name string, x mat.Matrix, coords bool) (*basis, error) {
+// checkedLayer returns x as a *mat.Dense after checking that it is finite
+// and has at least 2 rows.
+func checkedLayer(name string, x mat.Matrix) (*mat.Dense, error) {
 	xd, err := dense.Checked(x, name)
 	if err != nil {
 		return nil, fmt.Errorf("cca: %w", err)
 	}
-	n, d := xd.Dims()
-	if n < 2 {
+	if n, _ := xd.Dims(); n < 2 {
 		return nil, fmt.Errorf("cca: %s has %d input; CCA needs at least 2", name, n)
 	}
+	return xd, nil
+}
+
+// coordinates says which layers decompose gives their coords.
+type coordinates int
+
+const (
+	noCoords coordinates = iota
+	allCoords
+	// coordsBelowFull: only layers of rank below n − 1. A layer of rank
+	// n − 1 spans the whole centred space, so in each of its pairs every
+	// canonical correlation is 1 and PWCCA is 1 without weights.
+	coordsBelowFull
+)
+
+func decompose(name string, x mat.Matrix, coords coordinates) (*basis, error) {
+	xd, err := checkedLayer(name, x)
+	if err != nil {
+		return nil, err
+	}
+	n, d := xd.Dims()
 	xc := dense.CenteredColumns(xd)
-	s, u, err := svdvals.ThinU(xc, !coords)
+	s, u, err := svdvals.ThinU(xc, coords == noCoords)
 	if err != nil {
 		return nil, fmt.Errorf("cca: the SVD of %s: %w", name, err)
 	}
@@ -88,7 +111,7 @@ func decompose(name string, x mat.Matrix, coords bool) (*basis, error) {
 		r++
 	}
 	b := &basis{u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r], d: d}
-	if coords {
+	if coords == allCoords || coords == coordsBelowFull && r < n-1 {
 		b.coords = grampanel.MulTN(b.u, xc)
 	}
 	return b, nil
@@ -106,7 +129,7 @@ func samePair(x, y mat.Matrix) error {
 	return nil
 }
 
-func pair(x, y mat.Matrix, coords bool) (*basis, *basis, error) {
+func pair(x, y mat.Matrix, coords coordinates) (*basis, *basis, error) {
 	if err := samePair(x, y); err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +185,7 @@ func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error
 // Canonical returns the canonical correlations of x and y (all directions of
 // their numerical ranks) and their mean, the mean CCA similarity.
 func Canonical(x, y mat.Matrix) (Result, error) {
-	bx, by, err := pair(x, y, false)
+	bx, by, err := pair(x, y, noCoords)
 	if err != nil {
 		return Result{}, err
 	}
@@ -216,7 +239,7 @@ func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
 
 // PWCCA returns the projection-weighted CCA similarity of x and y.
 func PWCCA(x, y mat.Matrix) (Result, error) {
-	bx, by, err := pair(x, y, true)
+	bx, by, err := pair(x, y, allCoords)
 	if err != nil {
 		return Result{}, err
 	}

@@ -51,6 +51,15 @@
 // mean, without the Σ_XX^{-1/2} of the canonical directions, and
 // orthonormalizes them by QR; its values differ from the formula's.
 //
+// Where canonical correlations repeat, their canonical variates are any
+// basis of a shared subspace and the weights, sums of absolute values,
+// depend on which: PWCCA is then defined only up to that choice (values
+// from one SVD to another can differ in the fourth decimal on such pairs).
+// In particular a layer of rank n − 1 (at least as wide as n, as LLM layers
+// are at n in the hundreds) spans the whole centred space: every canonical
+// correlation with any other layer is 1, PWCCA is 1, and AllPairs says so
+// without an SVD. SVCCA's reduction is what keeps such layers apart.
+//
 // SVCCA takes each layer's singular directions from the eigendecomposition
 // of its centred Gram matrix XcXcᵀ (n×n): the eigenvectors are the left
 // singular vectors, completed to an orthonormal basis of Rⁿ. Its rank is

@@ -6,6 +6,7 @@ import (
 	"github.com/layersim/layersim/lcka/internal/svdvals"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/dense"
@@ -55,16 +56,18 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 		r++
 	}
 	f := make([]float64, r)
-	norm := 0.0
 	for i := range f {
 		if alpha > 1-eigvalTol {
 			f[i] = s[i]
 		} else {
-			f[i] = s[i] * (alpha + (1-alpha)/math.Sqrt(max(s[i]*s[i], eigvalTol)))
+			// max(s, √tol) is √max(s², tol) without squaring s, which
+			// overflows for layers scaled beyond 10¹⁵⁴.
+			f[i] = s[i] * (alpha + (1-alpha)/max(s[i], math.Sqrt(eigvalTol)))
 		}
-		norm += f[i] * f[i]
 	}
-	norm = math.Sqrt(norm)
+	// floats.Norm scales as it sums, so that the squares neither overflow
+	// nor underflow.
+	norm := floats.Norm(f, 2)
 	b := mat.NewDense(n, r, nil)
 	for i := 0; i < n; i++ {
 		row := b.RawRowView(i)

@@ -197,3 +197,24 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestScale: at α = 1 the metric does not see a common scale, up to 1e160
+// and down to 1e-160, where the squared singular values overflow or
+// underflow.
+func TestScale(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	x, y := densetest.Normal(rng, 30, 12), densetest.Normal(rng, 30, 8)
+	want, err := Procrustes(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []float64{1e-160, 1e160} {
+		var xs, ys mat.Dense
+		xs.Scale(c, x)
+		ys.Scale(c, y)
+		got, err := Procrustes(&xs, &ys)
+		if err != nil || math.Abs(got-want) > 1e-12 {
+			t.Errorf("scale %g: θ₁ = %v (%v), at 1: %v", c, got, err, want)
+		}
+	}
+}

@@ -442,6 +442,9 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			*notes = append(*notes, fmt.Sprintf("%s not computed: %v", e.name, err))
 			continue
 		}
+		if full := fullRank(kept, m.N); e.kind == "pwcca" && full > 0 {
+			*notes = append(*notes, fmt.Sprintf("%s: %d of %d layers have rank n − 1 = %d (their width is at least n): each spans the whole centred space, so every pair it is in has every canonical correlation 1 and PWCCA 1, whatever the layers hold; with n below the width, compare layers by svcca (its kept directions) instead", e.name, full, len(kept), m.N-1))
+		}
 		r := MeasureResult{Name: e.name, Formula: e.Formula(), Distance: e.Distance(), Kept: kept,
 			Seconds: took.Seconds(), Cost: cost, Matrix: values,
 			Heatmap: fmt.Sprintf("measure%d_%s.json", mi+1, fileSafe(e.name))}
@@ -502,4 +505,15 @@ func fileSafe(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// fullRank counts the layers of rank n − 1 or more among ranks.
+func fullRank(ranks []int, n int) int {
+	full := 0
+	for _, r := range ranks {
+		if r >= n-1 {
+			full++
+		}
+	}
+	return full
 }

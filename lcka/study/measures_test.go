@@ -3,6 +3,7 @@ package study
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
@@ -204,6 +205,20 @@ func TestAnalyzeExtraMeasures(t *testing.T) {
 	for _, want := range []string{"svcca costs an SVD per pair", "pwcca costs an SVD per pair", "shape:0.5 costs an SVD per pair"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	for _, r := range m.ExtraMeasures {
+		if r.Name != "pwcca" {
+			continue
+		}
+		full := 0
+		for _, k := range r.Kept {
+			if k >= n-1 {
+				full++
+			}
+		}
+		if full != 0 || strings.Contains(notes, "have rank n − 1") {
+			t.Errorf("PWCCA ranks %v below n − 1 = %d: a note of full rank, or layers of full rank in this test:\n%s", r.Kept, n-1, notes)
 		}
 	}
 	if strings.Contains(notes, "mutual-knn:5 costs") {
@@ -569,5 +584,37 @@ func TestExtraMeasureNullBadInput(t *testing.T) {
 	_, err = measureNull(e, []mat.Matrix{x}, []mat.Matrix{mat.NewDense(12, 2, nil)}, []float64{0}, perms, 1, func() error { return nil }, func(int) {})
 	if err == nil || !strings.Contains(err.Error(), "layer 1") {
 		t.Errorf("null of a layer without variance: error %v", err)
+	}
+}
+
+// TestPWCCAFullRankNote: layers at least as wide as n have rank n − 1, and
+// analyze says that PWCCA is then 1 for every pair they are in.
+func TestPWCCAFullRankNote(t *testing.T) {
+	root := t.TempDir()
+	const n = 12
+	writeModel(t, root, "model-w", 2, 20, n, n, true, 5)
+	extra, err := ParseExtraMeasures("pwcca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, ExtraMeasures: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Metrics
+	if len(m.ExtraMeasures) != 1 {
+		t.Fatalf("%d extra measures; notes %q", len(m.ExtraMeasures), m.Notes)
+	}
+	want := fmt.Sprintf("pwcca: 4 of 4 layers have rank n − 1 = %d", n-1)
+	if notes := strings.Join(m.Notes, "\n"); !strings.Contains(notes, want) {
+		t.Errorf("notes lack %q:\n%s", want, notes)
+	}
+	v := m.ExtraMeasures[0].Matrix
+	for i := range 4 {
+		for j := range 4 {
+			if v.At(i, j) != 1 {
+				t.Errorf("PWCCA (%d, %d) = %v, want 1", i, j, v.At(i, j))
+			}
+		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package svdvals computes the singular values of a dense matrix of a few
-// hundred rows and columns, without vectors, about twice as fast as gonum's
-// mat.SVD. The nuclear norms of the SVD-based similarity measures (CCA,
-// the shape metrics) need exactly this, once per pair of layers.
+// hundred rows and columns, without vectors, 1.2–1.4 times as fast as
+// gonum's mat.SVD (n = 200–400). The nuclear norms of the SVD-based
+// similarity measures (CCA, the shape metrics) need exactly this, once per
+// pair of layers.
 //
 // It reduces the matrix to upper bidiagonal form by Householder reflections
 // from the left and the right, alternately (Golub & Kahan, "Calculating the
@@ -155,14 +156,20 @@ func updateGo(a []float64, stride, rows int, w, u, v []float64, tau, sigma float
 // β·e₁ already, β = α then).
 func reflector(x []float64) (beta, tau float64) {
 	alpha := x[0]
-	// The matrix is scaled to entries of at most 1 and orthogonal updates
-	// keep every row and column within its Frobenius norm, so the sum of
-	// squares cannot overflow; what underflows is below 10⁻³⁰⁰ of ‖A‖.
-	norm := 0.0
+	// Scaled by the largest entry, as LAPACK's dnrm2 is: entries far below
+	// the matrix's largest have squares below the smallest normal number.
+	peak := 0.0
 	for _, v := range x[1:] {
-		norm += v * v
+		peak = max(peak, math.Abs(v))
 	}
-	norm = math.Sqrt(norm)
+	norm := 0.0
+	if peak > 0 {
+		for _, v := range x[1:] {
+			v /= peak
+			norm += v * v
+		}
+		norm = peak * math.Sqrt(norm)
+	}
 	if norm == 0 {
 		x[0] = 1
 		return alpha, 0

@@ -42,8 +42,15 @@ func TestAgainstGonum(t *testing.T) {
 		"rank 4 of 60×50": lowRank(60, 50, 4),
 		"graded":          random(rng, 80, 80, func(j int) float64 { return math.Pow(10, -float64(j)/6) }),
 		"tiny":            random(rng, 30, 20, func(int) float64 { return 1e-200 }),
-		"huge":            random(rng, 30, 20, func(int) float64 { return 1e200 }),
-		"zeros":           mat.NewDense(6, 4, nil),
+		// A column whose squares are subnormal next to the others'.
+		"tiny column": random(rng, 40, 30, func(j int) float64 {
+			if j == 0 {
+				return 1e-159
+			}
+			return 1
+		}),
+		"huge":  random(rng, 30, 20, func(int) float64 { return 1e200 }),
+		"zeros": mat.NewDense(6, 4, nil),
 		"identity": func() *mat.Dense {
 			a := mat.NewDense(17, 17, nil)
 			for i := range 17 {
@@ -163,9 +170,8 @@ func BenchmarkValues(b *testing.B) {
 	}
 }
 
-// TestLeftVectors: values as mat.SVD's; the vectors orthonormal, each
-// with ‖Aᵀuᵢ‖ = σᵢ and AAᵀuᵢ = σᵢ²uᵢ, and equal to gonum's up to sign where
-// the values are well apart.
+// TestLeftVectors checks LeftVectors and Thin (checkLeftVectors) on square,
+// wide, rank-deficient, graded and zero matrices.
 func TestLeftVectors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	one := func(int) float64 { return 1 }
@@ -180,111 +186,88 @@ func TestLeftVectors(t *testing.T) {
 		"rank 3, 30×45": &lowRank,
 		"graded":        random(rng, 50, 60, func(j int) float64 { return math.Pow(10, -float64(j)/10) }),
 		"zeros":         mat.NewDense(3, 5, nil),
+		"layer 40×300":  random(rng, 40, 300, one),
 	}
-	for name, a := range cases {
-		t.Run(name, func(t *testing.T) {
-			m, n := a.Dims()
-			values, ut, err := LeftVectors(slices.Clone(a.RawMatrix().Data), m, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var svd mat.SVD
-			if !svd.Factorize(a, mat.SVDThinU) {
-				t.Fatal("gonum failed")
-			}
-			want := svd.Values(nil)
-			var gu mat.Dense
-			svd.UTo(&gu)
-			norm := max(want[0], 1e-300)
-			tol := 1e-13 * float64(n) * norm
-			u := mat.NewDense(m, m, ut)
-			var uut mat.Dense
-			uut.Mul(u, u.T())
-			for i := range m {
-				if math.Abs(values[i]-want[i]) > tol {
-					t.Errorf("σ%d = %.17g, gonum %.17g", i, values[i], want[i])
-				}
-				for j := range m {
-					w := 0.0
-					if i == j {
-						w = 1
-					}
-					if math.Abs(uut.At(i, j)-w) > 1e-13*float64(n) {
-						t.Fatalf("uᵢ·uⱼ (%d, %d) = %g", i, j, uut.At(i, j))
-					}
-				}
-				ui := mat.NewVecDense(m, ut[i*m:(i+1)*m])
-				var atu mat.VecDense
-				atu.MulVec(a.T(), ui)
-				if math.Abs(atu.Norm(2)-values[i]) > tol {
-					t.Errorf("‖Aᵀu%d‖ = %g, σ = %g", i, atu.Norm(2), values[i])
-				}
-				var aatu mat.VecDense
-				aatu.MulVec(a, &atu)
-				for r := range m {
-					if math.Abs(aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r)) > tol*norm {
-						t.Fatalf("AAᵀu%d − σ²u%d at %d: %g", i, i, r, aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r))
-					}
-				}
-				apart := (i == 0 || want[i-1]-want[i] > 1e-6*norm) && (i == m-1 || want[i]-want[i+1] > 1e-6*norm)
-				if apart && want[i] > 1e-6*norm {
-					dot := 0.0
-					for r := range m {
-						dot += ui.AtVec(r) * gu.At(r, i)
-					}
-					if math.Abs(math.Abs(dot)-1) > 1e-9 {
-						t.Errorf("u%d·gonum's = %g, want ±1", i, dot)
-					}
-				}
-			}
-		})
-	}
-	if _, _, err := LeftVectors(make([]float64, 6), 3, 2); err == nil {
-		t.Error("a tall matrix: no error")
+	for _, f := range []struct {
+		name string
+		fn   func(a []float64, m, n int) ([]float64, []float64, error)
+	}{{"LeftVectors", LeftVectors}, {"Thin", Thin}} {
+		for name, a := range cases {
+			t.Run(f.name+"/"+name, func(t *testing.T) { checkLeftVectors(t, a, f.fn) })
+		}
+		if _, _, err := f.fn(make([]float64, 6), 3, 2); err == nil {
+			t.Errorf("%s of a tall matrix: no error", f.name)
+		}
 	}
 }
 
-// TestThin: Thin's values and vectors as mat.SVD's thin U (up to sign,
-// where the values are apart), on a wide random layer and a graded one.
-func TestThin(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	for name, a := range map[string]*mat.Dense{
-		"40×300": random(rng, 40, 300, func(int) float64 { return 1 }),
-		"graded": random(rng, 30, 50, func(j int) float64 { return math.Pow(10, -float64(j)/8) }),
-		"square": random(rng, 25, 25, func(int) float64 { return 1 }),
-	} {
-		t.Run(name, func(t *testing.T) {
-			m, n := a.Dims()
-			values, ut, err := Thin(slices.Clone(a.RawMatrix().Data), m, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var svd mat.SVD
-			if !svd.Factorize(a, mat.SVDThinU) {
-				t.Fatal("gonum failed")
-			}
-			want := svd.Values(nil)
-			var u mat.Dense
-			svd.UTo(&u)
-			for i := range m {
-				if math.Abs(values[i]-want[i]) > 1e-13*float64(n)*want[0] {
-					t.Errorf("σ%d = %.17g, gonum %.17g", i, values[i], want[i])
-				}
-				apart := (i == 0 || want[i-1]-want[i] > 1e-6*want[0]) && (i == m-1 || want[i]-want[i+1] > 1e-6*want[0])
-				if !apart {
-					continue
-				}
-				dot := 0.0
-				for r := range m {
-					dot += ut[i*m+r] * u.At(r, i)
-				}
-				if math.Abs(math.Abs(dot)-1) > 1e-9 {
-					t.Errorf("u%d·gonum's = %.15g, want ±1", i, dot)
-				}
-			}
-		})
+// checkLeftVectors: fn's values as mat.SVD's; its vectors orthonormal,
+// each with ‖Aᵀuᵢ‖ = σᵢ and AAᵀuᵢ = σᵢ²uᵢ, and equal to gonum's up to sign
+// where the values are well apart.
+func checkLeftVectors(t *testing.T, a *mat.Dense, fn func(a []float64, m, n int) ([]float64, []float64, error)) {
+	m, n := a.Dims()
+	values, ut, err := fn(slices.Clone(a.RawMatrix().Data), m, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := Thin(make([]float64, 6), 3, 2); err == nil {
-		t.Error("a tall matrix: no error")
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDThinU) {
+		t.Fatal("gonum failed")
+	}
+	want := svd.Values(nil)
+	var gu mat.Dense
+	svd.UTo(&gu)
+	norm := max(want[0], 1e-300)
+	tol := 1e-13 * float64(n) * norm
+	u := mat.NewDense(m, m, ut)
+	var uut mat.Dense
+	uut.Mul(u, u.T())
+	for i := range m {
+		if math.Abs(values[i]-want[i]) > tol {
+			t.Errorf("σ%d = %.17g, gonum %.17g", i, values[i], want[i])
+		}
+		for j := range m {
+			w := 0.0
+			if i == j {
+				w = 1
+			}
+			if math.Abs(uut.At(i, j)-w) > 1e-13*float64(n) {
+				t.Fatalf("uᵢ·uⱼ (%d, %d) = %g", i, j, uut.At(i, j))
+			}
+		}
+		ui := mat.NewVecDense(m, ut[i*m:(i+1)*m])
+		var atu mat.VecDense
+		atu.MulVec(a.T(), ui)
+		if math.Abs(atu.Norm(2)-values[i]) > tol {
+			t.Errorf("‖Aᵀu%d‖ = %g, σ = %g", i, atu.Norm(2), values[i])
+		}
+		var aatu mat.VecDense
+		aatu.MulVec(a, &atu)
+		for r := range m {
+			if math.Abs(aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r)) > tol*norm {
+				t.Fatalf("AAᵀu%d − σ²u%d at %d: %g", i, i, r, aatu.AtVec(r)-values[i]*values[i]*ui.AtVec(r))
+			}
+		}
+		if want[i] > 1e-6*norm {
+			sameUpToSign(t, i, want, ut[i*m:(i+1)*m], &gu)
+		}
+	}
+}
+
+// sameUpToSign checks that the vector ui is ±(column i of gonum's u) where
+// σᵢ is well apart from its neighbours in values (descending), and does
+// nothing elsewhere: within a cluster any basis is right.
+func sameUpToSign(t *testing.T, i int, values, ui []float64, u *mat.Dense) {
+	t.Helper()
+	gap := 1e-6 * values[0]
+	if i > 0 && values[i-1]-values[i] <= gap || i < len(values)-1 && values[i]-values[i+1] <= gap {
+		return
+	}
+	dot := 0.0
+	for r, v := range ui {
+		dot += v * u.At(r, i)
+	}
+	if math.Abs(math.Abs(dot)-1) > 1e-9 {
+		t.Errorf("u%d·gonum's = %.15g, want ±1", i, dot)
 	}
 }
