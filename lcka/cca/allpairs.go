@@ -1,6 +1,7 @@
 package cca
 
 import (
+	"context"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -24,6 +25,14 @@ const (
 // orders are computed). Each layer is centred and decomposed once; kept
 // returns the directions each layer kept (SVCCA) or its rank (PWCCA).
 func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept []int, err error) {
+	return AllPairsProgress(context.Background(), reps, m, keep, nil)
+}
+
+// AllPairsProgress is AllPairs for long jobs: it stops between layers and
+// pairs once ctx is done (returning its error), and tells progress, if not
+// nil, how many of the layers and pairs are done, about every hundredth,
+// one call at a time.
+func AllPairsProgress(ctx context.Context, reps []mat.Matrix, m Measure, keep Keep, progress func(done, total int)) (values *mat.Dense, kept []int, err error) {
 	L := len(reps)
 	if L == 0 {
 		return nil, nil, fmt.Errorf("cca: no layers")
@@ -50,19 +59,27 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	}
 	kept = make([]int, L)
 	if m == MeasureSVCCA {
-		if values, err = allSVCCA(reps, keep, kept); err != nil {
+		if values, err = allSVCCA(ctx, reps, keep, kept, progress); err != nil {
 			return nil, nil, err
 		}
 		return values, kept, nil
 	}
+	tr := parallel.NewTracker(ctx, L+L*L, progress)
 	bases := make([]*basis, L)
 	errs := make([]error, L)
 	parallel.For(L, 0, func(l int) {
+		if tr.Err() != nil {
+			return
+		}
 		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l], coordsBelowFull)
 		if errs[l] == nil {
 			kept[l] = len(bases[l].s)
 		}
+		tr.Done(1)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, nil, fmt.Errorf("cca: %w", err)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, nil, err // it names the layer
@@ -77,6 +94,10 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 	values = mat.NewDense(L, L, nil)
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
+		if tr.Err() != nil {
+			return
+		}
+		defer tr.Done(1)
 		i, j := pairs[t][0], pairs[t][1]
 		if max(kept[i], kept[j]) >= n0-1 {
 			// The larger side spans the centred space and holds the
@@ -88,6 +109,9 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 		r, perr[t] = pwcca(bases[i], bases[j])
 		values.Set(i, j, r.Value)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, nil, fmt.Errorf("cca: %w", err)
+	}
 	for t, err := range perr {
 		if err != nil {
 			return nil, nil, fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)
@@ -98,16 +122,24 @@ func AllPairs(reps []mat.Matrix, m Measure, keep Keep) (values *mat.Dense, kept 
 
 // allSVCCA is AllPairs for SVCCA: a spectrum per layer, then per pair the
 // cheaper of the kept directions and their complements (svccaSum).
-func allSVCCA(reps []mat.Matrix, keep Keep, kept []int) (*mat.Dense, error) {
+func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, progress func(done, total int)) (*mat.Dense, error) {
 	L := len(reps)
+	tr := parallel.NewTracker(ctx, L+L*(L+1)/2, progress)
 	specs := make([]*spectrum, L)
 	errs := make([]error, L)
 	parallel.For(L, 0, func(l int) {
+		if tr.Err() != nil {
+			return
+		}
 		specs[l], errs[l] = newSpectrum(fmt.Sprintf("layer %d", l), reps[l])
 		if errs[l] == nil {
 			kept[l] = specs[l].kept(keep)
 		}
+		tr.Done(1)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, fmt.Errorf("cca: %w", err)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err // it names the layer
@@ -122,6 +154,10 @@ func allSVCCA(reps []mat.Matrix, keep Keep, kept []int) (*mat.Dense, error) {
 	values := mat.NewDense(L, L, nil)
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
+		if tr.Err() != nil {
+			return
+		}
+		defer tr.Done(1)
 		i, j := pairs[t][0], pairs[t][1]
 		var sum float64
 		sum, perr[t] = svccaSum(specs[i], specs[j], kept[i], kept[j])
@@ -129,6 +165,9 @@ func allSVCCA(reps []mat.Matrix, keep Keep, kept []int) (*mat.Dense, error) {
 		values.Set(i, j, v)
 		values.Set(j, i, v)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, fmt.Errorf("cca: %w", err)
+	}
 	for t, err := range perr {
 		if err != nil {
 			return nil, fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)

@@ -1,7 +1,9 @@
 package cca
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -256,6 +258,41 @@ func TestAllPairsFullRank(t *testing.T) {
 			if full := max(kept[i], kept[j]) == n-1; i != j && full != (all.At(i, j) == 1) {
 				t.Errorf("(%d, %d): ranks %d and %d, PWCCA %v", i, j, kept[i], kept[j], all.At(i, j))
 			}
+		}
+	}
+}
+
+// TestAllPairsProgress: the reports rise to the number of layers and pairs,
+// the values equal AllPairs', and a done context stops the job with its
+// error.
+func TestAllPairsProgress(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	reps := []mat.Matrix{densetest.Normal(rng, 30, 8), densetest.Normal(rng, 30, 40), densetest.Normal(rng, 30, 12)}
+	for _, c := range []struct {
+		m     Measure
+		total int
+	}{{MeasureSVCCA, 3 + 6}, {MeasurePWCCA, 3 + 9}} {
+		var last int
+		got, _, err := AllPairsProgress(context.Background(), reps, c.m, Paper, func(done, total int) {
+			if total != c.total || done < last {
+				t.Errorf("measure %d: report %d of %d after %d, want a total of %d", c.m, done, total, last, c.total)
+			}
+			last = done
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != c.total {
+			t.Errorf("measure %d: last report %d, want %d", c.m, last, c.total)
+		}
+		want, _, _ := AllPairs(reps, c.m, Paper)
+		if !mat.Equal(got, want) {
+			t.Errorf("measure %d: %v, AllPairs %v", c.m, mat.Formatted(got), mat.Formatted(want))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, _, err := AllPairsProgress(ctx, reps, c.m, Paper, nil); !errors.Is(err, context.Canceled) {
+			t.Errorf("measure %d, cancelled: %v", c.m, err)
 		}
 	}
 }

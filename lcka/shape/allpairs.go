@@ -1,6 +1,7 @@
 package shape
 
 import (
+	"context"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -13,6 +14,14 @@ import (
 // a product and an SVD of r_i×r_j matrices (r ≤ n−1), O(n³): far more than
 // CKA's O(n²) per pair once the Grams are formed.
 func AllPairs(reps []mat.Matrix, alpha float64) (*mat.SymDense, error) {
+	return AllPairsProgress(context.Background(), reps, alpha, nil)
+}
+
+// AllPairsProgress is AllPairs for long jobs: it stops between layers and
+// pairs once ctx is done (returning its error), and tells progress, if not
+// nil, how many of the layers and pairs are done, about every hundredth,
+// one call at a time.
+func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, progress func(done, total int)) (*mat.SymDense, error) {
 	L := len(reps)
 	if L == 0 {
 		return nil, fmt.Errorf("shape: no layers")
@@ -27,11 +36,19 @@ func AllPairs(reps []mat.Matrix, alpha float64) (*mat.SymDense, error) {
 			}
 		}
 	}
+	tr := parallel.NewTracker(ctx, L+L*(L-1)/2, progress)
 	ws := make([]*Whitened, L)
 	errs := make([]error, L)
 	parallel.For(L, 0, func(l int) {
+		if tr.Err() != nil {
+			return
+		}
 		ws[l], errs[l] = whiten(fmt.Sprintf("layer %d", l), reps[l], alpha)
+		tr.Done(1)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -46,10 +63,17 @@ func AllPairs(reps []mat.Matrix, alpha float64) (*mat.SymDense, error) {
 	out := mat.NewSymDense(L, nil)
 	perr := make([]error, len(pairs))
 	parallel.For(len(pairs), 0, func(t int) {
+		if tr.Err() != nil {
+			return
+		}
 		var v float64
 		v, perr[t] = AngularOf(ws[pairs[t][0]], ws[pairs[t][1]])
 		out.SetSym(pairs[t][0], pairs[t][1], v)
+		tr.Done(1)
 	})
+	if err := tr.Err(); err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
 	for t, err := range perr {
 		if err != nil {
 			return nil, fmt.Errorf("shape: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)

@@ -1,6 +1,8 @@
 package shape
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -51,5 +53,35 @@ func BenchmarkAllPairs(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestAllPairsProgress: the reports rise to the number of layers and pairs,
+// the values equal AllPairs', and a done context stops the job with its
+// error.
+func TestAllPairsProgress(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	reps := []mat.Matrix{densetest.Normal(rng, 25, 8), densetest.Normal(rng, 25, 30), densetest.Normal(rng, 25, 12), densetest.Normal(rng, 25, 5)}
+	const total = 4 + 6
+	var last int
+	got, err := AllPairsProgress(context.Background(), reps, 0.5, func(done, all int) {
+		if all != total || done < last {
+			t.Errorf("report %d of %d after %d, want a total of %d", done, all, last, total)
+		}
+		last = done
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != total {
+		t.Errorf("last report %d, want %d", last, total)
+	}
+	if want, _ := AllPairs(reps, 0.5); !mat.Equal(got, want) {
+		t.Errorf("%v, AllPairs %v", mat.Formatted(got), mat.Formatted(want))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := AllPairsProgress(ctx, reps, 0.5, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/layersim/layersim/internal/describe"
@@ -173,18 +174,24 @@ func (e ExtraMeasure) cubic() bool {
 // package's own AllPairs; kept is, for SVCCA, the directions each layer
 // kept and, for PWCCA, each layer's rank (nil otherwise).
 func (e ExtraMeasure) AllPairs(reps []mat.Matrix) (values *mat.Dense, kept []int, err error) {
+	return e.allPairs(context.Background(), reps, nil)
+}
+
+// allPairs is AllPairs, stopping once ctx is done and telling progress how
+// far the SVD-based measures, which take minutes, have got.
+func (e ExtraMeasure) allPairs(ctx context.Context, reps []mat.Matrix, progress func(done, total int)) (values *mat.Dense, kept []int, err error) {
 	switch e.kind {
 	case "mutual-knn":
 		values, err = knn.AllPairs(reps, e.k, knn.Cosine, knn.Mutual)
 	case "cknna":
 		values, err = knn.AllPairs(reps, e.k, knn.Cosine, knn.Kernel)
 	case "svcca":
-		values, kept, err = cca.AllPairs(reps, cca.MeasureSVCCA, e.keep)
+		values, kept, err = cca.AllPairsProgress(ctx, reps, cca.MeasureSVCCA, e.keep, progress)
 	case "pwcca":
-		values, kept, err = cca.AllPairs(reps, cca.MeasurePWCCA, cca.Keep{})
+		values, kept, err = cca.AllPairsProgress(ctx, reps, cca.MeasurePWCCA, cca.Keep{}, progress)
 	case "shape":
 		var s *mat.SymDense
-		if s, err = shape.AllPairs(reps, e.alpha); err == nil {
+		if s, err = shape.AllPairsProgress(ctx, reps, e.alpha, progress); err == nil {
 			values = mat.DenseCopyOf(s)
 		}
 	default:
@@ -428,16 +435,27 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about a minute at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
 		case e.cubic():
 			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
-			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): many minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
+			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
 		}
 		if opt.ExtraMeasureNull > 0 {
 			cost += fmt.Sprintf("; its permutation null: %d shuffles per cross-lingual pair of layers", opt.ExtraMeasureNull)
 		}
 		progress(e.name, 0, 1)
+		ctx := opt.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
 		start := time.Now()
-		values, kept, err := e.AllPairs(reps)
+		values, kept, err := e.allPairs(ctx, reps, func(done, total int) {
+			if done > 0 && done < total {
+				progress(e.name, done, total)
+			}
+		})
 		took := time.Since(start)
 		progress(e.name, 1, 1)
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("study: %w", ctx.Err())
+		}
 		if err != nil {
 			*notes = append(*notes, fmt.Sprintf("%s not computed: %v", e.name, err))
 			continue

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -616,5 +617,32 @@ func TestPWCCAFullRankNote(t *testing.T) {
 				t.Errorf("PWCCA (%d, %d) = %v, want 1", i, j, v.At(i, j))
 			}
 		}
+	}
+}
+
+// TestExtraMeasureProgress: a measure that takes long reports how far it
+// has got, and a context cancelled meanwhile stops the job with its error.
+func TestExtraMeasureProgress(t *testing.T) {
+	root := t.TempDir()
+	writeModel(t, root, "model-p", 3, 10, 20, 20, true, 9)
+	extra, err := ParseExtraMeasures("shape:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var within []int
+	_, err = Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, ExtraMeasures: extra, Context: ctx,
+		Progress: func(stage string, done, total int) {
+			if stage == "shape:1" && done > 0 && done < total {
+				within = append(within, done)
+				cancel()
+			}
+		}})
+	if len(within) == 0 {
+		t.Fatal("no report from within the measure")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled within the measure: %v", err)
 	}
 }

@@ -51,7 +51,8 @@ type Options struct {
 	TempDir      string
 	// Checkpoint, if set, is the file where the CKA engine saves its
 	// progress on large jobs and resumes from (cka.Options.Checkpoint);
-	// Context, if set, stops it there when cancelled.
+	// Context, if set, stops it there when cancelled, and the extra
+	// measures between two pairs of layers.
 	Checkpoint string
 	Context    context.Context
 	// Progress, if set, is told what the job is doing.

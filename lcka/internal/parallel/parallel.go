@@ -1,7 +1,9 @@
-// Package parallel runs independent tasks on a few goroutines.
+// Package parallel runs independent tasks on a few goroutines and tracks
+// how far a job of many has got.
 package parallel
 
 import (
+	"context"
 	"runtime"
 	"sync"
 )
@@ -35,4 +37,49 @@ func For(n, workers int, f func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// Tracker counts the units of a job finished on several goroutines. It
+// tells report (if not nil) the count, one call at a time, about every
+// hundredth of the total and at the end, and says whether ctx (if not nil)
+// is done, so that the job can stop between units.
+type Tracker struct {
+	ctx    context.Context
+	report func(done, total int)
+	mu     sync.Mutex
+	done   int
+	total  int
+	next   int
+}
+
+// NewTracker returns a Tracker of total units.
+func NewTracker(ctx context.Context, total int, report func(done, total int)) *Tracker {
+	t := &Tracker{ctx: ctx, report: report, total: total, next: max(1, total/100)}
+	if report != nil {
+		report(0, total)
+	}
+	return t
+}
+
+// Done counts k more units finished.
+func (t *Tracker) Done(k int) {
+	if t.report == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done += k
+	if t.done >= t.next || t.done >= t.total {
+		t.report(t.done, t.total)
+		t.next = t.done + max(1, t.total/100)
+	}
+}
+
+// Err returns the context's error once it is done, nil before (and
+// without a context).
+func (t *Tracker) Err() error {
+	if t.ctx == nil {
+		return nil
+	}
+	return t.ctx.Err()
 }
