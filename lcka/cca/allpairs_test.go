@@ -215,8 +215,9 @@ func testAllPairsAgainstNumpy(t *testing.T) {
 	}
 }
 
-// TestSVCCAScale: SVCCA does not see the scale, down to 1e-300 and up to
-// 1e160, where the Gram matrix's squares would underflow or overflow.
+// TestSVCCAScale: SVCCA and PWCCA do not see the scale, down to 1e-300 and
+// up to 1e300, where the Gram matrix's squares and the SVD's norms would
+// underflow or overflow.
 func TestSVCCAScale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	x, y := densetest.Normal(rng, 30, 50), densetest.Normal(rng, 30, 20)
@@ -224,13 +225,33 @@ func TestSVCCAScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []float64{1e-300, 1e-160, 1e160, 1e300} {
+	// PWCCA on layers wider than tall of rank below n − 1, where it is
+	// not 1 by rank.
+	var px, py mat.Dense
+	px.Mul(densetest.Normal(rng, 30, 6), densetest.Normal(rng, 6, 45))
+	py.Mul(densetest.Normal(rng, 30, 5), densetest.Normal(rng, 5, 40))
+	// Entries below 1 in magnitude, so that times 1e307 and centred they
+	// stay finite.
+	px.Scale(1/(2*mat.Norm(&px, math.Inf(1))), &px)
+	py.Scale(1/(2*mat.Norm(&py, math.Inf(1))), &py)
+	wantPW, err := PWCCA(&px, &py)
+	if err != nil || wantPW.Value > 0.9 {
+		t.Fatalf("PWCCA %v (%v): want a value well below 1 for this test", wantPW.Value, err)
+	}
+	for _, c := range []float64{1e-300, 1e-160, 1e160, 1e300, 1e307} {
 		var xs, ys mat.Dense
 		xs.Scale(c, x)
 		ys.Scale(c, y)
 		got, err := SVCCA(&xs, &ys, Paper)
 		if err != nil || math.Abs(got.Value-want.Value) > 1e-12 || got.KeptX != want.KeptX || got.KeptY != want.KeptY {
 			t.Errorf("scale %g: %v (kept %d, %d) %v, at 1: %v (kept %d, %d)", c, got.Value, got.KeptX, got.KeptY, err, want.Value, want.KeptX, want.KeptY)
+		}
+		var pxs, pys mat.Dense
+		pxs.Scale(c, &px)
+		pys.Scale(c, &py)
+		gotPW, err := PWCCA(&pxs, &pys)
+		if err != nil || math.Abs(gotPW.Value-wantPW.Value) > 1e-12 {
+			t.Errorf("scale %g: PWCCA %v (%v), at 1: %v", c, gotPW.Value, err, wantPW.Value)
 		}
 	}
 }

@@ -98,16 +98,23 @@ func decompose(name string, x mat.Matrix, coords coordinates) (*basis, error) {
 	}
 	n, d := xd.Dims()
 	xc := dense.CenteredColumns(xd)
+	// CCA does not see the scale (nor PWCCA's normalized weights): scaled
+	// to a largest entry of 1, the SVD's norms cannot overflow.
+	if dense.ScaleToPeak(xc.RawMatrix().Data) == 0 {
+		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
+	}
 	s, u, err := svdvals.ThinU(xc, coords == noCoords)
 	if err != nil {
 		return nil, fmt.Errorf("cca: the SVD of %s: %w", name, err)
 	}
 	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
-		return nil, fmt.Errorf("cca: %s has no variance (all rows equal) or overflows", name)
+		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
 	}
 	tol := float64(max(n, d)) * 0x1p-52 * s[0]
 	r := 0
-	for r < len(s) && s[r] > tol {
+	// Centred rows span at most n − 1 directions; a large common offset
+	// can leave rounding above tol in the last.
+	for r < min(len(s), n-1) && s[r] > tol {
 		r++
 	}
 	b := &basis{u: mat.DenseCopyOf(u.Slice(0, n, 0, r)), s: s[:r], d: d}

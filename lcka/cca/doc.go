@@ -54,7 +54,7 @@
 // Where canonical correlations repeat, their canonical variates are any
 // basis of a shared subspace and the weights, sums of absolute values,
 // depend on which: PWCCA is then defined only up to that choice (values
-// from one SVD to another can differ in the fourth decimal on such pairs).
+// from one SVD to another can differ in the third decimal on such pairs).
 // In particular a layer of rank n − 1 (at least as wide as n, as LLM layers
 // are at n in the hundreds) spans the whole centred space: every canonical
 // correlation with any other layer is 1, PWCCA is 1, and AllPairs says so
@@ -63,9 +63,11 @@
 // SVCCA takes each layer's singular directions from the eigendecomposition
 // of its centred Gram matrix XcXcᵀ (n×n): the eigenvectors are the left
 // singular vectors, completed to an orthonormal basis of Rⁿ. Its rank is
-// then that of the singular values above √(max(n, d)·ε)·s_max (directions
-// below hold under 10⁻¹² of the variance; see spectrum). With A and B the
-// kept spans (r_X and r_Y directions) and A⊥, B⊥ the rest of the basis,
+// then that of the singular values above √(max(n, d)·ε)·s_max: directions
+// below hold under 10⁻¹² of the variance (see spectrum), and those just
+// above are resolved only to about 10⁻⁶, which matters only to a Keep count
+// that reaches them. With A and B the kept spans (r_X and r_Y directions)
+// and A⊥, B⊥ the rest of the basis,
 //
 //	Σᵢ ρᵢ(A, B) = Σᵢ ρᵢ(A⊥, B⊥) + r_X + r_Y − n,
 //

@@ -2,7 +2,6 @@ package cca
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -54,15 +53,8 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	*buf = xc
 	// SVCCA does not see the scale; dividing by the largest entry keeps
 	// the Gram matrix's squares from overflowing or underflowing.
-	peak := 0.0
-	for _, v := range xc {
-		peak = max(peak, math.Abs(v))
-	}
-	if peak == 0 {
+	if dense.ScaleToPeak(xc) == 0 {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
-	}
-	for i := range xc {
-		xc[i] /= peak
 	}
 	g := make([]float64, n*n)
 	if grampanel.Host() {

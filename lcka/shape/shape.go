@@ -41,28 +41,37 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("shape: %s has %d input; the metric needs at least 2", name, n)
 	}
-	s, u, err := svdvals.ThinU(dense.CenteredColumns(xd), true)
+	// The SVD runs on the layer divided by its largest entry, p, so that
+	// its norms cannot overflow; s below are the singular values over p.
+	xc := dense.CenteredColumns(xd)
+	peak := dense.ScaleToPeak(xc.RawMatrix().Data)
+	if peak == 0 {
+		return nil, fmt.Errorf("shape: %s has no variance (all rows equal)", name)
+	}
+	s, u, err := svdvals.ThinU(xc, true)
 	if err != nil {
 		return nil, fmt.Errorf("shape: the SVD of %s: %w", name, err)
 	}
 	if len(s) == 0 || !(s[0] > 0) || math.IsInf(s[0], 0) {
-		return nil, fmt.Errorf("shape: %s has no variance (all rows equal) or overflows", name)
+		return nil, fmt.Errorf("shape: %s has no variance (all rows equal)", name)
 	}
 	// Directions below the numerical rank are rounding noise of zero
-	// singular values, which carry no data in netrep either.
+	// singular values, which carry no data in netrep either; centred rows
+	// span at most n − 1.
 	tol := float64(max(n, d)) * 0x1p-52 * s[0]
 	r := 0
-	for r < len(s) && s[r] > tol {
+	for r < min(len(s), n-1) && s[r] > tol {
 		r++
 	}
+	// f(σ)/p for σ = p·s, enough since B is normalized: α·s + (1−α)·s/
+	// max(σ, √tol) (√max(σ², tol) without squaring σ). p·s overflowing to
+	// +Inf gives the right limit, 0, for the second term.
 	f := make([]float64, r)
 	for i := range f {
 		if alpha > 1-eigvalTol {
 			f[i] = s[i]
 		} else {
-			// max(s, √tol) is √max(s², tol) without squaring s, which
-			// overflows for layers scaled beyond 10¹⁵⁴.
-			f[i] = s[i] * (alpha + (1-alpha)/max(s[i], math.Sqrt(eigvalTol)))
+			f[i] = alpha*s[i] + (1-alpha)*s[i]/max(peak*s[i], math.Sqrt(eigvalTol))
 		}
 	}
 	// floats.Norm scales as it sums, so that the squares neither overflow

@@ -198,9 +198,10 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestScale: at α = 1 the metric does not see a common scale, up to 1e160
-// and down to 1e-160, where the squared singular values overflow or
-// underflow.
+// TestScale: at α = 1 the metric does not see a common scale, up to 1e307
+// and down to 1e-300, where the squared singular values or the SVD's norms
+// overflow or underflow; at α = 0.5 it does (netrep's eigenvalue floor is
+// absolute), and is the same from 1 up to 1e307.
 func TestScale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	x, y := densetest.Normal(rng, 30, 12), densetest.Normal(rng, 30, 8)
@@ -208,13 +209,30 @@ func TestScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []float64{1e-160, 1e160} {
+	half := func(c float64) (float64, error) {
+		var xs, ys mat.Dense
+		xs.Scale(c, x)
+		ys.Scale(c, y)
+		return Angular(&xs, &ys, 0.5)
+	}
+	wantHalf, err := half(1e10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []float64{1e-300, 1e-160, 1e160, 1e307} {
 		var xs, ys mat.Dense
 		xs.Scale(c, x)
 		ys.Scale(c, y)
 		got, err := Procrustes(&xs, &ys)
 		if err != nil || math.Abs(got-want) > 1e-12 {
 			t.Errorf("scale %g: θ₁ = %v (%v), at 1: %v", c, got, err, want)
+		}
+		if c < 1e10 {
+			continue
+		}
+		// Far above the floor the whitening no longer depends on it.
+		if got, err := half(c); err != nil || math.Abs(got-wantHalf) > 1e-9 {
+			t.Errorf("scale %g: θ₀.₅ = %v (%v), at 1e10: %v", c, got, err, wantHalf)
 		}
 	}
 }

@@ -33,6 +33,9 @@ type rsaGrams struct {
 	wg      sync.WaitGroup
 	out     [][]float32
 	errs    []error
+	// added marks the layers queued by add; only the caller's goroutine
+	// touches it, while the workers write out and errs.
+	added []bool
 }
 
 type rsaJob struct {
@@ -54,7 +57,7 @@ func newRSAGrams(src *layerSource, dis rsa.Dissimilarity, backend compute.Backen
 	}
 	host := grampanel.HostFor(backend)
 	L := src.Len()
-	g := &rsaGrams{src: src, dis: dis, backend: backend, gram: gram, host: host, jobs: make(chan rsaJob, 2), out: make([][]float32, L), errs: make([]error, L)}
+	g := &rsaGrams{src: src, dis: dis, backend: backend, gram: gram, host: host, jobs: make(chan rsaJob, 2), out: make([][]float32, L), errs: make([]error, L), added: make([]bool, L)}
 	for range max(1, min(runtime.GOMAXPROCS(0), L)) {
 		g.wg.Go(func() {
 			for j := range g.jobs {
@@ -66,7 +69,10 @@ func newRSAGrams(src *layerSource, dis rsa.Dissimilarity, backend compute.Backen
 }
 
 // add queues layer i, already loaded.
-func (g *rsaGrams) add(i int, x cka.Matrix) { g.jobs <- rsaJob{i, x} }
+func (g *rsaGrams) add(i int, x cka.Matrix) {
+	g.added[i] = true
+	g.jobs <- rsaJob{i, x}
+}
 
 // abort stops the workers without computing the layers not added.
 func (g *rsaGrams) abort() {
@@ -80,8 +86,8 @@ func (g *rsaGrams) finish(progress func(string, int, int)) ([][]float32, error) 
 	defer g.gram.Finalize()
 	L := len(g.out)
 	var missing []int
-	for i := range g.out {
-		if g.out[i] == nil && g.errs[i] == nil {
+	for i, queued := range g.added {
+		if !queued {
 			missing = append(missing, i)
 		}
 	}

@@ -433,6 +433,9 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		case e.kind == "svcca":
 			cost = fmt.Sprintf("an eigendecomposition of each layer's n×n Gram matrix, then per pair an SVD of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d): %d pairs", m.N, pairs)
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about a minute at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
+		case e.kind == "pwcca":
+			cost = fmt.Sprintf("an SVD with vectors per ordered pair, O(n³) (n = %d): %d ordered pairs, none for a pair with a layer of rank n − 1", m.N, L*L)
+			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d ordered pairs): minutes at 200 layers unless the layers have full rank (docs/benchmarks.md)", e.name, m.N, L*L))
 		case e.cubic():
 			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
@@ -461,7 +464,7 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			continue
 		}
 		if full := fullRank(kept, m.N); e.kind == "pwcca" && full > 0 {
-			*notes = append(*notes, fmt.Sprintf("%s: %d of %d layers have rank n − 1 = %d (their width is at least n): each spans the whole centred space, so every pair it is in has every canonical correlation 1 and PWCCA 1, whatever the layers hold; with n below the width, compare layers by svcca (its kept directions) instead", e.name, full, len(kept), m.N-1))
+			*notes = append(*notes, fmt.Sprintf("%s: %d of %d layers have rank n − 1 = %d, the most centred layers can have (a width of n − 1 or more): each spans the whole centred space, so every pair it is in has every canonical correlation 1 and PWCCA 1, whatever the layers hold; with n below the width, compare layers by svcca (its kept directions) instead", e.name, full, len(kept), m.N-1))
 		}
 		r := MeasureResult{Name: e.name, Formula: e.Formula(), Distance: e.Distance(), Kept: kept,
 			Seconds: took.Seconds(), Cost: cost, Matrix: values,

@@ -70,3 +70,21 @@ func CenteredInto(dst []float64, x *mat.Dense) []float64 {
 	}
 	return dst
 }
+
+// ScaleToPeak divides v by its largest magnitude and returns that
+// magnitude (0, leaving v alone, when v is all zeros): for measures that
+// do not see the scale, so that squares and norms of the values neither
+// overflow nor underflow.
+func ScaleToPeak(v []float64) float64 {
+	peak := 0.0
+	for _, x := range v {
+		peak = max(peak, math.Abs(x))
+	}
+	if peak == 0 {
+		return 0
+	}
+	for i := range v {
+		v[i] /= peak
+	}
+	return peak
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // For calls f(0), …, f(n−1), each once, on up to workers goroutines
@@ -41,8 +42,9 @@ func For(n, workers int, f func(i int)) {
 
 // Tracker counts the units of a job finished on several goroutines. It
 // tells report (if not nil) the count, one call at a time, about every
-// hundredth of the total and at the end, and says whether ctx (if not nil)
-// is done, so that the job can stop between units.
+// hundredth of the total, at least every second while units finish, and at
+// the end, and says whether ctx (if not nil) is done, so that the job can
+// stop between units.
 type Tracker struct {
 	ctx    context.Context
 	report func(done, total int)
@@ -50,11 +52,12 @@ type Tracker struct {
 	done   int
 	total  int
 	next   int
+	last   time.Time
 }
 
 // NewTracker returns a Tracker of total units.
 func NewTracker(ctx context.Context, total int, report func(done, total int)) *Tracker {
-	t := &Tracker{ctx: ctx, report: report, total: total, next: max(1, total/100)}
+	t := &Tracker{ctx: ctx, report: report, total: total, next: max(1, total/100), last: time.Now()}
 	if report != nil {
 		report(0, total)
 	}
@@ -69,9 +72,10 @@ func (t *Tracker) Done(k int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.done += k
-	if t.done >= t.next || t.done >= t.total {
+	if now := time.Now(); t.done >= t.next || t.done >= t.total || now.Sub(t.last) >= time.Second {
 		t.report(t.done, t.total)
 		t.next = t.done + max(1, t.total/100)
+		t.last = now
 	}
 }
 

@@ -69,6 +69,11 @@ func Values(a []float64, m, n int) ([]float64, error) {
 	d := make([]float64, n)
 	e := make([]float64, n)
 	bidiagonalize(a, m, n, d, e)
+	for i := range n {
+		if math.IsNaN(d[i]) || math.IsNaN(e[i]) || math.IsInf(d[i], 0) || math.IsInf(e[i], 0) {
+			return nil, errors.New("svdvals: the bidiagonal reduction produced a non-finite value")
+		}
+	}
 	var impl gonum.Implementation
 	if info := impl.Dlasq1(n, d, e, make([]float64, 4*n)); info != 0 {
 		return nil, fmt.Errorf("svdvals: dqds did not converge (info %d)", info)
@@ -169,6 +174,12 @@ func reflector(x []float64) (beta, tau float64) {
 			norm += v * v
 		}
 		norm = peak * math.Sqrt(norm)
+	}
+	if norm < 0x1p-1022 {
+		// Below the normal numbers (after the matrix was scaled to 1):
+		// 1/(α − β) could overflow, and the entries are zero to working
+		// precision.
+		norm = 0
 	}
 	if norm == 0 {
 		x[0] = 1

@@ -42,7 +42,14 @@ func TestAgainstGonum(t *testing.T) {
 		"rank 4 of 60×50": lowRank(60, 50, 4),
 		"graded":          random(rng, 80, 80, func(j int) float64 { return math.Pow(10, -float64(j)/6) }),
 		"tiny":            random(rng, 30, 20, func(int) float64 { return 1e-200 }),
-		// A column whose squares are subnormal next to the others'.
+		// A first column whose squares are subnormal next to the others',
+		// and one that is itself subnormal.
+		"subnormal column": random(rng, 40, 30, func(j int) float64 {
+			if j == 0 {
+				return 1e-310
+			}
+			return 1
+		}),
 		"tiny column": random(rng, 40, 30, func(j int) float64 {
 			if j == 0 {
 				return 1e-159
