@@ -66,56 +66,30 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, m Measure, keep Ke
 	}
 	tr := parallel.NewTracker(ctx, L+L*L, progress)
 	bases := make([]*basis, L)
-	errs := make([]error, L)
-	parallel.For(L, 0, func(l int) {
-		if tr.Err() != nil {
-			return
-		}
-		bases[l], errs[l] = decompose(fmt.Sprintf("layer %d", l), reps[l], coordsBelowFull)
-		if errs[l] == nil {
+	err = eachLayer(tr, L, func(l int) (err error) {
+		bases[l], err = decompose(fmt.Sprintf("layer %d", l), reps[l], coordsBelowFull)
+		if err == nil {
 			kept[l] = len(bases[l].s)
 		}
-		tr.Done(1)
+		return err
 	})
-	if err := tr.Err(); err != nil {
-		return nil, nil, fmt.Errorf("cca: %w", err)
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, err // it names the layer
-		}
-	}
-	var pairs [][2]int
-	for i := 0; i < L; i++ {
-		for j := 0; j < L; j++ {
-			pairs = append(pairs, [2]int{i, j})
-		}
+	if err != nil {
+		return nil, nil, err
 	}
 	values = mat.NewDense(L, L, nil)
-	perr := make([]error, len(pairs))
-	parallel.For(len(pairs), 0, func(t int) {
-		if tr.Err() != nil {
-			return
-		}
-		defer tr.Done(1)
-		i, j := pairs[t][0], pairs[t][1]
+	err = eachPair(tr, L, true, func(i, j int) error {
 		if max(kept[i], kept[j]) >= n0-1 {
 			// The larger side spans the centred space and holds the
 			// smaller: every canonical correlation is 1.
 			values.Set(i, j, 1)
-			return
+			return nil
 		}
-		var r Result
-		r, perr[t] = pwcca(bases[i], bases[j])
+		r, err := pwcca(bases[i], bases[j])
 		values.Set(i, j, r.Value)
+		return err
 	})
-	if err := tr.Err(); err != nil {
-		return nil, nil, fmt.Errorf("cca: %w", err)
-	}
-	for t, err := range perr {
-		if err != nil {
-			return nil, nil, fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)
-		}
+	if err != nil {
+		return nil, nil, err
 	}
 	return values, kept, nil
 }
@@ -126,52 +100,74 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 	L := len(reps)
 	tr := parallel.NewTracker(ctx, L+L*(L+1)/2, progress)
 	specs := make([]*spectrum, L)
-	errs := make([]error, L)
-	parallel.For(L, 0, func(l int) {
-		if tr.Err() != nil {
-			return
-		}
-		specs[l], errs[l] = newSpectrum(fmt.Sprintf("layer %d", l), reps[l])
-		if errs[l] == nil {
+	err := eachLayer(tr, L, func(l int) (err error) {
+		specs[l], err = newSpectrum(fmt.Sprintf("layer %d", l), reps[l])
+		if err == nil {
 			kept[l] = specs[l].kept(keep)
 		}
-		tr.Done(1)
+		return err
 	})
-	if err := tr.Err(); err != nil {
-		return nil, fmt.Errorf("cca: %w", err)
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // it names the layer
-		}
-	}
-	var pairs [][2]int
-	for i := 0; i < L; i++ {
-		for j := i; j < L; j++ {
-			pairs = append(pairs, [2]int{i, j})
-		}
+	if err != nil {
+		return nil, err
 	}
 	values := mat.NewDense(L, L, nil)
-	perr := make([]error, len(pairs))
-	parallel.For(len(pairs), 0, func(t int) {
-		if tr.Err() != nil {
-			return
-		}
-		defer tr.Done(1)
-		i, j := pairs[t][0], pairs[t][1]
-		var sum float64
-		sum, perr[t] = svccaSum(specs[i], specs[j], kept[i], kept[j])
+	err = eachPair(tr, L, false, func(i, j int) error {
+		sum, err := svccaSum(specs[i], specs[j], kept[i], kept[j])
 		v := sum / float64(min(kept[i], kept[j]))
 		values.Set(i, j, v)
 		values.Set(j, i, v)
+		return err
+	})
+	return values, err
+}
+
+// eachLayer calls f for every layer on all cores, counting each on tr, and
+// returns the context's error or the first of f's (which name the layer).
+func eachLayer(tr *parallel.Tracker, L int, f func(l int) error) error {
+	errs := make([]error, L)
+	parallel.For(L, 0, func(l int) {
+		if tr.Err() == nil {
+			errs[l] = f(l)
+			tr.Done(1)
+		}
 	})
 	if err := tr.Err(); err != nil {
-		return nil, fmt.Errorf("cca: %w", err)
+		return fmt.Errorf("cca: %w", err)
 	}
-	for t, err := range perr {
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)
+			return err
 		}
 	}
-	return values, nil
+	return nil
+}
+
+// eachPair calls f for every ordered pair of layers (i, j), or with both
+// without both for i ≤ j only, on all cores, counting each on tr, and returns the
+// context's error or the first of f's, naming the pair.
+func eachPair(tr *parallel.Tracker, L int, both bool, f func(i, j int) error) error {
+	var pairs [][2]int
+	for i := 0; i < L; i++ {
+		for j := 0; j < L; j++ {
+			if both || j >= i {
+				pairs = append(pairs, [2]int{i, j})
+			}
+		}
+	}
+	errs := make([]error, len(pairs))
+	parallel.For(len(pairs), 0, func(t int) {
+		if tr.Err() == nil {
+			errs[t] = f(pairs[t][0], pairs[t][1])
+			tr.Done(1)
+		}
+	})
+	if err := tr.Err(); err != nil {
+		return fmt.Errorf("cca: %w", err)
+	}
+	for t, err := range errs {
+		if err != nil {
+			return fmt.Errorf("cca: layers %d and %d: %w", pairs[t][0], pairs[t][1], err)
+		}
+	}
+	return nil
 }
