@@ -161,19 +161,30 @@ func updateGo(a []float64, stride, rows int, w, u, v []float64, tau, sigma float
 // β·e₁ already, β = α then).
 func reflector(x []float64) (beta, tau float64) {
 	alpha := x[0]
-	// Scaled by the largest entry, as LAPACK's dnrm2 is: entries far below
-	// the matrix's largest have squares below the smallest normal number.
-	peak := 0.0
-	for _, v := range x[1:] {
-		peak = max(peak, math.Abs(v))
-	}
+	// The matrix is scaled to entries of at most 1, and orthogonal updates
+	// keep every row and column within its Frobenius norm, so the sum of
+	// squares cannot overflow; where it is small enough for squares to have
+	// underflowed it is summed again scaled by the largest entry, as
+	// LAPACK's dnrm2 does.
 	norm := 0.0
-	if peak > 0 {
+	for _, v := range x[1:] {
+		norm += v * v
+	}
+	if norm < 0x1p-900 {
+		peak := 0.0
 		for _, v := range x[1:] {
-			v /= peak
-			norm += v * v
+			peak = max(peak, math.Abs(v))
+		}
+		norm = 0
+		if peak > 0 {
+			for _, v := range x[1:] {
+				v /= peak
+				norm += v * v
+			}
 		}
 		norm = peak * math.Sqrt(norm)
+	} else {
+		norm = math.Sqrt(norm)
 	}
 	if norm < 0x1p-1022 {
 		// Below the normal numbers (after the matrix was scaled to 1):
