@@ -1,5 +1,5 @@
 // Package svdvals computes the singular values of a dense matrix of a few
-// hundred rows and columns, without vectors, 1.2–1.4 times as fast as
+// hundred rows and columns, without vectors, 1.1–1.4 times as fast as
 // gonum's mat.SVD (n = 200–400). The nuclear norms of the SVD-based
 // similarity measures (CCA, the shape metrics) need exactly this, once per
 // pair of layers.
