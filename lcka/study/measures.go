@@ -449,13 +449,15 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			ctx = context.Background()
 		}
 		start := time.Now()
+		units := 1 // the measure's own count of layers and pairs, once it reports
 		values, kept, err := e.allPairs(ctx, reps, func(done, total int) {
+			units = total
 			if done > 0 && done < total {
 				progress(e.name, done, total)
 			}
 		})
 		took := time.Since(start)
-		progress(e.name, 1, 1)
+		progress(e.name, units, units)
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("study: %w", ctx.Err())
 		}
