@@ -41,21 +41,31 @@ func checkExtraMeasure(m *study.Metrics, e study.MeasureResult) error {
 	return nil
 }
 
+// measureModel checks the extra measure e of m and returns the index of
+// model in m.
+func measureModel(m *study.Metrics, e study.MeasureResult, model string) (int, error) {
+	if m == nil {
+		return -1, fmt.Errorf("plots: no metrics")
+	}
+	if err := checkExtraMeasure(m, e); err != nil {
+		return -1, fmt.Errorf("plots: %w", err)
+	}
+	mi := modelIndex(m, model)
+	if mi < 0 {
+		return -1, fmt.Errorf("plots: unknown model %q", model)
+	}
+	return mi, nil
+}
+
 // ExtraMeasureCurves returns, for one model and one extra measure of
 // metrics.json (extra_measures), the measure between layer k in two
 // languages against k, one line per pair of languages, beside the CKA of the
 // same layers (dashed). A distance (the shape metrics, in radians) falls
 // where CKA rises.
 func ExtraMeasureCurves(m *study.Metrics, e study.MeasureResult, model string) (*Chart, error) {
-	if m == nil {
-		return nil, fmt.Errorf("plots: no metrics")
-	}
-	if err := checkExtraMeasure(m, e); err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
-	}
-	mi := modelIndex(m, model)
-	if mi < 0 {
-		return nil, fmt.Errorf("plots: unknown model %q", model)
+	mi, err := measureModel(m, e, model)
+	if err != nil {
+		return nil, err
 	}
 	var curves []curve
 	for _, p := range e.Pairs {
@@ -84,15 +94,9 @@ func ExtraMeasureCurves(m *study.Metrics, e study.MeasureResult, model string) (
 // one line per pair of languages: 0 is what shuffled prompts give. For a
 // distance it is negative where the layers are closer than chance.
 func ExtraMeasureCalibrated(m *study.Metrics, e study.MeasureResult, model string) (*Chart, error) {
-	if m == nil {
-		return nil, fmt.Errorf("plots: no metrics")
-	}
-	if err := checkExtraMeasure(m, e); err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
-	}
-	mi := modelIndex(m, model)
-	if mi < 0 {
-		return nil, fmt.Errorf("plots: unknown model %q", model)
+	mi, err := measureModel(m, e, model)
+	if err != nil {
+		return nil, err
 	}
 	var curves []curve
 	for _, p := range e.Pairs {

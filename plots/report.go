@@ -222,12 +222,7 @@ func Report(dir string, w io.Writer) error {
 			}
 		}
 	}
-	var b bytes.Buffer
-	if err := reportTemplate.Execute(&b, d); err != nil {
-		return fmt.Errorf("plots: report: %w", err)
-	}
-	_, err = w.Write(b.Bytes())
-	return err
+	return executePage(w, reportTemplate, d, "report")
 }
 
 // WriteReport writes the report of the results folder dir to path (dir's
@@ -238,6 +233,18 @@ func WriteReport(dir, path string) error {
 		path = filepath.Join(dir, "report.html")
 	}
 	return writeAtomic(path, func(w io.Writer) error { return Report(dir, w) })
+}
+
+// executePage renders the page template t with d into memory and writes it
+// to w, so that a template error writes nothing; what names the page in
+// that error.
+func executePage(w io.Writer, t *template.Template, d any, what string) error {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return fmt.Errorf("plots: %s: %w", what, err)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // writeAtomic renders a page into memory and writes it to path atomically,

@@ -1,7 +1,6 @@
 package plots
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"github.com/layersim/layersim/internal/describe"
@@ -286,12 +285,7 @@ func Robustness(rep *robust.Report, w io.Writer) error {
 		}
 		d.Models = append(d.Models, rm)
 	}
-	var b bytes.Buffer
-	if err := robustnessTemplate.Execute(&b, d); err != nil {
-		return fmt.Errorf("plots: robustness page: %w", err)
-	}
-	_, err = w.Write(b.Bytes())
-	return err
+	return executePage(w, robustnessTemplate, d, "robustness page")
 }
 
 // WriteRobustness writes the page of Robustness to path, atomically.

@@ -1,7 +1,6 @@
 package plots
 
 import (
-	"bytes"
 	"fmt"
 	"github.com/layersim/layersim/internal/describe"
 	"html/template"
@@ -189,12 +188,7 @@ func Subspace(f *subspace.EmbeddingFile, w io.Writer) error {
 		}
 		d.Projectors = append(d.Projectors, template.HTML(frag))
 	}
-	var b bytes.Buffer
-	if err := subspaceTemplate.Execute(&b, d); err != nil {
-		return fmt.Errorf("plots: subspace page: %w", err)
-	}
-	_, err = w.Write(b.Bytes())
-	return err
+	return executePage(w, subspaceTemplate, d, "subspace page")
 }
 
 // WriteSubspace writes the page of Subspace to path, atomically.

@@ -230,18 +230,7 @@ func TestAnalyzeExtraMeasures(t *testing.T) {
 		t.Errorf("%d heatmaps, want %d", len(res.Heatmaps), 16+len(extra))
 	}
 
-	out := t.TempDir()
-	if err := Write(out, res); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Metrics
-	if err := json.Unmarshal(data, &back); err != nil {
-		t.Fatal(err)
-	}
+	out, back := writeAndRead(t, res)
 	if len(back.ExtraMeasures) != len(m.ExtraMeasures) {
 		t.Fatalf("metrics.json: %d extra measures", len(back.ExtraMeasures))
 	}
@@ -432,16 +421,9 @@ func TestAnalyzeExtraMeasureNull(t *testing.T) {
 			}
 		}
 	}
-	out := t.TempDir()
-	if err := Write(out, res); err != nil {
-		t.Fatal(err)
-	}
+	out, back := writeAndRead(t, res)
 	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	var back Metrics
-	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range m.ExtraMeasures {
@@ -645,4 +627,23 @@ func TestExtraMeasureProgress(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled within the measure: %v", err)
 	}
+}
+
+// writeAndRead writes res to a new folder and returns the folder and its
+// metrics.json read back.
+func writeAndRead(t *testing.T, res *Result) (string, Metrics) {
+	t.Helper()
+	out := t.TempDir()
+	if err := Write(out, res); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Metrics
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	return out, back
 }

@@ -39,12 +39,9 @@ func Values(a []float64, m, n int) ([]float64, error) {
 	if m < 1 || n < 1 || len(a) != m*n {
 		return nil, fmt.Errorf("svdvals: %d values for a %d×%d matrix", len(a), m, n)
 	}
-	scale := 0.0
-	for _, v := range a {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, errors.New("svdvals: the matrix holds NaN or ±Inf")
-		}
-		scale = max(scale, math.Abs(v))
+	scale, err := peak(a)
+	if err != nil {
+		return nil, err
 	}
 	k := min(m, n)
 	if scale == 0 {
@@ -154,6 +151,19 @@ func updateGo(a []float64, stride, rows int, w, u, v []float64, tau, sigma float
 			axpyGo(r, u, -sigma*t)
 		}
 	}
+}
+
+// peak returns the largest magnitude in a, or an error if a holds NaN or
+// ±Inf.
+func peak(a []float64) (float64, error) {
+	p := 0.0
+	for _, v := range a {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, errors.New("svdvals: the matrix holds NaN or ±Inf")
+		}
+		p = max(p, math.Abs(v))
+	}
+	return p, nil
 }
 
 // reflector makes x (x₀ = α) a Householder vector: on return x[0] = 1 and x

@@ -3,7 +3,6 @@ package svdvals
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
@@ -26,12 +25,9 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 	if m > n {
 		return nil, nil, fmt.Errorf("svdvals: LeftVectors of a %d×%d matrix: it needs no more rows than columns", m, n)
 	}
-	scale := 0.0
-	for _, v := range a {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, nil, errors.New("svdvals: the matrix holds NaN or ±Inf")
-		}
-		scale = max(scale, math.Abs(v))
+	scale, err := peak(a)
+	if err != nil {
+		return nil, nil, err
 	}
 	ut = make([]float64, m*m)
 	if scale == 0 {
@@ -102,10 +98,8 @@ func Thin(a []float64, m, n int) (values, ut []float64, err error) {
 	if m > n {
 		return nil, nil, fmt.Errorf("svdvals: Thin of a %d×%d matrix: it needs no more rows than columns", m, n)
 	}
-	for _, v := range a {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, nil, errors.New("svdvals: the matrix holds NaN or ±Inf")
-		}
+	if _, err := peak(a); err != nil {
+		return nil, nil, err
 	}
 	var impl gonum.Implementation
 	tau := make([]float64, m)
