@@ -11,3 +11,11 @@ func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
 func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64, scratch []float64) {
 	updateGo(a, stride, rows, w, u, v, tau, sigma, scratch)
 }
+
+func dots(out, a []float64, stride, rows int, u, scratch []float64) {
+	dotsGo(out, a, stride, rows, u, scratch)
+}
+
+func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []float64, ldq, k int, scratch []float64) {
+	rankUpdateGo(a, lda, rows, cols, p, ldp, q, ldq, k, scratch)
+}

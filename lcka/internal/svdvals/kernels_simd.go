@@ -58,7 +58,7 @@ func axpyVec(y, x []float64, av archsimd.Float64x8) {
 // stored once for four.
 func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
 	n := len(w)
-	if !haveAVX512 || n < 8 {
+	if !haveAVX512 || n < 8 || rows < 1 {
 		accumulateGo(w, a, stride, rows, v, scratch)
 		return
 	}
@@ -145,4 +145,138 @@ func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64
 		axpyVec(r, u, acc.Mul(nsigma))
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// dots is dotsGo; four rows at a time, so that u is loaded once for four.
+// Each row's sum is left in every lane of its eight scratch values and
+// copied out after the vector code.
+func dots(out, a []float64, stride, rows int, u, scratch []float64) {
+	n := len(u)
+	if !haveAVX512 || n < 8 || rows < 1 {
+		dotsGo(out, a, stride, rows, u, scratch)
+		return
+	}
+	_ = a[(rows-1)*stride+n-1]
+	_ = scratch[8*rows-1]
+	p1, p2, p4 := archsimd.LoadUint64x8(&swap1), archsimd.LoadUint64x8(&swap2), archsimd.LoadUint64x8(&swap4)
+	sum := func(acc archsimd.Float64x8, i int) {
+		acc = acc.Add(acc.Permute(p1))
+		acc = acc.Add(acc.Permute(p2))
+		acc = acc.Add(acc.Permute(p4))
+		acc.Store((*[8]float64)(scratch[8*i : 8*i+8]))
+	}
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		o := i * stride
+		x0, x1, x2, x3 := a[o:o+n], a[o+stride:o+stride+n], a[o+2*stride:o+2*stride+n], a[o+3*stride:o+3*stride+n]
+		var s0, s1, s2, s3 archsimd.Float64x8
+		j := 0
+		for ; j+8 <= n; j += 8 {
+			uj := archsimd.LoadFloat64x8Slice(u[j:])
+			s0 = archsimd.LoadFloat64x8Slice(x0[j:]).MulAdd(uj, s0)
+			s1 = archsimd.LoadFloat64x8Slice(x1[j:]).MulAdd(uj, s1)
+			s2 = archsimd.LoadFloat64x8Slice(x2[j:]).MulAdd(uj, s2)
+			s3 = archsimd.LoadFloat64x8Slice(x3[j:]).MulAdd(uj, s3)
+		}
+		if j < n {
+			uj := archsimd.LoadFloat64x8SlicePart(u[j:])
+			s0 = archsimd.LoadFloat64x8SlicePart(x0[j:]).MulAdd(uj, s0)
+			s1 = archsimd.LoadFloat64x8SlicePart(x1[j:]).MulAdd(uj, s1)
+			s2 = archsimd.LoadFloat64x8SlicePart(x2[j:]).MulAdd(uj, s2)
+			s3 = archsimd.LoadFloat64x8SlicePart(x3[j:]).MulAdd(uj, s3)
+		}
+		sum(s0, i)
+		sum(s1, i+1)
+		sum(s2, i+2)
+		sum(s3, i+3)
+	}
+	for ; i < rows; i++ {
+		x := a[i*stride : i*stride+n]
+		var s archsimd.Float64x8
+		j := 0
+		for ; j+8 <= n; j += 8 {
+			s = archsimd.LoadFloat64x8Slice(x[j:]).MulAdd(archsimd.LoadFloat64x8Slice(u[j:]), s)
+		}
+		if j < n {
+			s = archsimd.LoadFloat64x8SlicePart(x[j:]).MulAdd(archsimd.LoadFloat64x8SlicePart(u[j:]), s)
+		}
+		sum(s, i)
+	}
+	archsimd.ClearAVXUpperBits()
+	for i := range rows {
+		out[i] = scratch[8*i]
+	}
+}
+
+// rankUpdate is rankUpdateGo; four rows by sixteen columns at a time, in
+// eight accumulators, with the rows' coefficients written eight copies
+// each into scratch (32·k values) first.
+func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []float64, ldq, k int, scratch []float64) {
+	if !haveAVX512 || cols < 8 || rows < 1 || k < 1 {
+		rankUpdateGo(a, lda, rows, cols, p, ldp, q, ldq, k, scratch)
+		return
+	}
+	_ = a[(rows-1)*lda+cols-1]
+	_ = p[(k-1)*ldp+rows-1]
+	_ = q[(k-1)*ldq+cols-1]
+	_ = scratch[32*k-1]
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		for l := range k {
+			for r := range 4 {
+				v := -p[l*ldp+i+r]
+				s := scratch[(4*l+r)*8 : (4*l+r)*8+8]
+				s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
+			}
+		}
+		r0, r1, r2, r3 := a[i*lda:i*lda+cols], a[(i+1)*lda:(i+1)*lda+cols], a[(i+2)*lda:(i+2)*lda+cols], a[(i+3)*lda:(i+3)*lda+cols]
+		c := 0
+		for ; c+16 <= cols; c += 16 {
+			a00, a01 := archsimd.LoadFloat64x8Slice(r0[c:]), archsimd.LoadFloat64x8Slice(r0[c+8:])
+			a10, a11 := archsimd.LoadFloat64x8Slice(r1[c:]), archsimd.LoadFloat64x8Slice(r1[c+8:])
+			a20, a21 := archsimd.LoadFloat64x8Slice(r2[c:]), archsimd.LoadFloat64x8Slice(r2[c+8:])
+			a30, a31 := archsimd.LoadFloat64x8Slice(r3[c:]), archsimd.LoadFloat64x8Slice(r3[c+8:])
+			for l := range k {
+				ql := q[l*ldq+c : l*ldq+c+16]
+				q0, q1 := archsimd.LoadFloat64x8Slice(ql), archsimd.LoadFloat64x8Slice(ql[8:])
+				s := scratch[32*l : 32*l+32]
+				k0 := archsimd.LoadFloat64x8Slice(s)
+				a00, a01 = q0.MulAdd(k0, a00), q1.MulAdd(k0, a01)
+				k1 := archsimd.LoadFloat64x8Slice(s[8:])
+				a10, a11 = q0.MulAdd(k1, a10), q1.MulAdd(k1, a11)
+				k2 := archsimd.LoadFloat64x8Slice(s[16:])
+				a20, a21 = q0.MulAdd(k2, a20), q1.MulAdd(k2, a21)
+				k3 := archsimd.LoadFloat64x8Slice(s[24:])
+				a30, a31 = q0.MulAdd(k3, a30), q1.MulAdd(k3, a31)
+			}
+			a00.StoreSlice(r0[c:])
+			a01.StoreSlice(r0[c+8:])
+			a10.StoreSlice(r1[c:])
+			a11.StoreSlice(r1[c+8:])
+			a20.StoreSlice(r2[c:])
+			a21.StoreSlice(r2[c+8:])
+			a30.StoreSlice(r3[c:])
+			a31.StoreSlice(r3[c+8:])
+		}
+		for ; c < cols; c += 8 {
+			a0, a1 := archsimd.LoadFloat64x8SlicePart(r0[c:]), archsimd.LoadFloat64x8SlicePart(r1[c:])
+			a2, a3 := archsimd.LoadFloat64x8SlicePart(r2[c:]), archsimd.LoadFloat64x8SlicePart(r3[c:])
+			for l := range k {
+				q0 := archsimd.LoadFloat64x8SlicePart(q[l*ldq+c : l*ldq+cols])
+				s := scratch[32*l : 32*l+32]
+				a0 = q0.MulAdd(archsimd.LoadFloat64x8Slice(s), a0)
+				a1 = q0.MulAdd(archsimd.LoadFloat64x8Slice(s[8:]), a1)
+				a2 = q0.MulAdd(archsimd.LoadFloat64x8Slice(s[16:]), a2)
+				a3 = q0.MulAdd(archsimd.LoadFloat64x8Slice(s[24:]), a3)
+			}
+			a0.StoreSlicePart(r0[c:])
+			a1.StoreSlicePart(r1[c:])
+			a2.StoreSlicePart(r2[c:])
+			a3.StoreSlicePart(r3[c:])
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if i < rows {
+		rankUpdateGo(a[i*lda:], lda, rows-i, cols, p[i:], ldp, q, ldq, k, scratch)
+	}
 }

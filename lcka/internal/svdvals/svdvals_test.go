@@ -37,6 +37,8 @@ func TestAgainstGonum(t *testing.T) {
 		"5×1":             random(rng, 5, 1, one),
 		"9×9":             random(rng, 9, 9, one),
 		"square 120":      random(rng, 120, 120, one),
+		"square 399":      random(rng, 399, 399, one),
+		"tall 420×300":    random(rng, 420, 300, one),
 		"tall 150×37":     random(rng, 150, 37, one),
 		"wide 37×150":     random(rng, 37, 150, one),
 		"rank 4 of 60×50": lowRank(60, 50, 4),
@@ -73,8 +75,38 @@ func TestAgainstGonum(t *testing.T) {
 			return mat.DenseCopyOf(q.Slice(0, 25, 0, 40))
 		}(),
 	}
-	for name, a := range cases {
-		t.Run(name, func(t *testing.T) {
+	eachReduction(t, func(t *testing.T) {
+		for name, a := range cases {
+			t.Run(name, func(t *testing.T) { checkValues(t, a) })
+		}
+	})
+}
+
+// eachReduction runs f with the bidiagonal reduction column by column, by
+// panels of the default width, and by narrow panels (every matrix of more
+// than 8 columns, several panels each).
+func eachReduction(t *testing.T, f func(t *testing.T)) {
+	width, from := panelWidth, blockedFrom
+	t.Cleanup(func() { panelWidth, blockedFrom = width, from })
+	for _, c := range []struct {
+		name        string
+		width, from int
+	}{
+		{"columns", width, 1 << 30},
+		{"panels", width, from},
+		{"panels of 4", 4, 8},
+		{"panels of 1", 1, 8},
+	} {
+		panelWidth, blockedFrom = c.width, c.from
+		t.Run(c.name, f)
+	}
+}
+
+// checkValues: Values(a) as mat.SVD's singular values, each within
+// 1e-13·‖A‖₂·max(m, n).
+func checkValues(t *testing.T, a *mat.Dense) {
+	{
+		{
 			m, n := a.Dims()
 			var svd mat.SVD
 			if !svd.Factorize(a, mat.SVDNone) {
@@ -94,7 +126,7 @@ func TestAgainstGonum(t *testing.T) {
 					t.Errorf("σ%d = %.17g, gonum %.17g", i, got[i], want[i])
 				}
 			}
-		})
+		}
 	}
 }
 
@@ -132,6 +164,19 @@ func TestKernels(t *testing.T) {
 			accumulate(w, a, stride, rows, v, scratch)
 			accumulateGo(w2, a, stride, rows, v, scratch)
 			near(fmt.Sprintf("accumulate %d×%d", rows, n), w, w2, 1e-14)
+			got, want := make([]float64, rows), make([]float64, rows)
+			dots(got, a, stride, rows, u, scratch)
+			dotsGo(want, a, stride, rows, u, scratch)
+			near(fmt.Sprintf("dots %d×%d", rows, n), got, want, 1e-13)
+			for k := 1; k <= 6; k += 5 {
+				const ldp, ldq = 11, 47
+				p, q := vec((k-1)*ldp+rows), vec((k-1)*ldq+n)
+				a2 := slices.Clone(a)
+				big := make([]float64, 32*k)
+				rankUpdate(a, stride, rows, n, p, ldp, q, ldq, k, big)
+				rankUpdateGo(a2, stride, rows, n, p, ldp, q, ldq, k, big)
+				near(fmt.Sprintf("rankUpdate %d×%d, k = %d", rows, n, k), a, a2, 1e-13)
+			}
 			for _, sigma := range []float64{0, 1.2} {
 				a2 := slices.Clone(a)
 				update(a, stride, rows, w, u, v, 0.8, sigma, scratch)
@@ -194,14 +239,17 @@ func TestLeftVectors(t *testing.T) {
 		"graded":        random(rng, 50, 60, func(j int) float64 { return math.Pow(10, -float64(j)/10) }),
 		"zeros":         mat.NewDense(3, 5, nil),
 		"layer 40×300":  random(rng, 40, 300, one),
+		"square 260":    random(rng, 260, 260, one),
 	}
 	for _, f := range []struct {
 		name string
 		fn   func(a []float64, m, n int) ([]float64, []float64, error)
 	}{{"LeftVectors", LeftVectors}, {"Thin", Thin}} {
-		for name, a := range cases {
-			t.Run(f.name+"/"+name, func(t *testing.T) { checkLeftVectors(t, a, f.fn) })
-		}
+		eachReduction(t, func(t *testing.T) {
+			for name, a := range cases {
+				t.Run(f.name+"/"+name, func(t *testing.T) { checkLeftVectors(t, a, f.fn) })
+			}
+		})
 		if _, _, err := f.fn(make([]float64, 6), 3, 2); err == nil {
 			t.Errorf("%s of a tall matrix: no error", f.name)
 		}
