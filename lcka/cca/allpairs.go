@@ -77,11 +77,18 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, m Measure, keep Ke
 		return nil, nil, err
 	}
 	values = mat.NewDense(L, L, nil)
+	// (i, j) and (j, i) are one problem where the ranks differ: the
+	// weights are on the side with fewer directions either way.
+	same := func(i, j int) bool { return i > j && kept[i] != kept[j] }
 	err = eachPair(tr, L, true, func(i, j int) error {
-		if max(kept[i], kept[j]) >= n0-1 {
-			// The larger side spans the centred space and holds the
-			// smaller: every canonical correlation is 1.
+		switch {
+		case i == j || max(kept[i], kept[j]) >= n0-1:
+			// A layer with itself, or a larger side that spans the
+			// centred space and holds the smaller: every canonical
+			// correlation is 1.
 			values.Set(i, j, 1)
+			return nil
+		case same(i, j):
 			return nil
 		}
 		r, err := pwcca(bases[i], bases[j])
@@ -90,6 +97,13 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, m Measure, keep Ke
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	for i := range L {
+		for j := range i {
+			if same(i, j) {
+				values.Set(i, j, values.At(j, i))
+			}
+		}
 	}
 	return values, kept, nil
 }
@@ -112,6 +126,10 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 	}
 	values := mat.NewDense(L, L, nil)
 	err = eachPair(tr, L, false, func(i, j int) error {
+		if i == j {
+			values.Set(i, i, 1) // every correlation of a span with itself
+			return nil
+		}
 		sum, err := svccaSum(specs[i], specs[j], kept[i], kept[j])
 		v := sum / float64(min(kept[i], kept[j]))
 		values.Set(i, j, v)
@@ -142,9 +160,9 @@ func eachLayer(tr *parallel.Tracker, L int, f func(l int) error) error {
 	return nil
 }
 
-// eachPair calls f for every ordered pair of layers (i, j), or with both
-// without both for i ≤ j only, on all cores, counting each on tr, and returns the
-// context's error or the first of f's, naming the pair.
+// eachPair calls f for every ordered pair of layers (i, j) with both, and
+// for those with i ≤ j without, on all cores, counting each on tr, and
+// returns the context's error or the first of f's, naming the pair.
 func eachPair(tr *parallel.Tracker, L int, both bool, f func(i, j int) error) error {
 	var pairs [][2]int
 	for i := 0; i < L; i++ {

@@ -157,8 +157,11 @@ func pair(x, y mat.Matrix, coords coordinates) (*basis, *basis, error) {
 // problem with more rows than columns, which PWCCA never asks for (its
 // weights are on the side with fewer directions).
 func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error) {
-	p := grampanel.MulTN(qx, qy)
-	r, c := p.Dims()
+	_, r := qx.Dims()
+	_, c := qy.Dims()
+	buf := grampanel.Scratch64(r * c)
+	defer grampanel.Release64(buf)
+	p := grampanel.MulTNInto(buf, qx, qy)
 	var rho []float64
 	var u *mat.Dense
 	var err error
@@ -267,7 +270,10 @@ func pwcca(bx, by *basis) (Result, error) {
 	m := len(rho)
 	// h = Q_a p (n×m), canonical variates; ⟨hᵢ, x_j⟩ = (hᵀ X_c)ᵢⱼ =
 	// (pᵀ Q_aᵀX_c)ᵢⱼ.
-	proj := grampanel.MulTN(p.Slice(0, len(a.s), 0, m), a.coords)
+	_, d := a.coords.Dims()
+	buf := grampanel.Scratch64(m * d)
+	defer grampanel.Release64(buf)
+	proj := grampanel.MulTNInto(buf, p.Slice(0, len(a.s), 0, m), a.coords)
 	w := make([]float64, m)
 	total := 0.0
 	for i := 0; i < m; i++ {

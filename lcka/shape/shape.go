@@ -100,9 +100,12 @@ func AngularOf(a, b *Whitened) (float64, error) {
 	if na != nb {
 		return 0, fmt.Errorf("shape: x has %d inputs (rows) and y has %d; they must match", na, nb)
 	}
-	p := grampanel.MulTN(a.b, b.b)
-	r, c := p.Dims()
-	sv, err := svdvals.Values(p.RawMatrix().Data, r, c)
+	_, ra := a.b.Dims()
+	_, rb := b.b.Dims()
+	buf := grampanel.Scratch64(ra * rb)
+	defer grampanel.Release64(buf)
+	p := grampanel.MulTNInto(buf, a.b, b.b)
+	sv, err := svdvals.Values(p.RawMatrix().Data, ra, rb)
 	if err != nil {
 		return 0, fmt.Errorf("shape: the alignment problem: %w", err)
 	}

@@ -145,6 +145,14 @@ func Scratch(n int) []float32 { return getBuffer[float32](n) }
 // Release hands b back for reuse; the caller must not use it after.
 func Release(b []float32) { putBuffer(b) }
 
+// Scratch64 is Scratch for float64: the all-pairs measures take their
+// per-pair products from it, since fresh slices of a megabyte per pair cost
+// page faults and collections.
+func Scratch64(n int) []float64 { return getBuffer[float64](n) }
+
+// Release64 is Release for Scratch64's slices.
+func Release64(b []float64) { putBuffer(b) }
+
 // transpose writes xt[k·np + i] = x[i·d + k] for i < n, k < d: a block of
 // rows at a time by gathers, the rows after the last full block one value
 // at a time.

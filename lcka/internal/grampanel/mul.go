@@ -97,19 +97,27 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 
 // MulTN returns xᵀ·y for x (n×ka) and y (n×kb): on the host kernel where
 // Host is true, else with gonum.
-func MulTN(x, y mat.Matrix) *mat.Dense {
+func MulTN(x, y mat.Matrix) *mat.Dense { return MulTNInto(nil, x, y) }
+
+// MulTNInto is MulTN writing the product into c when it holds ka·kb values
+// or more (Scratch64's, typically), and into a new slice otherwise; the
+// result shares c.
+func MulTNInto(c []float64, x, y mat.Matrix) *mat.Dense {
 	n, ka := x.Dims()
 	ny, kb := y.Dims()
+	if len(c) < ka*kb {
+		c = make([]float64, ka*kb)
+	}
+	c = c[:ka*kb]
 	if Host() && n == ny && n > 0 && ka > 0 && kb > 0 {
 		rx, ry := rawDense(x), rawDense(y)
-		c := make([]float64, ka*kb)
 		if MulTN64(c, rx.Data, rx.Stride, ry.Data, ry.Stride, n, ka, kb, 1) == nil {
 			return mat.NewDense(ka, kb, c)
 		}
 	}
-	var p mat.Dense
+	p := mat.NewDense(ka, kb, c)
 	p.Mul(x.T(), y)
-	return &p
+	return p
 }
 
 // rawDense returns m's row-major storage, copying it unless it is a

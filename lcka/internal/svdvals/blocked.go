@@ -46,13 +46,19 @@ func reduceBlocked(a []float64, m, n int, d, e, sigmas []float64) int {
 	if nb < 1 || n-nb < blockedFrom || n < 2 {
 		return 0
 	}
-	ws := panels{
-		vx:      make([]float64, 2*nb*m),
-		yu:      make([]float64, 2*nb*n),
-		coef:    make([]float64, 2*nb),
-		corr:    make([]float64, m),
-		scratch: make([]float64, 16*max(m, 4*nb)),
+	sizes := []int{2 * nb * m, 2 * nb * n, 2 * nb, m, 16 * max(m, 4*nb)}
+	total := 0
+	for _, s := range sizes {
+		total += s
 	}
+	slab := temporary(total)
+	defer release(slab)
+	clear(slab)
+	parts := make([][]float64, len(sizes))
+	for i, s := range sizes {
+		parts[i], slab = slab[:s:s], slab[s:]
+	}
+	ws := panels{vx: parts[0], yu: parts[1], coef: parts[2], corr: parts[3], scratch: parts[4]}
 	p := 0
 	for ; n-p-nb >= blockedFrom; p += nb {
 		reducePanel(a, m, n, p, nb, d, e, sigmas, &ws)

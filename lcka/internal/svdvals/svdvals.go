@@ -53,7 +53,8 @@ func Values(a []float64, m, n int) ([]float64, error) {
 	}
 	if m < n {
 		// The singular values of Aᵀ, which has more rows than columns.
-		t := make([]float64, m*n)
+		t := temporary(m * n)
+		defer release(t)
 		for i := range m {
 			for j := range n {
 				t[j*m+i] = a[i*n+j]

@@ -37,7 +37,8 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 		return make([]float64, m), ut, nil
 	}
 	// t = Aᵀ/scale, n×m with n ≥ m.
-	t := make([]float64, n*m)
+	t := temporary(n * m)
+	defer release(t)
 	inv := 1 / scale
 	for i := range m {
 		for j, v := range a[i*n : (i+1)*n] {
