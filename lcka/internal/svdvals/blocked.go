@@ -46,7 +46,9 @@ func reduceBlocked(a []float64, m, n int, d, e, sigmas []float64) int {
 	if nb < 1 || n-nb < blockedFrom || n < 2 {
 		return 0
 	}
-	sizes := []int{2 * nb * m, 2 * nb * n, 2 * nb, m, 16 * max(m, 4*nb)}
+	// The kernels' scratch: 8 values a row (accumulate, dots), 32 per
+	// term of the rank-2·nb update.
+	sizes := []int{2 * nb * m, 2 * nb * n, 2 * nb, m, 8 * max(m, 8*nb)}
 	total := 0
 	for _, s := range sizes {
 		total += s

@@ -26,6 +26,13 @@ func spread(scratch, c []float64, f float64) {
 	}
 }
 
+// fourRows returns rows i … i+3 of the block at a (rows stride apart), n
+// values each.
+func fourRows(a []float64, i, stride, n int) (x0, x1, x2, x3 []float64) {
+	o := i * stride
+	return a[o : o+n], a[o+stride : o+stride+n], a[o+2*stride : o+2*stride+n], a[o+3*stride : o+3*stride+n]
+}
+
 func lanes8(s []float64, i int) archsimd.Float64x8 {
 	return archsimd.LoadFloat64x8((*[8]float64)(s[8*i : 8*i+8]))
 }
@@ -66,8 +73,7 @@ func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
 	spread(scratch, v[:rows], 1)
 	i := 0
 	for ; i+4 <= rows; i += 4 {
-		o := i * stride
-		x0, x1, x2, x3 := a[o:o+n], a[o+stride:o+stride+n], a[o+2*stride:o+2*stride+n], a[o+3*stride:o+3*stride+n]
+		x0, x1, x2, x3 := fourRows(a, i, stride, n)
 		c0, c1, c2, c3 := lanes8(scratch, i), lanes8(scratch, i+1), lanes8(scratch, i+2), lanes8(scratch, i+3)
 		j := 0
 		for ; j+8 <= n; j += 8 {
@@ -167,8 +173,7 @@ func dots(out, a []float64, stride, rows int, u, scratch []float64) {
 	}
 	i := 0
 	for ; i+4 <= rows; i += 4 {
-		o := i * stride
-		x0, x1, x2, x3 := a[o:o+n], a[o+stride:o+stride+n], a[o+2*stride:o+2*stride+n], a[o+3*stride:o+3*stride+n]
+		x0, x1, x2, x3 := fourRows(a, i, stride, n)
 		var s0, s1, s2, s3 archsimd.Float64x8
 		j := 0
 		for ; j+8 <= n; j += 8 {
@@ -209,8 +214,8 @@ func dots(out, a []float64, stride, rows int, u, scratch []float64) {
 }
 
 // rankUpdate is rankUpdateGo; four rows by sixteen columns at a time, in
-// eight accumulators, with the rows' coefficients written eight copies
-// each into scratch (32·k values) first.
+// eight accumulators, with each block of four rows' coefficients written
+// eight copies each into scratch (32·k values) before its vector code.
 func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []float64, ldq, k int, scratch []float64) {
 	if !haveAVX512 || cols < 8 || rows < 1 || k < 1 {
 		rankUpdateGo(a, lda, rows, cols, p, ldp, q, ldq, k, scratch)
@@ -229,7 +234,7 @@ func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []floa
 				s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
 			}
 		}
-		r0, r1, r2, r3 := a[i*lda:i*lda+cols], a[(i+1)*lda:(i+1)*lda+cols], a[(i+2)*lda:(i+2)*lda+cols], a[(i+3)*lda:(i+3)*lda+cols]
+		r0, r1, r2, r3 := fourRows(a, i, lda, cols)
 		c := 0
 		for ; c+16 <= cols; c += 16 {
 			a00, a01 := archsimd.LoadFloat64x8Slice(r0[c:]), archsimd.LoadFloat64x8Slice(r0[c+8:])
@@ -274,8 +279,9 @@ func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []floa
 			a2.StoreSlicePart(r2[c:])
 			a3.StoreSlicePart(r3[c:])
 		}
+		// The next block's coefficients are scalar code.
+		archsimd.ClearAVXUpperBits()
 	}
-	archsimd.ClearAVXUpperBits()
 	if i < rows {
 		rankUpdateGo(a[i*lda:], lda, rows-i, cols, p[i:], ldp, q, ldq, k, scratch)
 	}

@@ -4,7 +4,7 @@ import "sync"
 
 // The reductions' temporaries of a few hundred kilobytes come from a pool:
 // an all-pairs measure makes tens of thousands of them, and fresh ones cost
-// page faults and collections (a sixth of PWCCA's all-pairs time).
+// page faults and collections (15% of PWCCA's all-pairs time).
 var temporaries sync.Pool
 
 // temporary returns n float64s of unspecified contents.

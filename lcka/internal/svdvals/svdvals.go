@@ -1,5 +1,5 @@
 // Package svdvals computes the singular values of a dense matrix of a few
-// hundred rows and columns, without vectors, 1.2–1.4 times as fast as
+// hundred rows and columns, without vectors, 1.2–1.5 times as fast as
 // gonum's mat.SVD (n = 200–400). The nuclear norms of the SVD-based
 // similarity measures (CCA, the shape metrics) need exactly this, once per
 // pair of layers.
@@ -18,7 +18,7 @@
 //  2. per row, the left update, the right reflector's dot product and the
 //     right update, fused.
 //
-// A matrix wider than blockedFrom + panelWidth columns is reduced by panels
+// A matrix of blockedFrom + panelWidth columns or more is reduced by panels
 // first, as LAPACK's dgebrd does (blocked.go): per column two passes that
 // only read, and per panel one update of rank 2·panelWidth.
 //
@@ -62,12 +62,9 @@ func Values(a []float64, m, n int) ([]float64, error) {
 		}
 		a, m, n = t, n, m
 	}
-	// Scaled to a largest entry of 1, so that no reflector's norm
+	// Scaled to a largest entry below 1, so that no reflector's norm
 	// overflows or underflows.
-	inv := 1 / scale
-	for i := range a {
-		a[i] *= inv
-	}
+	exp := scaleDown(a, scale)
 	d := make([]float64, n)
 	e := make([]float64, n)
 	bidiagonalize(a, m, n, d, e)
@@ -81,7 +78,7 @@ func Values(a []float64, m, n int) ([]float64, error) {
 		return nil, fmt.Errorf("svdvals: dqds did not converge (info %d)", info)
 	}
 	for i := range d {
-		d[i] *= scale
+		d[i] = math.Ldexp(d[i], exp)
 	}
 	slices.SortFunc(d, func(x, y float64) int {
 		switch {
@@ -165,6 +162,27 @@ func updateGo(a []float64, stride, rows int, w, u, v []float64, tau, sigma float
 			axpyGo(r, u, -sigma*t)
 		}
 	}
+}
+
+// scaleDown multiplies a, whose largest magnitude is peak > 0, by the power
+// of two that brings peak into [½, 1), exactly, and returns that power's
+// negated exponent: the singular values of the scaled matrix times
+// 2^exponent are a's. A peak among the subnormal numbers takes two steps,
+// as its power of two's inverse would overflow.
+func scaleDown(a []float64, peak float64) int {
+	_, exp := math.Frexp(peak)
+	e := exp
+	if e < -1000 {
+		for i := range a {
+			a[i] *= 0x1p600
+		}
+		e += 600
+	}
+	f := math.Ldexp(1, -e)
+	for i := range a {
+		a[i] *= f
+	}
+	return exp
 }
 
 // peak returns the largest magnitude in a, or an error if a holds NaN or

@@ -3,6 +3,7 @@ package svdvals
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
@@ -36,15 +37,15 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 		}
 		return make([]float64, m), ut, nil
 	}
-	// t = Aᵀ/scale, n×m with n ≥ m.
+	// t = Aᵀ scaled to a largest entry below 1, n×m with n ≥ m.
 	t := temporary(n * m)
 	defer release(t)
-	inv := 1 / scale
 	for i := range m {
 		for j, v := range a[i*n : (i+1)*n] {
-			t[j*m+i] = v * inv
+			t[j*m+i] = v
 		}
 	}
+	exp := scaleDown(t, scale)
 	d := make([]float64, m)
 	e := make([]float64, m)
 	sigmas := bidiagonalize(t, n, m, d, e)
@@ -81,7 +82,7 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 		return nil, nil, errors.New("svdvals: the bidiagonal QR iteration did not converge")
 	}
 	for i := range d {
-		d[i] *= scale
+		d[i] = math.Ldexp(d[i], exp)
 	}
 	return d, ut, nil
 }
