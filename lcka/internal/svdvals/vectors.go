@@ -49,28 +49,8 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 	d := make([]float64, m)
 	e := make([]float64, m)
 	sigmas := bidiagonalize(t, n, m, d, e)
-	// P = G₀·G₁⋯G_{m−2}, built from the last reflector back so that each
-	// touches only the block it changes; G_k's vector u (u₀ = 1) is row k
-	// of t from column k+1 on.
 	p := ut
-	for i := range m {
-		p[i*m+i] = 1
-	}
-	w := make([]float64, m)
-	scratch := make([]float64, 8*m)
-	u := make([]float64, m)
-	for k := m - 2; k >= 0; k-- {
-		if sigmas[k] == 0 {
-			continue
-		}
-		size := m - k - 1
-		copy(u[:size], t[k*m+k+1:k*m+m])
-		block := p[(k+1)*m+k+1:]
-		ww := w[:size]
-		clear(ww)
-		accumulate(ww, block, m, size, u[:size], scratch)
-		update(block, m, size, ww, ww, u[:size], sigmas[k], 0, scratch)
-	}
+	formP(p, t, m, sigmas)
 	// Pᵀ in place.
 	for i := range m {
 		for j := i + 1; j < m; j++ {
@@ -148,4 +128,111 @@ func ThinU(x *mat.Dense, overwrite bool) (values []float64, u *mat.Dense, err er
 	u = mat.NewDense(m, m, nil)
 	u.Copy(mat.NewDense(m, m, ut).T())
 	return values, u, nil
+}
+
+// formP sets p (m×m) to P = G₀·G₁⋯G_{m−2}, the product of the right
+// reflectors that bidiagonalize left in the rows of t (m columns): G_k's
+// vector u (u₀ = 1) is row k of t from column k+1 on, its σ sigmas[k]. P is
+// built from the last reflector back, so that each touches only the block
+// it changes (as LAPACK's dorgqr): the last ones one at a time, then, where
+// the block is at least blockedFrom wide, panelWidth at a time in the
+// compact WY form I − U·T·Uᵀ (Schreiber & Van Loan, "A storage-efficient
+// WY representation for products of Householder transformations", SIAM J.
+// Sci. Stat. Comput. 10, 1989), two products of inner dimension
+// panelWidth and the block's width instead of a pass per reflector.
+func formP(p, t []float64, m int, sigmas []float64) {
+	clear(p)
+	for i := range m {
+		p[i*m+i] = 1
+	}
+	nb := panelWidth
+	low := 0 // reflectors below low go by blocks
+	if nb >= 1 && m-1-blockedFrom >= nb {
+		low = (m - 1 - blockedFrom) / nb * nb
+	}
+	w := make([]float64, m)
+	scratch := temporary(8 * m)
+	defer release(scratch)
+	for k := m - 2; k >= low; k-- {
+		if sigmas[k] == 0 {
+			continue
+		}
+		size := m - k - 1
+		u := t[k*m+k+1 : k*m+m]
+		block := p[(k+1)*m+k+1:]
+		ww := w[:size]
+		clear(ww)
+		accumulate(ww, block, m, size, u, scratch)
+		update(block, m, size, ww, ww, u, sigmas[k], 0, scratch)
+	}
+	if low == 0 {
+		return
+	}
+	// Per block: U (rows×nb) and Uᵀ, T (nb×nb, upper triangular), W (nb×
+	// the block's width) and the kernels' scratch.
+	rows := m - 1
+	sizes := []int{rows * nb, nb * rows, nb * nb, nb * rows, 32 * max(rows, nb)}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	slab := temporary(total)
+	defer release(slab)
+	parts := make([][]float64, len(sizes))
+	for i, n := range sizes {
+		parts[i], slab = slab[:n:n], slab[n:]
+	}
+	uRows, uCols, tt, wk, ks := parts[0], parts[1], parts[2], parts[3], parts[4]
+	for k0 := low - nb; k0 >= 0; k0 -= nb {
+		size := m - k0 - 1 // the block: rows and columns k0+1 …
+		// Uᵀ: row l is G_{k0+l}'s u from row k0+l+1 of the block on, zero
+		// above; U the same, transposed.
+		ut := uCols[:nb*size]
+		clear(ut)
+		for l := range nb {
+			k := k0 + l
+			copy(ut[l*size+l:(l+1)*size], t[k*m+k+1:k*m+m])
+		}
+		u := uRows[:size*nb]
+		for i := range size {
+			for l := range nb {
+				u[i*nb+l] = ut[l*size+i]
+			}
+		}
+		// T of the forward product G_{k0}⋯G_{k0+nb−1} = I − U·T·Uᵀ:
+		// T[l, l] = σ_l, T[:l, l] = −σ_l·T[:l, :l]·(U[:, :l]ᵀ u_l).
+		clear(tt)
+		for l := range nb {
+			sl := sigmas[k0+l]
+			tt[l*nb+l] = sl
+			if l == 0 || sl == 0 {
+				continue
+			}
+			ul := ut[l*size : (l+1)*size]
+			c := w[:l]
+			dots(c, ut, size, l, ul, ks)
+			for i := range l {
+				s := 0.0
+				for j := i; j < l; j++ {
+					s += tt[i*nb+j] * c[j]
+				}
+				tt[i*nb+l] = -sl * s
+			}
+		}
+		// block −= U·(T·(Uᵀ·block)): W = −Uᵀ·block, then Z = −T·W, then
+		// block −= U·Z.
+		block := p[(k0+1)*m+k0+1:]
+		wz := wk[:nb*size]
+		clear(wz)
+		rankUpdate(wz, size, nb, size, u, nb, block, m, size, ks)
+		for i := range nb {
+			zi := w[:size]
+			clear(zi)
+			for j := i; j < nb; j++ {
+				axpy(zi, wz[j*size:(j+1)*size], -tt[i*nb+j])
+			}
+			copy(wz[i*size:(i+1)*size], zi)
+		}
+		rankUpdate(block, m, size, size, ut, size, wz, size, nb, ks)
+	}
 }
