@@ -172,7 +172,7 @@ func correlations(qx, qy mat.Matrix, vectors bool) ([]float64, *mat.Dense, error
 		var ut []float64
 		if rho, ut, err = svdvals.LeftVectors(p.RawMatrix().Data, r, c); err == nil {
 			u = mat.NewDense(r, r, nil)
-			u.Copy(mat.NewDense(r, r, ut).T())
+			dense.Transpose(u.RawMatrix().Data, ut, r, r)
 		}
 	default:
 		var svd mat.SVD

@@ -88,3 +88,26 @@ func ScaleToPeak(v []float64) float64 {
 	}
 	return peak
 }
+
+// Transpose writes the rows×cols row-major src into dst as its cols×rows
+// transpose, in square tiles so that both sides stay in cache: an
+// element-by-element walk down dst's columns (or gonum's Copy of a
+// mat.Transpose) misses the cache on every write at a few hundred rows.
+// dst and src must not overlap.
+func Transpose(dst, src []float64, rows, cols int) {
+	const tile = 32
+	_ = src[rows*cols-1]
+	_ = dst[rows*cols-1]
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*cols+j0 : i*cols+j1]
+				for j, v := range row {
+					dst[(j0+j)*rows+i] = v
+				}
+			}
+		}
+	}
+}

@@ -42,3 +42,23 @@ func TestCenteredColumns(t *testing.T) {
 		t.Error("the input was changed")
 	}
 }
+
+// TestTranspose: every entry lands at (j, i), for shapes around the tile.
+func TestTranspose(t *testing.T) {
+	for _, c := range [][2]int{{1, 1}, {1, 70}, {70, 1}, {31, 33}, {32, 32}, {65, 40}, {100, 300}} {
+		rows, cols := c[0], c[1]
+		src := make([]float64, rows*cols)
+		for i := range src {
+			src[i] = float64(i) + 0.5
+		}
+		dst := make([]float64, rows*cols)
+		Transpose(dst, src, rows, cols)
+		for i := range rows {
+			for j := range cols {
+				if dst[j*rows+i] != src[i*cols+j] {
+					t.Fatalf("%d×%d: (%d, %d) = %v, want %v", rows, cols, j, i, dst[j*rows+i], src[i*cols+j])
+				}
+			}
+		}
+	}
+}

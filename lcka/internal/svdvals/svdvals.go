@@ -35,6 +35,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/lapack/gonum"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // Values returns the singular values of the m×n matrix a (row-major,
@@ -55,11 +57,7 @@ func Values(a []float64, m, n int) ([]float64, error) {
 		// The singular values of Aᵀ, which has more rows than columns.
 		t := temporary(m * n)
 		defer release(t)
-		for i := range m {
-			for j := range n {
-				t[j*m+i] = a[i*n+j]
-			}
-		}
+		dense.Transpose(t, a, m, n)
 		a, m, n = t, n, m
 	}
 	// Scaled to a largest entry below 1, so that no reflector's norm

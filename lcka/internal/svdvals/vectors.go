@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/dense"
 )
 
 // LeftVectors returns the singular values of the m×n matrix a (m ≤ n;
@@ -40,23 +42,15 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 	// t = Aᵀ scaled to a largest entry below 1, n×m with n ≥ m.
 	t := temporary(n * m)
 	defer release(t)
-	for i := range m {
-		for j, v := range a[i*n : (i+1)*n] {
-			t[j*m+i] = v
-		}
-	}
+	dense.Transpose(t, a, m, n)
 	exp := scaleDown(t, scale)
 	d := make([]float64, m)
 	e := make([]float64, m)
 	sigmas := bidiagonalize(t, n, m, d, e)
-	p := ut
+	p := temporary(m * m)
+	defer release(p)
 	formP(p, t, m, sigmas)
-	// Pᵀ in place.
-	for i := range m {
-		for j := i + 1; j < m; j++ {
-			p[i*m+j], p[j*m+i] = p[j*m+i], p[i*m+j]
-		}
-	}
+	dense.Transpose(ut, p, m, m)
 	var impl gonum.Implementation
 	if !impl.Dbdsqr('U', m, m, 0, 0, d, e, ut, m, nil, 1, nil, 1, make([]float64, 4*m)) {
 		return nil, nil, errors.New("svdvals: the bidiagonal QR iteration did not converge")
@@ -126,7 +120,7 @@ func ThinU(x *mat.Dense, overwrite bool) (values []float64, u *mat.Dense, err er
 		return nil, nil, err
 	}
 	u = mat.NewDense(m, m, nil)
-	u.Copy(mat.NewDense(m, m, ut).T())
+	dense.Transpose(u.RawMatrix().Data, ut, m, m)
 	return values, u, nil
 }
 
