@@ -67,7 +67,7 @@ func (p *Progress) Extract(e extract.Progress) {
 	if e.TokensPerSec > 0 {
 		d = append(d, fmt.Sprintf("%.0f tok/s", e.TokensPerSec))
 		if e.Done < e.Total && e.ETA > 0 {
-			d = append(d, "ETA "+roundDuration(e.ETA).String())
+			d = append(d, "ETA "+extract.RoundDuration(e.ETA).String())
 		}
 	}
 	if e.BatchSize > 0 {
@@ -80,14 +80,6 @@ func (p *Progress) Extract(e extract.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.updateLocked(strings.TrimSpace(e.Model+" "+e.Lang), strings.Join(d, " · "), note, e.Done, e.Total)
-}
-
-// roundDuration rounds to a second, or to 100 ms under ten seconds.
-func roundDuration(d time.Duration) time.Duration {
-	if d < 10*time.Second {
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Second)
 }
 
 func (p *Progress) updateLocked(stage, detail, note string, done, total int) {

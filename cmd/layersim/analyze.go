@@ -145,14 +145,17 @@ func stageProgress(w io.Writer) func(stage string, done, total int) {
 	}
 	var mu sync.Mutex // the CKA engine's workers report from several goroutines
 	last := time.Time{}
+	var clock stageClock
 	return func(stage string, done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
-		if time.Since(last) < 200*time.Millisecond && done < total {
+		t := time.Now()
+		eta := clock.eta(stage, done, total, t)
+		if t.Sub(last) < 200*time.Millisecond && done < total {
 			return
 		}
-		last = time.Now()
-		fmt.Fprintf(w, "\r\033[K%s %d/%d", stage, done, total)
+		last = t
+		fmt.Fprintf(w, "\r\033[K%s %d/%d%s", stage, done, total, eta)
 	}
 }
 

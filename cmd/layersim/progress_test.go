@@ -22,7 +22,13 @@ func TestStageLog(t *testing.T) {
 		want  string
 	}{
 		{"throttled", []step{{0, "cka", 0, 10}, {time.Second, "cka", 3, 10}, {4 * time.Second, "cka", 5, 10}, {5 * time.Second, "cka", 6, 10}, {7 * time.Second, "cka", 7, 10}},
-			"cka 0/10\ncka 6/10\n"},
+			"cka 0/10\ncka 6/10  ETA 3.3s\n"},
+		// The time left at the stage's rate from its first report, once it
+		// has run 2 s, never on its last line; a stage run again is timed
+		// again.
+		{"time left", []step{{0, "shape:1", 1, 100}, {time.Second, "shape:1", 2, 100}, {10 * time.Second, "shape:1", 20, 100}, {80 * time.Second, "shape:1", 90, 100}, {90 * time.Second, "shape:1", 100, 100},
+			{91 * time.Second, "shape:1", 0, 10}, {92 * time.Second, "shape:1", 1, 10}, {98 * time.Second, "shape:1", 4, 10}},
+			"shape:1 1/100\nshape:1 20/100  ETA 40s\nshape:1 90/100  ETA 8.9s\nshape:1 100/100\nshape:1 0/10\nshape:1 4/10  ETA 11s\n"},
 		{"the end of each stage, once", []step{{0, "cka", 0, 4}, {time.Second, "cka", 4, 4}, {time.Second, "cka", 4, 4}, {2 * time.Second, "rsa", 1, 2}, {2 * time.Second, "rsa", 2, 2}},
 			"cka 0/4\ncka 4/4\nrsa 1/2\nrsa 2/2\n"},
 		{"a stage run again starts again", []step{{0, "boot", 2, 2}, {time.Second, "boot", 0, 2}, {2 * time.Second, "boot", 1, 2}, {8 * time.Second, "boot", 2, 2}},

@@ -121,7 +121,7 @@ func FormatProgress(p Progress) string {
 	if p.TokensPerSec > 0 {
 		s += fmt.Sprintf("  %.0f tok/s", p.TokensPerSec)
 		if p.Done < p.Total {
-			s += "  ETA " + roundDuration(p.ETA).String()
+			s += "  ETA " + RoundDuration(p.ETA).String()
 		}
 	}
 	if p.BatchSize > 0 {
@@ -130,8 +130,9 @@ func FormatProgress(p Progress) string {
 	return s
 }
 
-// roundDuration rounds to a second, or to 100 ms under ten seconds.
-func roundDuration(d time.Duration) time.Duration {
+// RoundDuration rounds to a second, or to 100 ms under ten seconds: how
+// progress lines show a time left.
+func RoundDuration(d time.Duration) time.Duration {
 	if d < 10*time.Second {
 		return d.Round(100 * time.Millisecond)
 	}
