@@ -449,15 +449,27 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 			ctx = context.Background()
 		}
 		start := time.Now()
+		// The SVD-based measures count each layer's decomposition, then
+		// each pair: two stages of their own, since a layer costs far more
+		// than a pair and one rate for both would mislead the time left.
+		L := len(reps)
 		units := 1 // the measure's own count of layers and pairs, once it reports
 		values, kept, err := e.allPairs(ctx, reps, func(done, total int) {
 			units = total
-			if done > 0 && done < total {
-				progress(e.name, done, total)
+			switch {
+			case done <= 0 || done >= total:
+			case done <= L:
+				progress(e.name+" layers", done, L)
+			default:
+				progress(e.name+" pairs", done-L, total-L)
 			}
 		})
 		took := time.Since(start)
-		progress(e.name, units, units)
+		if units > L {
+			progress(e.name+" pairs", units-L, units-L)
+		} else {
+			progress(e.name, units, units)
+		}
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("study: %w", ctx.Err())
 		}

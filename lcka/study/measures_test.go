@@ -106,11 +106,13 @@ func TestAnalyzeExtraMeasures(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stages []string
+	last := map[string][2]int{} // each stage's last report
 	res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, ExtraMeasures: extra,
 		Progress: func(stage string, done, total int) {
 			if done == 0 {
 				stages = append(stages, stage)
 			}
+			last[stage] = [2]int{done, total}
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +124,18 @@ func TestAnalyzeExtraMeasures(t *testing.T) {
 	for _, e := range extra {
 		if !strings.Contains(strings.Join(stages, "\n"), e.String()) {
 			t.Errorf("no progress stage %q in %q", e, stages)
+		}
+	}
+	// The SVD-based measures end on their own stage of pairs, all done
+	// (14 joint layers; PWCCA's ordered pairs, SVCCA's with the diagonal),
+	// and their layers' stage never counts past the layers.
+	const layers = 3 + 3 + 4 + 4
+	for name, pairs := range map[string]int{"svcca": layers * (layers + 1) / 2, "pwcca": layers * layers, "shape:1": layers * (layers - 1) / 2} {
+		if got := last[name+" pairs"]; got != [2]int{pairs, pairs} {
+			t.Errorf("%s pairs: last report %v, want %d of %d", name, got, pairs, pairs)
+		}
+		if got, ok := last[name+" layers"]; ok && (got[1] != layers || got[0] > layers) {
+			t.Errorf("%s layers: last report %v, want at most %d of %d", name, got, layers, layers)
 		}
 	}
 	// The joint rows: model-a en (3), hi (3), model-b en (4), hi (4).
