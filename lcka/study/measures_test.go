@@ -630,7 +630,7 @@ func TestExtraMeasureProgress(t *testing.T) {
 	var within []int
 	_, err = Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, Bootstrap: -1, Permutations: -1, ExtraMeasures: extra, Context: ctx,
 		Progress: func(stage string, done, total int) {
-			if stage == "shape:1" && done > 0 && done < total {
+			if strings.HasPrefix(stage, "shape:1 ") && done > 0 && done < total {
 				within = append(within, done)
 				cancel()
 			}
