@@ -48,18 +48,9 @@ func reduceBlocked(a []float64, m, n int, d, e, sigmas []float64) int {
 	}
 	// The kernels' scratch: 8 values a row (accumulate, dots), 32 per
 	// term of the rank-2·nb update.
-	sizes := []int{2 * nb * m, 2 * nb * n, 2 * nb, m, 8 * max(m, 8*nb)}
-	total := 0
-	for _, s := range sizes {
-		total += s
-	}
-	slab := temporary(total)
-	defer release(slab)
-	clear(slab)
-	parts := make([][]float64, len(sizes))
-	for i, s := range sizes {
-		parts[i], slab = slab[:s:s], slab[s:]
-	}
+	parts, whole := temporaries(2*nb*m, 2*nb*n, 2*nb, m, 8*max(m, 8*nb))
+	defer release(whole)
+	clear(whole)
 	ws := panels{vx: parts[0], yu: parts[1], coef: parts[2], corr: parts[3], scratch: parts[4]}
 	p := 0
 	for ; n-p-nb >= blockedFrom; p += nb {

@@ -5,15 +5,31 @@ import "sync"
 // The reductions' temporaries of a few hundred kilobytes come from a pool:
 // an all-pairs measure makes tens of thousands of them, and fresh ones cost
 // page faults and collections (15% of PWCCA's all-pairs time).
-var temporaries sync.Pool
+var pool sync.Pool
 
 // temporary returns n float64s of unspecified contents.
 func temporary(n int) []float64 {
-	if p, ok := temporaries.Get().(*[]float64); ok && cap(*p) >= n {
+	if p, ok := pool.Get().(*[]float64); ok && cap(*p) >= n {
 		return (*p)[:n]
 	}
 	return make([]float64, n)
 }
 
 // release hands t back to the pool; the caller must not use it after.
-func release(t []float64) { temporaries.Put(&t) }
+func release(t []float64) { pool.Put(&t) }
+
+// temporaries returns consecutive parts of one pooled slice, of the given
+// lengths and unspecified contents, and the whole, for release.
+func temporaries(lengths ...int) (parts [][]float64, whole []float64) {
+	total := 0
+	for _, n := range lengths {
+		total += n
+	}
+	whole = temporary(total)
+	rest := whole
+	parts = make([][]float64, len(lengths))
+	for i, n := range lengths {
+		parts[i], rest = rest[:n:n], rest[n:]
+	}
+	return parts, whole
+}

@@ -165,17 +165,8 @@ func formP(p, t []float64, m int, sigmas []float64) {
 	// Per block: U (rows×nb) and Uᵀ, T (nb×nb, upper triangular), W (nb×
 	// the block's width) and the kernels' scratch.
 	rows := m - 1
-	sizes := []int{rows * nb, nb * rows, nb * nb, nb * rows, 32 * max(rows, nb)}
-	total := 0
-	for _, n := range sizes {
-		total += n
-	}
-	slab := temporary(total)
-	defer release(slab)
-	parts := make([][]float64, len(sizes))
-	for i, n := range sizes {
-		parts[i], slab = slab[:n:n], slab[n:]
-	}
+	parts, whole := temporaries(rows*nb, nb*rows, nb*nb, nb*rows, 32*max(rows, nb))
+	defer release(whole)
 	uRows, uCols, tt, wk, ks := parts[0], parts[1], parts[2], parts[3], parts[4]
 	for k0 := low - nb; k0 >= 0; k0 -= nb {
 		size := m - k0 - 1 // the block: rows and columns k0+1 …
@@ -188,11 +179,7 @@ func formP(p, t []float64, m int, sigmas []float64) {
 			copy(ut[l*size+l:(l+1)*size], t[k*m+k+1:k*m+m])
 		}
 		u := uRows[:size*nb]
-		for i := range size {
-			for l := range nb {
-				u[i*nb+l] = ut[l*size+i]
-			}
-		}
+		dense.Transpose(u, ut, nb, size)
 		// T of the forward product G_{k0}⋯G_{k0+nb−1} = I − U·T·Uᵀ:
 		// T[l, l] = σ_l, T[:l, l] = −σ_l·T[:l, :l]·(U[:, :l]ᵀ u_l).
 		clear(tt)
