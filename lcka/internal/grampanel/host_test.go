@@ -210,11 +210,29 @@ func TestHostFor(t *testing.T) {
 	}
 }
 
+// BenchmarkMulTN64: one pair's product in the shape metric at n = 400
+// (Bₐᵀ·B_b, 399×400 by 400×399), on one goroutine.
+func BenchmarkMulTN64(b *testing.B) {
+	requireHost(b)
+	const n, k = 400, 399
+	r := rand.New(rand.NewPCG(7, 8))
+	x, y, c := make([]float64, n*k), make([]float64, n*k), make([]float64, k*k)
+	for i := range x {
+		x[i], y[i] = r.NormFloat64(), r.NormFloat64()
+	}
+	for b.Loop() {
+		if err := MulTN64(c, x, k, y, k, n, k, k, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(2*n*k*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // TestMulTN64 compares Aᵀ·B with a float64 loop of the same sums, for
 // sizes below, at and above the 12×16 tiles, row strides wider than the
 // rows, depths over one pass (kc) and one or two workers, and widths kb of
-// whole tiles (B read and C written in place, with and without a partial
-// last row tile); bad sizes give errors.
+// whole tiles (C written in place, with and without a partial last row
+// tile); bad sizes give errors.
 func TestMulTN64(t *testing.T) {
 	requireHost(t)
 	r := rand.New(rand.NewPCG(5, 6))
