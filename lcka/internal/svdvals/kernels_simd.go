@@ -286,3 +286,38 @@ func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []floa
 		rankUpdateGo(a[i*lda:], lda, rows-i, cols, p[i:], ldp, q, ldq, k, scratch)
 	}
 }
+
+// magnitude is magnitudeGo. The vector maximum does not keep a NaN, so
+// finiteness is found apart: v·0 is 0 for a finite v and NaN for NaN and
+// ±Inf, and a sum of those is NaN if any is.
+func magnitude(a []float64) (float64, bool) {
+	n := len(a)
+	if !haveAVX512 || n < 8 {
+		return magnitudeGo(a)
+	}
+	absMask := archsimd.BroadcastUint64x8(1<<63 - 1)
+	var zero, m0, m1, z0, z1 archsimd.Float64x8
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		v0, v1 := archsimd.LoadFloat64x8Slice(a[i:]), archsimd.LoadFloat64x8Slice(a[i+8:])
+		m0 = m0.Max(v0.AsUint64x8().And(absMask).AsFloat64x8())
+		m1 = m1.Max(v1.AsUint64x8().And(absMask).AsFloat64x8())
+		z0 = v0.MulAdd(zero, z0)
+		z1 = v1.MulAdd(zero, z1)
+	}
+	for ; i < n; i += 8 {
+		v := archsimd.LoadFloat64x8SlicePart(a[i:])
+		m0 = m0.Max(v.AsUint64x8().And(absMask).AsFloat64x8())
+		z0 = v.MulAdd(zero, z0)
+	}
+	var ms, zs [8]float64
+	m0.Max(m1).Store(&ms)
+	z0.Add(z1).Store(&zs)
+	archsimd.ClearAVXUpperBits()
+	p, z := 0.0, 0.0
+	for k := range 8 {
+		p = max(p, ms[k])
+		z += zs[k]
+	}
+	return p, z == 0
+}

@@ -186,14 +186,30 @@ func scaleDown(a []float64, peak float64) int {
 // peak returns the largest magnitude in a, or an error if a holds NaN or
 // ±Inf.
 func peak(a []float64) (float64, error) {
-	p := 0.0
-	for _, v := range a {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, errors.New("svdvals: the matrix holds NaN or ±Inf")
-		}
-		p = max(p, math.Abs(v))
+	p, finite := magnitude(a)
+	if !finite {
+		return 0, errors.New("svdvals: the matrix holds NaN or ±Inf")
 	}
 	return p, nil
+}
+
+// magnitudeGo returns the largest magnitude in a and whether every value
+// is finite. The builtin max keeps a NaN once met, and ±Inf is the largest
+// magnitude, so one test at the end finds both.
+func magnitudeGo(a []float64) (float64, bool) {
+	p0, p1, p2, p3 := 0.0, 0.0, 0.0, 0.0
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		p0 = max(p0, math.Abs(a[i]))
+		p1 = max(p1, math.Abs(a[i+1]))
+		p2 = max(p2, math.Abs(a[i+2]))
+		p3 = max(p3, math.Abs(a[i+3]))
+	}
+	for ; i < len(a); i++ {
+		p0 = max(p0, math.Abs(a[i]))
+	}
+	p := max(p0, p1, p2, p3)
+	return p, !math.IsNaN(p) && !math.IsInf(p, 0)
 }
 
 // reflector makes x (x₀ = α) a Householder vector: on return x[0] = 1 and x

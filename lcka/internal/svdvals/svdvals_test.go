@@ -185,6 +185,37 @@ func TestKernels(t *testing.T) {
 	}
 }
 
+// TestMagnitude: the kernel's largest magnitude and finiteness equal the
+// Go loop's and the plain definition's, with the extreme value and a NaN
+// or ±Inf at every position of lengths around the vector width.
+func TestMagnitude(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 41; n++ {
+		for at := range n {
+			for _, special := range []float64{-1e300, 0x1p-1074, -0.0, math.NaN(), math.Inf(1), math.Inf(-1)} {
+				a := make([]float64, n)
+				for i := range a {
+					a[i] = rng.NormFloat64()
+				}
+				a[at] = special
+				want, finite := 0.0, true
+				for _, v := range a {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						finite = false
+					}
+					want = math.Max(want, math.Abs(v))
+				}
+				for name, f := range map[string]func([]float64) (float64, bool){"kernel": magnitude, "Go": magnitudeGo} {
+					got, ok := f(a)
+					if ok != finite || finite && got != want {
+						t.Fatalf("%s, n = %d, %v at %d: %v, finite %v; want %v, %v", name, n, special, at, got, ok, want, finite)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	for _, c := range []struct {
 		a    []float64
