@@ -134,6 +134,10 @@ func parseMeasure(s string) (cka.Measure, error) {
 			return m, nil
 		}
 	}
+	if _, err := study.ParseExtraMeasure(s); err == nil {
+		// A measure of --also: say so rather than only that it is unknown.
+		return 0, fmt.Errorf("unknown measure %q: --measure is the CKA that drives the embedding and the statistics (cka-standardized, cka or cka-debiased); %s is computed beside it with --also %s", s, s, s)
+	}
 	return 0, fmt.Errorf("unknown measure %q: want cka-standardized, cka or cka-debiased", s)
 }
 

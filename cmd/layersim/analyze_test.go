@@ -161,6 +161,18 @@ func TestAnalyzeAlso(t *testing.T) {
 			t.Errorf("--also %s: results written", c.also)
 		}
 	}
+	// A measure of --also given to --measure: the error points to --also.
+	for _, c := range []struct{ measure, want string }{
+		{"svcca", "computed beside it with --also svcca"},
+		{"shape:1", "with --also shape:1"},
+		{"bogus", "want cka-standardized, cka or cka-debiased"},
+	} {
+		fresh := t.TempDir()
+		err := runAnalyze([]string{"--artifacts", root, "--out", fresh, "--quiet", "--measure", c.measure})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--measure %s: error %v, want one saying %q", c.measure, err, c.want)
+		}
+	}
 }
 
 // TestAnalyzeAlsoNull: --also-null puts each pair's cross-lingual values of
