@@ -1,6 +1,9 @@
 // Package grampanel computes Gram matrices G = X·Xᵀ: in float32 for the CKA
 // engine, RSA's Gram matrices and the k-nearest-neighbour measures, in
-// float64 for RSA's rank product.
+// float64 for RSA's rank product. Its float64 tile kernel also runs the
+// products Aᵀ·B of the canonical correlations and the shape metrics
+// (MulTN64) and the panel updates C −= Aᵀ·B of lcka/internal/svdvals'
+// reductions (SubMulTN64).
 //
 // On an amd64 CPU with AVX-512 (Host) Full computes the upper triangle's
 // 12×32 tiles with a micro-kernel of its own on the transposed rows (see

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -279,6 +280,60 @@ func TestMulTN64(t *testing.T) {
 	} {
 		if err := MulTN64(make([]float64, c.lc), make([]float64, c.la), c.lda, make([]float64, c.lb), c.ldb, c.n, c.ka, c.kb, 1); err == nil {
 			t.Errorf("MulTN64%+v: no error", c)
+		}
+	}
+}
+
+// TestSubMulTN64 compares C −= Aᵀ·B with a float64 loop, on blocks of
+// C inside a wider matrix (whose other values must not change), for sizes
+// below, at and past the 12×16 tiles and depths past one pass (kc); bad
+// sizes give errors.
+func TestSubMulTN64(t *testing.T) {
+	requireHost(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ n, ka, kb, lda, ldb, ldc int }{
+		{1, 1, 1, 1, 1, 1}, {32, 5, 7, 6, 9, 8}, {32, 12, 16, 12, 16, 16}, {32, 24, 32, 30, 40, 33},
+		{33, 13, 17, 20, 17, 19}, {kc + 3, 40, 45, 41, 50, 47}, {32, 383, 383, 399, 399, 399},
+	} {
+		a := make([]float64, (c.n-1)*c.lda+c.ka)
+		b := make([]float64, (c.n-1)*c.ldb+c.kb)
+		for i := range a {
+			a[i] = r.NormFloat64()
+		}
+		for i := range b {
+			b[i] = r.NormFloat64()
+		}
+		cm := make([]float64, c.ka*c.ldc+3)
+		for i := range cm {
+			cm[i] = r.NormFloat64()
+		}
+		before := slices.Clone(cm)
+		if err := SubMulTN64(cm, c.ldc, a, c.lda, b, c.ldb, c.n, c.ka, c.kb); err != nil {
+			t.Fatal(err)
+		}
+		for i := range cm {
+			row, col := i/c.ldc, i%c.ldc
+			want, abs := before[i], math.Abs(before[i])
+			if row < c.ka && col < c.kb {
+				for k := 0; k < c.n; k++ {
+					p := a[k*c.lda+row] * b[k*c.ldb+col]
+					want -= p
+					abs += math.Abs(p)
+				}
+			}
+			if d := math.Abs(cm[i] - want); !(d <= 1e-13*abs) {
+				t.Fatalf("%+v: C[%d,%d] = %.17g, want %.17g", c, row, col, cm[i], want)
+			}
+		}
+	}
+	for _, c := range []struct{ lc, ldc, la, lda, lb, ldb, n, ka, kb int }{
+		{5, 3, 6, 2, 9, 3, 3, 2, 3}, // C too short
+		{6, 3, 5, 2, 9, 3, 3, 2, 3}, // A too short
+		{6, 2, 6, 2, 9, 3, 3, 2, 3}, // C's stride below the row
+		{6, 3, 6, 2, 9, 3, 0, 2, 3}, // no rows
+	} {
+		if err := SubMulTN64(make([]float64, c.lc), c.ldc, make([]float64, c.la), c.lda, make([]float64, c.lb), c.ldb, c.n, c.ka, c.kb); err == nil {
+			t.Errorf("SubMulTN64%+v: no error", c)
 		}
 	}
 }

@@ -95,6 +95,62 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 	return nil
 }
 
+// SubMulTN64 sets C −= Aᵀ·B in place, for the row-major n×ka matrix a and
+// n×kb matrix b (row strides lda ≥ ka and ldb ≥ kb) and the ka×kb block at
+// c (row stride ldc ≥ kb), in float64 on the host kernel, on the calling
+// goroutine. The Householder reductions of lcka/internal/svdvals apply each
+// panel of reflectors to the trailing matrix so, with n = 32. Both sides
+// are packed as in MulTN64, a negated; tiles inside the block are updated
+// where they are, those on its edges through a scratch tile. It returns an
+// error where the CPU lacks the kernel and for sizes that do not match.
+func SubMulTN64(c []float64, ldc int, a []float64, lda int, b []float64, ldb, n, ka, kb int) error {
+	if !hostAvailable() {
+		return errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+	}
+	if n < 1 || ka < 1 || kb < 1 || lda < ka || ldb < kb || ldc < kb || len(a) < (n-1)*lda+ka || len(b) < (n-1)*ldb+kb || len(c) < (ka-1)*ldc+kb {
+		return fmt.Errorf("grampanel: SubMulTN64 of %d×%d (stride %d, %d values) and %d×%d (stride %d, %d values) from %d×%d (stride %d, %d values)", n, ka, lda, len(a), n, kb, ldb, len(b), ka, kb, ldc, len(c))
+	}
+	cols := kernel64.cols
+	kap := (ka + tileRows - 1) / tileRows * tileRows
+	kbp := (kb + cols - 1) / cols * cols
+	ap := getBuffer[float64](n * kap)
+	defer putBuffer(ap)
+	pack(ap, a, lda, n, ka, tileRows)
+	for i := range ap {
+		ap[i] = -ap[i]
+	}
+	bp := getBuffer[float64](n * kbp)
+	defer putBuffer(bp)
+	pack(bp, b, ldb, n, kb, cols)
+	edge := getBuffer[float64](tileRows * cols)
+	defer putBuffer(edge)
+	sa, sb, ldcb := uintptr(tileRows*8), uintptr(cols*8), uintptr(ldc*8)
+	for k0 := 0; k0 < n; k0 += kc {
+		k := min(kc, n-k0)
+		for c0 := 0; c0 < kb; c0 += cols {
+			bt := unsafe.Pointer(&bp[(c0/cols*n+k0)*cols])
+			cw := min(cols, kb-c0)
+			for r0 := 0; r0 < ka; r0 += tileRows {
+				at := unsafe.Pointer(&ap[(r0/tileRows*n+k0)*tileRows])
+				rh := min(tileRows, ka-r0)
+				if rh == tileRows && cw == cols {
+					kernel64.tile(k, at, bt, sa, sb, unsafe.Pointer(&c[r0*ldc+c0]), ldcb)
+					continue
+				}
+				clear(edge)
+				for r := range rh {
+					copy(edge[r*cols:r*cols+cw], c[(r0+r)*ldc+c0:(r0+r)*ldc+c0+cw])
+				}
+				kernel64.tile(k, at, bt, sa, sb, unsafe.Pointer(&edge[0]), uintptr(cols*8))
+				for r := range rh {
+					copy(c[(r0+r)*ldc+c0:(r0+r)*ldc+c0+cw], edge[r*cols:r*cols+cw])
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // pack copies the n×k row-major x (rows ld apart) into dst as panels of w
 // columns: panel p holds columns p·w … p·w+w−1 of row 0, then of row 1, and
 // so on. The last panel's padding is left as it was.

@@ -16,8 +16,4 @@ func dots(out, a []float64, stride, rows int, u, scratch []float64) {
 	dotsGo(out, a, stride, rows, u, scratch)
 }
 
-func rankUpdate(a []float64, lda, rows, cols int, p []float64, ldp int, q []float64, ldq, k int, scratch []float64) {
-	rankUpdateGo(a, lda, rows, cols, p, ldp, q, ldq, k, scratch)
-}
-
 func magnitude(a []float64) (float64, bool) { return magnitudeGo(a) }

@@ -20,7 +20,8 @@
 //
 // A matrix of blockedFrom + panelWidth columns or more is reduced by panels
 // first, as LAPACK's dgebrd does (blocked.go): per column two passes that
-// only read, and per panel one update of rank 2·panelWidth.
+// only read, and per panel one update of rank 2·panelWidth, on the tile
+// kernel of lcka/internal/grampanel where the CPU has AVX-512.
 //
 // It is backward stable, as Householder reductions are: the singular
 // values are those of A + δA with ‖δA‖ of order n·ε·‖A‖, so each is within

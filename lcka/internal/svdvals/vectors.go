@@ -165,7 +165,7 @@ func formP(p, t []float64, m int, sigmas []float64) {
 	// Per block: U (rows×nb) and Uᵀ, T (nb×nb, upper triangular), W (nb×
 	// the block's width) and the kernels' scratch.
 	rows := m - 1
-	parts, whole := temporaries(rows*nb, nb*rows, nb*nb, nb*rows, 32*max(rows, nb))
+	parts, whole := temporaries(rows*nb, nb*rows, nb*nb, nb*rows, 8*max(rows, nb))
 	defer release(whole)
 	uRows, uCols, tt, wk, ks := parts[0], parts[1], parts[2], parts[3], parts[4]
 	for k0 := low - nb; k0 >= 0; k0 -= nb {
@@ -205,7 +205,7 @@ func formP(p, t []float64, m int, sigmas []float64) {
 		block := p[(k0+1)*m+k0+1:]
 		wz := wk[:nb*size]
 		clear(wz)
-		rankUpdate(wz, size, nb, size, u, nb, block, m, size, ks)
+		rankUpdate(wz, size, nb, size, u, nb, block, m, size)
 		for i := range nb {
 			zi := w[:size]
 			clear(zi)
@@ -214,6 +214,6 @@ func formP(p, t []float64, m int, sigmas []float64) {
 			}
 			copy(wz[i*size:(i+1)*size], zi)
 		}
-		rankUpdate(block, m, size, size, ut, size, wz, size, nb, ks)
+		rankUpdate(block, m, size, size, ut, size, wz, size, nb)
 	}
 }
