@@ -8,8 +8,10 @@ var haveAVX512 = archsimd.X86.AVX512()
 
 // The kernels below are the Go loops of svdvals.go eight values at a time
 // on AVX-512 where the CPU has it, with fused multiply-adds (so the last
-// bit may differ). Each takes a whole block of rows, so that a column's
-// pass over the trailing matrix is one call, not one per row.
+// bit may differ); accumulate and dots, the panels' two passes over the
+// trailing matrix, call assembly (kernels_amd64.s). Each takes a whole
+// block of rows, so that a column's pass over the trailing matrix is one
+// call, not one per row.
 //
 // No scalar floating-point arithmetic runs between their vector
 // instructions: Go's scalar code is legacy SSE, which costs a transition
@@ -24,13 +26,6 @@ func spread(scratch, c []float64, f float64) {
 		s := scratch[8*i : 8*i+8]
 		s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
 	}
-}
-
-// fourRows returns rows i … i+3 of the block at a (rows stride apart), n
-// values each.
-func fourRows(a []float64, i, stride, n int) (x0, x1, x2, x3 []float64) {
-	o := i * stride
-	return a[o : o+n], a[o+stride : o+stride+n], a[o+2*stride : o+2*stride+n], a[o+3*stride : o+3*stride+n]
 }
 
 func lanes8(s []float64, i int) archsimd.Float64x8 {
@@ -61,42 +56,16 @@ func axpyVec(y, x []float64, av archsimd.Float64x8) {
 	}
 }
 
-// accumulate is accumulateGo; four rows at a time, so that w is loaded and
-// stored once for four.
+// accumulate is accumulateGo, in assembly (accumulateAVX512).
 func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
 	n := len(w)
-	if !haveAVX512 || n < 8 || rows < 1 {
+	if !haveAVX512 || n < 1 || rows < 1 {
 		accumulateGo(w, a, stride, rows, v, scratch)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
-	spread(scratch, v[:rows], 1)
-	i := 0
-	for ; i+4 <= rows; i += 4 {
-		x0, x1, x2, x3 := fourRows(a, i, stride, n)
-		c0, c1, c2, c3 := lanes8(scratch, i), lanes8(scratch, i+1), lanes8(scratch, i+2), lanes8(scratch, i+3)
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			acc := archsimd.LoadFloat64x8Slice(w[j:])
-			acc = archsimd.LoadFloat64x8Slice(x0[j:]).MulAdd(c0, acc)
-			acc = archsimd.LoadFloat64x8Slice(x1[j:]).MulAdd(c1, acc)
-			acc = archsimd.LoadFloat64x8Slice(x2[j:]).MulAdd(c2, acc)
-			acc = archsimd.LoadFloat64x8Slice(x3[j:]).MulAdd(c3, acc)
-			acc.StoreSlice(w[j:])
-		}
-		if j < n {
-			acc := archsimd.LoadFloat64x8SlicePart(w[j:])
-			acc = archsimd.LoadFloat64x8SlicePart(x0[j:]).MulAdd(c0, acc)
-			acc = archsimd.LoadFloat64x8SlicePart(x1[j:]).MulAdd(c1, acc)
-			acc = archsimd.LoadFloat64x8SlicePart(x2[j:]).MulAdd(c2, acc)
-			acc = archsimd.LoadFloat64x8SlicePart(x3[j:]).MulAdd(c3, acc)
-			acc.StoreSlicePart(w[j:])
-		}
-	}
-	for ; i < rows; i++ {
-		axpyVec(w, a[i*stride:i*stride+n], lanes8(scratch, i))
-	}
-	archsimd.ClearAVXUpperBits()
+	_ = v[rows-1]
+	accumulateAVX512(&w[0], n, &a[0], stride, rows, &v[0])
 }
 
 // Index vectors of a butterfly that leaves a vector's sum in every lane.
@@ -153,64 +122,16 @@ func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64
 	archsimd.ClearAVXUpperBits()
 }
 
-// dots is dotsGo; four rows at a time, so that u is loaded once for four.
-// Each row's sum is left in every lane of its eight scratch values and
-// copied out after the vector code.
+// dots is dotsGo, in assembly (dotsAVX512).
 func dots(out, a []float64, stride, rows int, u, scratch []float64) {
 	n := len(u)
-	if !haveAVX512 || n < 8 || rows < 1 {
+	if !haveAVX512 || n < 1 || rows < 1 {
 		dotsGo(out, a, stride, rows, u, scratch)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
-	_ = scratch[8*rows-1]
-	p1, p2, p4 := archsimd.LoadUint64x8(&swap1), archsimd.LoadUint64x8(&swap2), archsimd.LoadUint64x8(&swap4)
-	sum := func(acc archsimd.Float64x8, i int) {
-		acc = acc.Add(acc.Permute(p1))
-		acc = acc.Add(acc.Permute(p2))
-		acc = acc.Add(acc.Permute(p4))
-		acc.Store((*[8]float64)(scratch[8*i : 8*i+8]))
-	}
-	i := 0
-	for ; i+4 <= rows; i += 4 {
-		x0, x1, x2, x3 := fourRows(a, i, stride, n)
-		var s0, s1, s2, s3 archsimd.Float64x8
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			uj := archsimd.LoadFloat64x8Slice(u[j:])
-			s0 = archsimd.LoadFloat64x8Slice(x0[j:]).MulAdd(uj, s0)
-			s1 = archsimd.LoadFloat64x8Slice(x1[j:]).MulAdd(uj, s1)
-			s2 = archsimd.LoadFloat64x8Slice(x2[j:]).MulAdd(uj, s2)
-			s3 = archsimd.LoadFloat64x8Slice(x3[j:]).MulAdd(uj, s3)
-		}
-		if j < n {
-			uj := archsimd.LoadFloat64x8SlicePart(u[j:])
-			s0 = archsimd.LoadFloat64x8SlicePart(x0[j:]).MulAdd(uj, s0)
-			s1 = archsimd.LoadFloat64x8SlicePart(x1[j:]).MulAdd(uj, s1)
-			s2 = archsimd.LoadFloat64x8SlicePart(x2[j:]).MulAdd(uj, s2)
-			s3 = archsimd.LoadFloat64x8SlicePart(x3[j:]).MulAdd(uj, s3)
-		}
-		sum(s0, i)
-		sum(s1, i+1)
-		sum(s2, i+2)
-		sum(s3, i+3)
-	}
-	for ; i < rows; i++ {
-		x := a[i*stride : i*stride+n]
-		var s archsimd.Float64x8
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			s = archsimd.LoadFloat64x8Slice(x[j:]).MulAdd(archsimd.LoadFloat64x8Slice(u[j:]), s)
-		}
-		if j < n {
-			s = archsimd.LoadFloat64x8SlicePart(x[j:]).MulAdd(archsimd.LoadFloat64x8SlicePart(u[j:]), s)
-		}
-		sum(s, i)
-	}
-	archsimd.ClearAVXUpperBits()
-	for i := range rows {
-		out[i] = scratch[8*i]
-	}
+	_ = out[rows-1]
+	dotsAVX512(&out[0], &a[0], stride, rows, &u[0], n)
 }
 
 // magnitude is magnitudeGo. The vector maximum does not keep a NaN, so

@@ -1,0 +1,17 @@
+//go:build amd64
+
+package svdvals
+
+// The matrix–vector passes of the reductions in assembly
+// (kernels_amd64.s), for the AVX-512 kernels of kernels_simd.go.
+
+// dotsAVX512 sets out[i] = Σ_{j<n} a[i·stride + j]·u[j] for i < rows; n ≥ 1.
+//
+//go:noescape
+func dotsAVX512(out, a *float64, stride, rows int, u *float64, n int)
+
+// accumulateAVX512 adds Σ_{i<rows} v[i]·a[i·stride + j] to w[j] for j < n;
+// n ≥ 1.
+//
+//go:noescape
+func accumulateAVX512(w *float64, n int, a *float64, stride, rows int, v *float64)

@@ -1,0 +1,222 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// The reductions' two matrix–vector passes (see kernels_amd64.go), four
+// rows at a time, eight values a vector, the last partial vector of each
+// row through the mask K1 (masked loads do not fault past a row's end).
+// Written by hand: the compiler's code for the same loops in Go's SIMD
+// spilled to the stack and rechecked bounds around every fused
+// multiply-add, about 80 instructions for four.
+
+// K1 = the low n&7 lanes; R11 = (n &^ 7)·8, the bytes of whole vectors.
+#define TAILMASK(n) \
+	MOVQ n, CX; \
+	ANDQ $7, CX; \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVW AX, K1; \
+	MOVQ n, R11; \
+	ANDQ $-8, R11; \
+	SHLQ $3, R11
+
+// The sum of Z's lanes into the float64 at dst; Y, X are Z's lower halves
+// (registers below 16, which the VEX-encoded steps need; Y15 is scratch).
+#define HSUM(Z, Y, X, dst) \
+	VEXTRACTF64X4 $1, Z, Y15; \
+	VADDPD Y15, Y, Y; \
+	VEXTRACTF128 $1, Y, X15; \
+	VADDPD X15, X, X; \
+	VPERMILPD $1, X, X15; \
+	VADDSD X15, X, X; \
+	VMOVSD X, dst
+
+// func dotsAVX512(out, a *float64, stride, rows int, u *float64, n int)
+//
+// out[i] = Σ_{j<n} a[i·stride + j]·u[j] for i < rows; n ≥ 1.
+TEXT ·dotsAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ stride+16(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+24(FP), R9
+	MOVQ u+32(FP), DX
+	MOVQ n+40(FP), R10
+	TAILMASK(R10)
+	MOVQ R10, CX
+	ANDQ $7, CX
+
+four:
+	CMPQ R9, $4
+	JLT one
+	MOVQ SI, R12
+	LEAQ (SI)(R8*1), R13
+	LEAQ (SI)(R8*2), R14
+	LEAQ (R14)(R8*1), AX
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	XORQ BX, BX
+
+fourLoop:
+	CMPQ BX, R11
+	JGE fourTail
+	VMOVUPD (DX)(BX*1), Z8
+	VFMADD231PD (R12)(BX*1), Z8, Z0
+	VFMADD231PD (R13)(BX*1), Z8, Z1
+	VFMADD231PD (R14)(BX*1), Z8, Z2
+	VFMADD231PD (AX)(BX*1), Z8, Z3
+	ADDQ $64, BX
+	JMP fourLoop
+
+fourTail:
+	TESTQ CX, CX
+	JZ fourSum
+	VMOVUPD.Z (DX)(BX*1), K1, Z8
+	VMOVUPD.Z (R12)(BX*1), K1, Z4
+	VFMADD231PD Z4, Z8, Z0
+	VMOVUPD.Z (R13)(BX*1), K1, Z5
+	VFMADD231PD Z5, Z8, Z1
+	VMOVUPD.Z (R14)(BX*1), K1, Z6
+	VFMADD231PD Z6, Z8, Z2
+	VMOVUPD.Z (AX)(BX*1), K1, Z7
+	VFMADD231PD Z7, Z8, Z3
+
+fourSum:
+	HSUM(Z0, Y0, X0, 0(DI))
+	HSUM(Z1, Y1, X1, 8(DI))
+	HSUM(Z2, Y2, X2, 16(DI))
+	HSUM(Z3, Y3, X3, 24(DI))
+	ADDQ $32, DI
+	LEAQ (SI)(R8*4), SI
+	SUBQ $4, R9
+	JMP four
+
+one:
+	TESTQ R9, R9
+	JLE done
+	VPXORQ Z0, Z0, Z0
+	XORQ BX, BX
+
+oneLoop:
+	CMPQ BX, R11
+	JGE oneTail
+	VMOVUPD (DX)(BX*1), Z8
+	VFMADD231PD (SI)(BX*1), Z8, Z0
+	ADDQ $64, BX
+	JMP oneLoop
+
+oneTail:
+	TESTQ CX, CX
+	JZ oneSum
+	VMOVUPD.Z (DX)(BX*1), K1, Z8
+	VMOVUPD.Z (SI)(BX*1), K1, Z4
+	VFMADD231PD Z4, Z8, Z0
+
+oneSum:
+	HSUM(Z0, Y0, X0, 0(DI))
+	ADDQ $8, DI
+	ADDQ R8, SI
+	DECQ R9
+	JMP one
+
+done:
+	VZEROUPPER
+	RET
+
+// func accumulateAVX512(w *float64, n int, a *float64, stride, rows int, v *float64)
+//
+// w[j] += Σ_{i<rows} v[i]·a[i·stride + j] for j < n; n ≥ 1.
+TEXT ·accumulateAVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ n+8(FP), R10
+	MOVQ a+16(FP), SI
+	MOVQ stride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+32(FP), R9
+	MOVQ v+40(FP), DX
+	TAILMASK(R10)
+	MOVQ R10, CX
+	ANDQ $7, CX
+
+four:
+	CMPQ R9, $4
+	JLT one
+	MOVQ SI, R12
+	LEAQ (SI)(R8*1), R13
+	LEAQ (SI)(R8*2), R14
+	LEAQ (R14)(R8*1), AX
+	VBROADCASTSD 0(DX), Z4
+	VBROADCASTSD 8(DX), Z5
+	VBROADCASTSD 16(DX), Z6
+	VBROADCASTSD 24(DX), Z7
+	XORQ BX, BX
+
+fourLoop:
+	CMPQ BX, R11
+	JGE fourTail
+	// Two chains of two: w + r0·c0 + r1·c1 and r2·c2 + r3·c3.
+	VMOVUPD (DI)(BX*1), Z0
+	VMULPD (R14)(BX*1), Z6, Z1
+	VFMADD231PD (R12)(BX*1), Z4, Z0
+	VFMADD231PD (AX)(BX*1), Z7, Z1
+	VFMADD231PD (R13)(BX*1), Z5, Z0
+	VADDPD Z1, Z0, Z0
+	VMOVUPD Z0, (DI)(BX*1)
+	ADDQ $64, BX
+	JMP fourLoop
+
+fourTail:
+	TESTQ CX, CX
+	JZ fourNext
+	VMOVUPD.Z (DI)(BX*1), K1, Z0
+	VMOVUPD.Z (R12)(BX*1), K1, Z8
+	VFMADD231PD Z8, Z4, Z0
+	VMOVUPD.Z (R13)(BX*1), K1, Z8
+	VFMADD231PD Z8, Z5, Z0
+	VMOVUPD.Z (R14)(BX*1), K1, Z8
+	VFMADD231PD Z8, Z6, Z0
+	VMOVUPD.Z (AX)(BX*1), K1, Z8
+	VFMADD231PD Z8, Z7, Z0
+	VMOVUPD Z0, K1, (DI)(BX*1)
+
+fourNext:
+	ADDQ $32, DX
+	LEAQ (SI)(R8*4), SI
+	SUBQ $4, R9
+	JMP four
+
+one:
+	TESTQ R9, R9
+	JLE done
+	VBROADCASTSD 0(DX), Z4
+	XORQ BX, BX
+
+oneLoop:
+	CMPQ BX, R11
+	JGE oneTail
+	VMOVUPD (DI)(BX*1), Z0
+	VFMADD231PD (SI)(BX*1), Z4, Z0
+	VMOVUPD Z0, (DI)(BX*1)
+	ADDQ $64, BX
+	JMP oneLoop
+
+oneTail:
+	TESTQ CX, CX
+	JZ oneNext
+	VMOVUPD.Z (DI)(BX*1), K1, Z0
+	VMOVUPD.Z (SI)(BX*1), K1, Z8
+	VFMADD231PD Z8, Z4, Z0
+	VMOVUPD Z0, K1, (DI)(BX*1)
+
+oneNext:
+	ADDQ $8, DX
+	ADDQ R8, SI
+	DECQ R9
+	JMP one
+
+done:
+	VZEROUPPER
+	RET
