@@ -16,8 +16,9 @@ import (
 // column (w = Aᵀv and x = Au, with the panel's earlier reflectors applied
 // as low-rank corrections), and then applies the whole panel in one
 // product of rank 2·panel, in place, on grampanel's tile kernel. Values at
-// n = 399 takes 13.3–13.6 ms so, against 19.2–19.3 ms column by column
-// (BenchmarkValues, dqds included); the two passes per column still stream
+// n = 399 takes 10.3–10.6 ms so, against 11.7–12.1 ms column by column
+// (BenchmarkValues, dqds included, both on the assembly kernels; at n = 200
+// the two take the same 1.93 ms); the two passes per column still stream
 // the matrix from the second-level cache.
 var (
 	// panelWidth is the number of columns reduced per panel.
@@ -34,10 +35,9 @@ var (
 // nb+l the vector X of dlabrd; row l of yu is Y's column l, and row nb+l a
 // copy of the right reflector of column l, made for the trailing update.
 type panels struct {
-	vx, yu  []float64
-	coef    []float64
-	corr    []float64
-	scratch []float64
+	vx, yu []float64
+	coef   []float64
+	corr   []float64
 }
 
 // reduceBlocked reduces the panels of a (m×n, m ≥ n, row stride n) while
@@ -49,11 +49,10 @@ func reduceBlocked(a []float64, m, n int, d, e, sigmas []float64) int {
 	if nb < 1 || n-nb < blockedFrom || n < 2 {
 		return 0
 	}
-	// The kernels' scratch: 8 values a row (accumulate, dots).
-	parts, whole := temporaries(2*nb*m, 2*nb*n, 2*nb, m, 8*m)
+	parts, whole := temporaries(2*nb*m, 2*nb*n, 2*nb, m)
 	defer release(whole)
 	clear(whole)
-	ws := panels{vx: parts[0], yu: parts[1], coef: parts[2], corr: parts[3], scratch: parts[4]}
+	ws := panels{vx: parts[0], yu: parts[1], coef: parts[2], corr: parts[3]}
 	p := 0
 	for ; n-p-nb >= blockedFrom; p += nb {
 		reducePanel(a, m, n, p, nb, d, e, sigmas, &ws)
@@ -82,14 +81,14 @@ func reducePanel(a []float64, m, n, p, nb int, d, e, sigmas []float64, ws *panel
 		y := yrow(j)[k+1 : n]
 		clear(y)
 		if tauq != 0 {
-			accumulate(y, a[k*n+k+1:], n, m-k, v, ws.scratch)
+			accumulate(y, a[k*n+k+1:], n, m-k, v)
 			if j > 0 {
-				dots(coef[:j], ws.vx[k:], m, j, v, ws.scratch)
-				dots(coef[nb:nb+j], ws.vx[nb*m+k:], m, j, v, ws.scratch)
+				dots(coef[:j], ws.vx[k:], m, j, v)
+				dots(coef[nb:nb+j], ws.vx[nb*m+k:], m, j, v)
 				scaleBy(coef[:j], -1)
 				scaleBy(coef[nb:nb+j], -1)
-				accumulate(y, ws.yu[k+1:], n, j, coef[:j], ws.scratch)
-				accumulate(y, a[p*n+k+1:], n, j, coef[nb:nb+j], ws.scratch)
+				accumulate(y, ws.yu[k+1:], n, j, coef[:j])
+				accumulate(y, a[p*n+k+1:], n, j, coef[nb:nb+j])
 			}
 			scaleBy(y, tauq)
 		}
@@ -99,12 +98,12 @@ func reducePanel(a []float64, m, n, p, nb int, d, e, sigmas []float64, ws *panel
 		for l := 0; l <= j; l++ {
 			coef[l] = -vrow(l)[k]
 		}
-		accumulate(row, ws.yu[k+1:], n, j+1, coef[:j+1], ws.scratch)
+		accumulate(row, ws.yu[k+1:], n, j+1, coef[:j+1])
 		if j > 0 {
 			for l := range j {
 				coef[nb+l] = -xrow(l)[k]
 			}
-			accumulate(row, a[p*n+k+1:], n, j, coef[nb:nb+j], ws.scratch)
+			accumulate(row, a[p*n+k+1:], n, j, coef[nb:nb+j])
 		}
 		var taup float64
 		e[k], taup = reflector(row)
@@ -117,13 +116,13 @@ func reducePanel(a []float64, m, n, p, nb int, d, e, sigmas []float64, ws *panel
 		}
 		cr := corr[:m-k-1]
 		clear(cr)
-		dots(coef[:j+1], ws.yu[k+1:], n, j+1, row, ws.scratch)
-		accumulate(cr, ws.vx[k+1:], m, j+1, coef[:j+1], ws.scratch)
+		dots(coef[:j+1], ws.yu[k+1:], n, j+1, row)
+		accumulate(cr, ws.vx[k+1:], m, j+1, coef[:j+1])
 		if j > 0 {
-			dots(coef[nb:nb+j], a[p*n+k+1:], n, j, row, ws.scratch)
-			accumulate(cr, ws.vx[nb*m+k+1:], m, j, coef[nb:nb+j], ws.scratch)
+			dots(coef[nb:nb+j], a[p*n+k+1:], n, j, row)
+			accumulate(cr, ws.vx[nb*m+k+1:], m, j, coef[nb:nb+j])
 		}
-		dots(x, a[(k+1)*n+k+1:], n, m-k-1, row, ws.scratch)
+		dots(x, a[(k+1)*n+k+1:], n, m-k-1, row)
 		for i := range x {
 			x[i] = taup * (x[i] - cr[i])
 		}
@@ -145,8 +144,8 @@ func columnAsLeft(c, a []float64, m, n, p, j, k int, ws *panels) {
 		coef[l] = -ws.yu[l*n+k]
 		coef[nb+l] = -a[(p+l)*n+k]
 	}
-	accumulate(c, ws.vx[k:], m, j, coef[:j], ws.scratch)
-	accumulate(c, ws.vx[nb*m+k:], m, j, coef[nb:nb+j], ws.scratch)
+	accumulate(c, ws.vx[k:], m, j, coef[:j])
+	accumulate(c, ws.vx[nb*m+k:], m, j, coef[nb:nb+j])
 }
 
 // trailingUpdate applies the panel at p to the trailing matrix:
@@ -191,7 +190,7 @@ func scaleBy(x []float64, c float64) {
 
 // dotsGo sets out[i] to the dot product of u with row i of the
 // rows×len(u) block at a (rows stride apart).
-func dotsGo(out, a []float64, stride, rows int, u, _ []float64) {
+func dotsGo(out, a []float64, stride, rows int, u []float64) {
 	for i := range rows {
 		r := a[i*stride : i*stride+len(u)]
 		s := 0.0

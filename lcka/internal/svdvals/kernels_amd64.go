@@ -15,3 +15,9 @@ func dotsAVX512(out, a *float64, stride, rows int, u *float64, n int)
 //
 //go:noescape
 func accumulateAVX512(w *float64, n int, a *float64, stride, rows int, v *float64)
+
+// updateAVX512 applies, to each row r of the rows×n block at a (rows stride
+// apart), r −= τ·v[i]·w, then, unless σ is ±0, r −= σ·(r·u)·u; n ≥ 1.
+//
+//go:noescape
+func updateAVX512(a *float64, stride, rows int, w, u, v *float64, n int, tau, sigma float64)

@@ -2,9 +2,10 @@
 
 #include "textflag.h"
 
-// The reductions' two matrix–vector passes (see kernels_amd64.go), four
-// rows at a time, eight values a vector, the last partial vector of each
-// row through the mask K1 (masked loads do not fault past a row's end).
+// The reductions' matrix–vector passes (see kernels_amd64.go): those that
+// only read four rows at a time, eight values a vector, the last partial
+// vector of each row through the mask K1 (masked loads and stores do not
+// touch memory past a row's end).
 // Written by hand: the compiler's code for the same loops in Go's SIMD
 // spilled to the stack and rechecked bounds around every fused
 // multiply-add, about 80 instructions for four.
@@ -21,15 +22,19 @@
 	ANDQ $-8, R11; \
 	SHLQ $3, R11
 
-// The sum of Z's lanes into the float64 at dst; Y, X are Z's lower halves
+// The sum of Z's lanes in X's low lane; Y, X are Z's lower halves
 // (registers below 16, which the VEX-encoded steps need; Y15 is scratch).
-#define HSUM(Z, Y, X, dst) \
+#define HADD(Z, Y, X) \
 	VEXTRACTF64X4 $1, Z, Y15; \
 	VADDPD Y15, Y, Y; \
 	VEXTRACTF128 $1, Y, X15; \
 	VADDPD X15, X, X; \
 	VPERMILPD $1, X, X15; \
-	VADDSD X15, X, X; \
+	VADDSD X15, X, X
+
+// HADD, stored to the float64 at dst.
+#define HSUM(Z, Y, X, dst) \
+	HADD(Z, Y, X); \
 	VMOVSD X, dst
 
 // func dotsAVX512(out, a *float64, stride, rows int, u *float64, n int)
@@ -216,6 +221,91 @@ oneNext:
 	ADDQ R8, SI
 	DECQ R9
 	JMP one
+
+done:
+	VZEROUPPER
+	RET
+
+// func updateAVX512(a *float64, stride, rows int, w, u, v *float64, n int, tau, sigma float64)
+//
+// For each row r of the rows×n block at a (rows stride apart): r −= τ·v[i]·w,
+// then, unless σ is ±0, r −= σ·(r·u)·u; n ≥ 1.
+TEXT ·updateAVX512(SB), NOSPLIT, $0-72
+	MOVQ a+0(FP), SI
+	MOVQ stride+8(FP), R8
+	SHLQ $3, R8
+	MOVQ rows+16(FP), R9
+	MOVQ w+24(FP), R12
+	MOVQ u+32(FP), R13
+	MOVQ v+40(FP), DX
+	MOVQ n+48(FP), R10
+	TAILMASK(R10)
+	MOVQ R10, CX
+	ANDQ $7, CX
+	VBROADCASTSD tau+56(FP), Z10
+	VBROADCASTSD sigma+64(FP), Z11
+	// R14 = 0 for σ = ±0 (the sign bit shifted out), else the right pass.
+	MOVQ sigma+64(FP), R14
+	SHLQ $1, R14
+
+row:
+	TESTQ R9, R9
+	JLE done
+	VBROADCASTSD (DX), Z1
+	VMULPD Z10, Z1, Z1
+	VPXORQ Z0, Z0, Z0
+	XORQ BX, BX
+
+left:
+	CMPQ BX, R11
+	JGE leftTail
+	VMOVUPD (SI)(BX*1), Z2
+	VFNMADD231PD (R12)(BX*1), Z1, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	VFMADD231PD (R13)(BX*1), Z2, Z0
+	ADDQ $64, BX
+	JMP left
+
+leftTail:
+	TESTQ CX, CX
+	JZ rightStart
+	VMOVUPD.Z (SI)(BX*1), K1, Z2
+	VMOVUPD.Z (R12)(BX*1), K1, Z3
+	VFNMADD231PD Z3, Z1, Z2
+	VMOVUPD Z2, K1, (SI)(BX*1)
+	VMOVUPD.Z (R13)(BX*1), K1, Z3
+	VFMADD231PD Z3, Z2, Z0
+
+rightStart:
+	TESTQ R14, R14
+	JZ next
+	HADD(Z0, Y0, X0)
+	VMULSD X11, X0, X0
+	VBROADCASTSD X0, Z4
+	XORQ BX, BX
+
+right:
+	CMPQ BX, R11
+	JGE rightTail
+	VMOVUPD (SI)(BX*1), Z2
+	VFNMADD231PD (R13)(BX*1), Z4, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ $64, BX
+	JMP right
+
+rightTail:
+	TESTQ CX, CX
+	JZ next
+	VMOVUPD.Z (SI)(BX*1), K1, Z2
+	VMOVUPD.Z (R13)(BX*1), K1, Z3
+	VFNMADD231PD Z3, Z4, Z2
+	VMOVUPD Z2, K1, (SI)(BX*1)
+
+next:
+	ADDQ R8, SI
+	ADDQ $8, DX
+	DECQ R9
+	JMP row
 
 done:
 	VZEROUPPER

@@ -8,29 +8,15 @@ var haveAVX512 = archsimd.X86.AVX512()
 
 // The kernels below are the Go loops of svdvals.go eight values at a time
 // on AVX-512 where the CPU has it, with fused multiply-adds (so the last
-// bit may differ); accumulate and dots, the panels' two passes over the
+// bit may differ); accumulate, dots and update, the passes over the
 // trailing matrix, call assembly (kernels_amd64.s). Each takes a whole
 // block of rows, so that a column's pass over the trailing matrix is one
 // call, not one per row.
 //
 // No scalar floating-point arithmetic runs between their vector
 // instructions: Go's scalar code is legacy SSE, which costs a transition
-// each time while the vector registers' upper halves are in use. The
-// coefficients are therefore written, eight copies each, into a scratch
-// slice before the vector code starts, and loaded from it.
-
-// spread writes c[i]·f eight times at scratch[8i:] for every i.
-func spread(scratch, c []float64, f float64) {
-	for i, v := range c {
-		v *= f
-		s := scratch[8*i : 8*i+8]
-		s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7] = v, v, v, v, v, v, v, v
-	}
-}
-
-func lanes8(s []float64, i int) archsimd.Float64x8 {
-	return archsimd.LoadFloat64x8((*[8]float64)(s[8*i : 8*i+8]))
-}
+// each time while the vector registers' upper halves are in use; each
+// clears them before it returns.
 
 // axpy is axpyGo.
 func axpy(y, x []float64, alpha float64) {
@@ -57,10 +43,10 @@ func axpyVec(y, x []float64, av archsimd.Float64x8) {
 }
 
 // accumulate is accumulateGo, in assembly (accumulateAVX512).
-func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
+func accumulate(w, a []float64, stride, rows int, v []float64) {
 	n := len(w)
 	if !haveAVX512 || n < 1 || rows < 1 {
-		accumulateGo(w, a, stride, rows, v, scratch)
+		accumulateGo(w, a, stride, rows, v)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
@@ -68,65 +54,24 @@ func accumulate(w, a []float64, stride, rows int, v, scratch []float64) {
 	accumulateAVX512(&w[0], n, &a[0], stride, rows, &v[0])
 }
 
-// Index vectors of a butterfly that leaves a vector's sum in every lane.
-var swap1, swap2, swap4 = [8]uint64{1, 0, 3, 2, 5, 4, 7, 6}, [8]uint64{2, 3, 0, 1, 6, 7, 4, 5}, [8]uint64{4, 5, 6, 7, 0, 1, 2, 3}
-
-// update is updateGo.
-func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64, scratch []float64) {
+// update is updateGo, in assembly (updateAVX512).
+func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64) {
 	n := len(w)
-	if !haveAVX512 || n < 8 {
-		updateGo(a, stride, rows, w, u, v, tau, sigma, scratch)
+	if !haveAVX512 || n < 1 || rows < 1 {
+		updateGo(a, stride, rows, w, u, v, tau, sigma)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
-	u = u[:n]
-	right := sigma != 0 // compared here, not between vector instructions
-	spread(scratch, v[:rows], -tau)
-	var ns [8]float64
-	spread(ns[:], []float64{-sigma}, 1)
-	nsigma := archsimd.LoadFloat64x8(&ns)
-	p1, p2, p4 := archsimd.LoadUint64x8(&swap1), archsimd.LoadUint64x8(&swap2), archsimd.LoadUint64x8(&swap4)
-	for i := range rows {
-		r := a[i*stride : i*stride+n]
-		cv := lanes8(scratch, i)
-		// Two sums halve the chain of dependent fused multiply-adds.
-		var acc, acc1 archsimd.Float64x8
-		j := 0
-		for ; j+16 <= n; j += 16 {
-			r0 := archsimd.LoadFloat64x8Slice(w[j:]).MulAdd(cv, archsimd.LoadFloat64x8Slice(r[j:]))
-			r1 := archsimd.LoadFloat64x8Slice(w[j+8:]).MulAdd(cv, archsimd.LoadFloat64x8Slice(r[j+8:]))
-			r0.StoreSlice(r[j:])
-			r1.StoreSlice(r[j+8:])
-			acc = r0.MulAdd(archsimd.LoadFloat64x8Slice(u[j:]), acc)
-			acc1 = r1.MulAdd(archsimd.LoadFloat64x8Slice(u[j+8:]), acc1)
-		}
-		acc = acc.Add(acc1)
-		for ; j+8 <= n; j += 8 {
-			nr := archsimd.LoadFloat64x8Slice(w[j:]).MulAdd(cv, archsimd.LoadFloat64x8Slice(r[j:]))
-			nr.StoreSlice(r[j:])
-			acc = nr.MulAdd(archsimd.LoadFloat64x8Slice(u[j:]), acc)
-		}
-		if j < n {
-			nr := archsimd.LoadFloat64x8SlicePart(w[j:]).MulAdd(cv, archsimd.LoadFloat64x8SlicePart(r[j:]))
-			nr.StoreSlicePart(r[j:])
-			acc = nr.MulAdd(archsimd.LoadFloat64x8SlicePart(u[j:]), acc)
-		}
-		if !right {
-			continue
-		}
-		acc = acc.Add(acc.Permute(p1))
-		acc = acc.Add(acc.Permute(p2))
-		acc = acc.Add(acc.Permute(p4))
-		axpyVec(r, u, acc.Mul(nsigma))
-	}
-	archsimd.ClearAVXUpperBits()
+	_ = u[n-1]
+	_ = v[rows-1]
+	updateAVX512(&a[0], stride, rows, &w[0], &u[0], &v[0], n, tau, sigma)
 }
 
 // dots is dotsGo, in assembly (dotsAVX512).
-func dots(out, a []float64, stride, rows int, u, scratch []float64) {
+func dots(out, a []float64, stride, rows int, u []float64) {
 	n := len(u)
 	if !haveAVX512 || n < 1 || rows < 1 {
-		dotsGo(out, a, stride, rows, u, scratch)
+		dotsGo(out, a, stride, rows, u)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]

@@ -160,18 +160,17 @@ func TestKernels(t *testing.T) {
 			const stride = 45
 			a, v, w, u := vec((rows-1)*stride+n), vec(rows), vec(n), vec(n)
 			w2 := slices.Clone(w)
-			scratch := make([]float64, 8*rows)
-			accumulate(w, a, stride, rows, v, scratch)
-			accumulateGo(w2, a, stride, rows, v, scratch)
+			accumulate(w, a, stride, rows, v)
+			accumulateGo(w2, a, stride, rows, v)
 			near(fmt.Sprintf("accumulate %d×%d", rows, n), w, w2, 1e-14)
 			got, want := make([]float64, rows), make([]float64, rows)
-			dots(got, a, stride, rows, u, scratch)
-			dotsGo(want, a, stride, rows, u, scratch)
+			dots(got, a, stride, rows, u)
+			dotsGo(want, a, stride, rows, u)
 			near(fmt.Sprintf("dots %d×%d", rows, n), got, want, 1e-13)
 			for _, sigma := range []float64{0, 1.2} {
 				a2 := slices.Clone(a)
-				update(a, stride, rows, w, u, v, 0.8, sigma, scratch)
-				updateGo(a2, stride, rows, w, u, v, 0.8, sigma, scratch)
+				update(a, stride, rows, w, u, v, 0.8, sigma)
+				updateGo(a2, stride, rows, w, u, v, 0.8, sigma)
 				near(fmt.Sprintf("update %d×%d σ = %v", rows, n, sigma), a, a2, 1e-12)
 			}
 		}

@@ -145,8 +145,6 @@ func formP(p, t []float64, m int, sigmas []float64) {
 		low = (m - 1 - blockedFrom) / nb * nb
 	}
 	w := make([]float64, m)
-	scratch := temporary(8 * m)
-	defer release(scratch)
 	for k := m - 2; k >= low; k-- {
 		if sigmas[k] == 0 {
 			continue
@@ -156,18 +154,18 @@ func formP(p, t []float64, m int, sigmas []float64) {
 		block := p[(k+1)*m+k+1:]
 		ww := w[:size]
 		clear(ww)
-		accumulate(ww, block, m, size, u, scratch)
-		update(block, m, size, ww, ww, u, sigmas[k], 0, scratch)
+		accumulate(ww, block, m, size, u)
+		update(block, m, size, ww, ww, u, sigmas[k], 0)
 	}
 	if low == 0 {
 		return
 	}
-	// Per block: U (rows×nb) and Uᵀ, T (nb×nb, upper triangular), W (nb×
-	// the block's width) and the kernels' scratch.
+	// Per block: U (rows×nb) and Uᵀ, T (nb×nb, upper triangular) and W
+	// (nb×the block's width).
 	rows := m - 1
-	parts, whole := temporaries(rows*nb, nb*rows, nb*nb, nb*rows, 8*max(rows, nb))
+	parts, whole := temporaries(rows*nb, nb*rows, nb*nb, nb*rows)
 	defer release(whole)
-	uRows, uCols, tt, wk, ks := parts[0], parts[1], parts[2], parts[3], parts[4]
+	uRows, uCols, tt, wk := parts[0], parts[1], parts[2], parts[3]
 	for k0 := low - nb; k0 >= 0; k0 -= nb {
 		size := m - k0 - 1 // the block: rows and columns k0+1 …
 		// Uᵀ: row l is G_{k0+l}'s u from row k0+l+1 of the block on, zero
@@ -191,7 +189,7 @@ func formP(p, t []float64, m int, sigmas []float64) {
 			}
 			ul := ut[l*size : (l+1)*size]
 			c := w[:l]
-			dots(c, ut, size, l, ul, ks)
+			dots(c, ut, size, l, ul)
 			for i := range l {
 				s := 0.0
 				for j := i; j < l; j++ {
