@@ -12,8 +12,7 @@
 // reduction is written here because gonum's (Dgebrd) spends its time in
 // pure-Go matrix-vector and matrix-matrix kernels; this one runs over
 // contiguous rows with AVX-512 kernels in assembly where the CPU has it.
-// Column by column it
-// makes two passes over the trailing matrix:
+// Column by column it makes two passes over the trailing matrix:
 //
 //  1. w = Aᵀv, the left reflector's effect, accumulated row by row;
 //  2. per row, the left update, the right reflector's dot product and the
