@@ -7,8 +7,9 @@
 // It reduces the matrix to upper bidiagonal form by Householder reflections
 // from the left and the right, alternately (Golub & Kahan, "Calculating the
 // singular values and pseudo-inverse of a matrix", SIAM J. Numer. Anal. B2,
-// 1965), and hands the bidiagonal matrix to gonum's dqds (Dlasq1), which
-// finds its singular values to high relative accuracy in O(n²). The
+// 1965), and finds the bidiagonal matrix's singular values to high relative
+// accuracy in O(n²) by dqds (dqds.go: two shifts a transform, in one loop;
+// gonum's Dlasq1 where that one cannot finish). The
 // reduction is written here because gonum's (Dgebrd) spends its time in
 // pure-Go matrix-vector and matrix-matrix kernels; this one runs over
 // contiguous rows with AVX-512 kernels in assembly where the CPU has it.
@@ -72,9 +73,15 @@ func Values(a []float64, m, n int) ([]float64, error) {
 			return nil, errors.New("svdvals: the bidiagonal reduction produced a non-finite value")
 		}
 	}
-	var impl gonum.Implementation
-	if info := impl.Dlasq1(n, d, e, make([]float64, 4*n)); info != 0 {
-		return nil, fmt.Errorf("svdvals: dqds did not converge (info %d)", info)
+	work := temporary(dqdsWork(n) + n)
+	defer release(work)
+	if out := work[dqdsWork(n):]; bidiagonalValues(out, d, e, work[:dqdsWork(n)]) {
+		copy(d, out)
+	} else {
+		var impl gonum.Implementation
+		if info := impl.Dlasq1(n, d, e, work[:4*n]); info != 0 {
+			return nil, fmt.Errorf("svdvals: dqds did not converge (info %d)", info)
+		}
 	}
 	for i := range d {
 		d[i] = math.Ldexp(d[i], exp)

@@ -1,0 +1,206 @@
+package svdvals
+
+import "math"
+
+// The singular values of an upper bidiagonal matrix B by the dqds
+// algorithm (Fernando & Parlett, "Accurate singular values and differential
+// qd algorithms", Numer. Math. 67, 1994; Parlett & Marques, "An
+// implementation of the dqds algorithm (positive case)", Linear Algebra
+// Appl. 309, 2000).
+//
+// gonum's Dlasq1 runs the same algorithm with LAPACK's shift strategy. It
+// is not used first because on amd64 it spends half its time in calls of
+// math.Min (an assembly function, which the compiler does not inline: two
+// calls per element of every transform), and because one transform is a
+// chain of dependent divisions, about 20 cycles an element, during which
+// the core could do more. This one runs two transforms of the same array
+// at once, with two shifts: a bold one, very close to the smallest
+// eigenvalue, and a cautious one. When the bold one fails the cautious
+// one's result is there, so failures cost no extra pass and the bold
+// shifts make the convergence fast. Where it cannot finish (a zero in the
+// matrix, values whose squares leave float64's range, no convergence in
+// 30·n transforms) it says so, and Values runs gonum's Dlasq1 instead.
+//
+// The squared singular values are the eigenvalues of BᵀB, which the qd
+// array q_i = d_i², e_i = e_i² represents without forming it. A transform
+// with shift τ computes the qd array of BᵀB − τI by a recurrence in which
+// only values of one sign are added, which keeps every eigenvalue's
+// relative accuracy; it succeeds exactly when τ is below the smallest
+// eigenvalue, and otherwise some d turns negative. Shifts accumulate in σ.
+// The last off-diagonal e_{m−1} tends to zero, fast when τ is close to the
+// smallest eigenvalue; once it is negligible against σ + q_m that
+// eigenvalue is σ + q_m and the array shrinks by one (or by two, solving
+// the last 2×2 block exactly, when e_{m−2} is negligible).
+
+// dqdsTol2 is the deflation tolerance: an off-diagonal e (a square) below
+// dqdsTol2·λ perturbs the singular value √λ by less than 100·ε, relatively
+// (Weyl: by at most √e).
+const dqdsTol2 = (100 * 0x1p-53) * (100 * 0x1p-53)
+
+// dqdsWork is how many values bidiagonalValues needs in work, for n.
+func dqdsWork(n int) int { return 6 * n }
+
+// bidiagonalValues writes into out the singular values of the upper
+// bidiagonal matrix with diagonal d and superdiagonal e[:len(d)−1] (both
+// left as they are), in no particular order; work holds dqdsWork(len(d))
+// values. It returns false, with out in an unspecified state, where it
+// cannot.
+func bidiagonalValues(out, d, e, work []float64) bool {
+	n := len(d)
+	if n == 0 {
+		return true
+	}
+	// Squares within range, and no zeros (a split or a singular matrix,
+	// which LAPACK's driver handles and this one leaves to it).
+	const lo, hi = 0x1p-480, 0x1p480
+	for i := range n {
+		if a := math.Abs(d[i]); !(a >= lo && a <= hi) {
+			return false
+		}
+		if i < n-1 {
+			if a := math.Abs(e[i]); !(a >= lo && a <= hi) {
+				return false
+			}
+		}
+	}
+	q, ee := work[:n], work[n:2*n]
+	qa, ea := work[2*n:3*n], work[3*n:4*n]
+	qb, eb := work[4*n:5*n], work[5*n:6*n]
+	for i := range n {
+		q[i] = d[i] * d[i]
+		ee[i] = 0
+		if i < n-1 {
+			ee[i] = e[i] * e[i]
+		}
+	}
+	// The bottom converges first, to the smallest eigenvalue, and faster
+	// with the larger values at the top: the matrix is turned around
+	// (rows and columns reversed, then transposed: the same singular
+	// values) where its top is the smaller end.
+	if 1.5*q[0] < q[n-1] {
+		for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+			q[i], q[j] = q[j], q[i]
+		}
+		for i, j := 0, n-2; i < j; i, j = i+1, j-1 {
+			ee[i], ee[j] = ee[j], ee[i]
+		}
+	}
+	found := 0
+	sigma := 0.0
+	dmin := q[n-1] // an upper bound on the smallest eigenvalue, for the first shifts
+	m := n         // the active array is q[:m], ee[:m−1]
+	for iter := 0; m > 0; iter++ {
+		if iter > 30*n {
+			return false
+		}
+		deflated := false
+		for m > 0 {
+			if m == 1 {
+				out[found] = q[0] + sigma
+				found++
+				m = 0
+			} else if ee[m-2] <= dqdsTol2*(sigma+q[m-1]) {
+				out[found] = q[m-1] + sigma
+				found++
+				m--
+			} else if big, small := eig2(q[m-2], ee[m-2], q[m-1]); m == 2 || ee[m-3] <= dqdsTol2*(sigma+small) {
+				out[found], out[found+1] = big+sigma, small+sigma
+				found += 2
+				m -= 2
+			} else {
+				break
+			}
+			deflated = true
+		}
+		if m == 0 {
+			break
+		}
+		if deflated {
+			dmin = q[m-1]
+		}
+		bold, cautious := shifts(q[:m], ee[:m-1], dmin)
+		for {
+			dminA, okA, dminB, okB := dqdsStep2(q[:m], ee[:m-1], qa[:m], ea[:m-1], qb[:m], eb[:m-1], bold, cautious)
+			if okA {
+				q, qa = qa, q
+				ee, ea = ea, ee
+				sigma += bold
+				dmin = dminA
+				break
+			}
+			if okB {
+				q, qb = qb, q
+				ee, eb = eb, ee
+				sigma += cautious
+				dmin = dminB
+				break
+			}
+			if cautious == 0 {
+				return false // a zero shift cannot fail on a positive array
+			}
+			bold, cautious = cautious*0.25, 0
+		}
+	}
+	for i := range n {
+		out[i] = math.Sqrt(out[i])
+	}
+	return true
+}
+
+// shifts returns the two shifts of the next transform of the array q,
+// ee, given dmin ≥ its smallest eigenvalue (the smallest d of the last
+// transform). When dmin is the last q, the smallest eigenvalue is
+// converging at the bottom and the smaller eigenvalue s of the last 2×2
+// block (the coupling above left out), though above it, is very close:
+// the bold shift is s less one part in 2⁴⁰, the cautious one s less the
+// last e, or s/4 where that is more. Elsewhere they are fractions of dmin.
+func shifts(q, ee []float64, dmin float64) (bold, cautious float64) {
+	m := len(q)
+	if !(dmin > 0) {
+		return 0, 0
+	}
+	if m >= 2 && q[m-1] <= dmin {
+		_, s := eig2(q[m-2], ee[m-2], q[m-1])
+		return s * (1 - 0x1p-40), max(s-ee[m-2], s/4)
+	}
+	return dmin / 2, dmin / 8
+}
+
+// dqdsStep2 runs the transform with shift ta into qa, ea and with tb into
+// qb, eb, in one loop: the two recurrences are independent, so that each
+// one's divisions overlap the other's. It returns each one's smallest d
+// and whether that transform succeeded (every d ≥ 0; a NaN, from a zero
+// pivot, fails the comparison).
+func dqdsStep2(q, ee, qa, ea, qb, eb []float64, ta, tb float64) (float64, bool, float64, bool) {
+	m := len(q)
+	ee, ea, eb = ee[:m-1], ea[:m-1], eb[:m-1]
+	qa, qb = qa[:m], qb[:m]
+	da, db := q[0]-ta, q[0]-tb
+	mina, minb := da, db
+	for i := range m - 1 {
+		e, next := ee[i], q[i+1]
+		sa, sb := da+e, db+e
+		qa[i], qb[i] = sa, sb
+		ra, rb := next/sa, next/sb
+		ea[i], eb[i] = e*ra, e*rb
+		da, db = da*ra-ta, db*rb-tb
+		mina, minb = min(mina, da), min(minb, db)
+	}
+	qa[m-1], qb[m-1] = da, db
+	return mina, mina >= 0, minb, minb >= 0
+}
+
+// eig2 returns the eigenvalues of the 2×2 block of a qd array, those of
+// BᵀB for B = [[a, b], [0, c]] with q1 = a², e1 = b², q2 = c²: their sum
+// is q1 + e1 + q2 and their product q1·q2, and
+// (q1 + e1 + q2)² − 4·q1·q2 = (q1 − q2 + e1)² + 4·e1·q2, so the larger
+// comes from a sum of non-negative terms and the smaller from the product,
+// both without cancellation.
+func eig2(q1, e1, q2 float64) (big, small float64) {
+	r := q1 - q2 + e1
+	big = 0.5 * (q1 + e1 + q2 + math.Sqrt(r*r+4*e1*q2))
+	if big == 0 {
+		return 0, 0
+	}
+	return big, q1 / big * q2
+}
