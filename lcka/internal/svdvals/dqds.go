@@ -183,7 +183,7 @@ func dqdsStep2(q, ee, qa, ea, qb, eb []float64, ta, tb float64) (float64, bool, 
 		qa[i], qb[i] = sa, sb
 		ra, rb := next/sa, next/sb
 		ea[i], eb[i] = e*ra, e*rb
-		da, db = da*ra-ta, db*rb-tb
+		da, db = math.FMA(da, ra, -ta), math.FMA(db, rb, -tb)
 		mina, minb = min(mina, da), min(minb, db)
 	}
 	qa[m-1], qb[m-1] = da, db
