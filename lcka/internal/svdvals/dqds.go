@@ -63,9 +63,11 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 			}
 		}
 	}
-	q, ee := work[:n], work[n:2*n]
-	qa, ea := work[2*n:3*n], work[3*n:4*n]
-	qb, eb := work[4*n:5*n], work[5*n:6*n]
+	// Three qd arrays: the current one and the two transforms' results,
+	// which trade places with it when accepted.
+	qs := [3][]float64{work[:n], work[2*n : 3*n], work[4*n : 5*n]}
+	es := [3][]float64{work[n : 2*n], work[3*n : 4*n], work[5*n : 6*n]}
+	q, ee := qs[0], es[0]
 	for i := range n {
 		q[i] = d[i] * d[i]
 		ee[i] = 0
@@ -120,19 +122,17 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 		}
 		bold, cautious := shifts(q[:m], ee[:m-1], dmin)
 		for {
-			dminA, okA, dminB, okB := dqdsStep2(q[:m], ee[:m-1], qa[:m], ea[:m-1], qb[:m], eb[:m-1], bold, cautious)
-			if okA {
-				q, qa = qa, q
-				ee, ea = ea, ee
-				sigma += bold
-				dmin = dminA
-				break
-			}
-			if okB {
-				q, qb = qb, q
-				ee, eb = eb, ee
-				sigma += cautious
-				dmin = dminB
+			dminA, okA, dminB, okB := dqdsStep2(q[:m], ee[:m-1], qs[1][:m], es[1][:m-1], qs[2][:m], es[2][:m-1], bold, cautious)
+			if okA || okB {
+				k, tau, dm := 1, bold, dminA
+				if !okA {
+					k, tau, dm = 2, cautious, dminB
+				}
+				qs[0], qs[k] = qs[k], qs[0]
+				es[0], es[k] = es[k], es[0]
+				q, ee = qs[0], es[0]
+				sigma += tau
+				dmin = dm
 				break
 			}
 			if cautious == 0 {
