@@ -50,17 +50,30 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 	if n == 0 {
 		return true
 	}
-	// Squares within range, and no zeros (a split or a singular matrix,
-	// which LAPACK's driver handles and this one leaves to it).
-	const lo, hi = 0x1p-480, 0x1p480
+	// Scaled by a power of two (exactly) to a largest entry in [½, 1); an
+	// entry below 2⁻²⁰⁰ of that, a zero among them (a split or a singular
+	// matrix, which LAPACK's driver handles and this one leaves to it), or
+	// a NaN or ±Inf goes to the fallback. So every q and e starts in
+	// [2⁻⁴⁰², 1), and the products of two, in the shifts and the 2×2
+	// blocks, stay far from underflow.
+	peak := 0.0
 	for i := range n {
-		if a := math.Abs(d[i]); !(a >= lo && a <= hi) {
-			return false
-		}
+		peak = max(peak, math.Abs(d[i]))
 		if i < n-1 {
-			if a := math.Abs(e[i]); !(a >= lo && a <= hi) {
-				return false
-			}
+			peak = max(peak, math.Abs(e[i]))
+		}
+	}
+	if !(peak > 0) || math.IsInf(peak, 0) {
+		return false
+	}
+	_, exp := math.Frexp(peak)
+	scale := math.Ldexp(1, -exp)
+	if math.IsInf(scale, 0) {
+		return false // a subnormal peak
+	}
+	for i := range n {
+		if !(math.Abs(d[i])*scale >= 0x1p-201) || i < n-1 && !(math.Abs(e[i])*scale >= 0x1p-201) {
+			return false
 		}
 	}
 	// Three qd arrays: the current one and the two transforms' results,
@@ -69,10 +82,12 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 	es := [3][]float64{work[n : 2*n], work[3*n : 4*n], work[5*n : 6*n]}
 	q, ee := qs[0], es[0]
 	for i := range n {
-		q[i] = d[i] * d[i]
+		di := d[i] * scale
+		q[i] = di * di
 		ee[i] = 0
 		if i < n-1 {
-			ee[i] = e[i] * e[i]
+			ei := e[i] * scale
+			ee[i] = ei * ei
 		}
 	}
 	// The bottom converges first, to the smallest eigenvalue, and faster
@@ -92,7 +107,10 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 	dmin := q[n-1] // an upper bound on the smallest eigenvalue, for the first shifts
 	m := n         // the active array is q[:m], ee[:m−1]
 	for iter := 0; m > 0; iter++ {
-		if iter > 30*n {
+		// An eigenvalue below 2⁻⁷⁰⁰ (a singular value below 2⁻³⁵⁰ of the
+		// largest entry) would take the 2×2 blocks' products near
+		// underflow: the fallback scales as it goes.
+		if iter > 30*n || m > 0 && sigma+q[m-1] < 0x1p-700 {
 			return false
 		}
 		deflated := false
@@ -142,7 +160,7 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 		}
 	}
 	for i := range n {
-		out[i] = math.Sqrt(out[i])
+		out[i] = math.Sqrt(out[i]) / scale
 	}
 	return true
 }
@@ -195,12 +213,15 @@ func dqdsStep2(q, ee, qa, ea, qb, eb []float64, ta, tb float64) (float64, bool, 
 // is q1 + e1 + q2 and their product q1·q2, and
 // (q1 + e1 + q2)² − 4·q1·q2 = (q1 − q2 + e1)² + 4·e1·q2, so the larger
 // comes from a sum of non-negative terms and the smaller from the product,
-// both without cancellation.
+// both without cancellation. The root is taken of values divided by the
+// largest of the three, whose squares can neither overflow nor vanish.
 func eig2(q1, e1, q2 float64) (big, small float64) {
-	r := q1 - q2 + e1
-	big = 0.5 * (q1 + e1 + q2 + math.Sqrt(r*r+4*e1*q2))
-	if big == 0 {
+	s := max(q1, e1, q2)
+	if !(s > 0) {
 		return 0, 0
 	}
+	a, b, c := q1/s, e1/s, q2/s
+	r := a - c + b
+	big = s * 0.5 * (a + b + c + math.Sqrt(r*r+4*b*c))
 	return big, q1 / big * q2
 }
