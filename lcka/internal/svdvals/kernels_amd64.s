@@ -10,7 +10,8 @@
 // spilled to the stack and rechecked bounds around every fused
 // multiply-add, about 80 instructions for four.
 
-// K1 = the low n&7 lanes; R11 = (n &^ 7)·8, the bytes of whole vectors.
+// K1 = the low n&7 lanes, CX = n&7 (0: no partial vector), R11 = (n &^ 7)·8,
+// the bytes of whole vectors. Uses AX.
 #define TAILMASK(n) \
 	MOVQ n, CX; \
 	ANDQ $7, CX; \
@@ -49,8 +50,6 @@ TEXT ·dotsAVX512(SB), NOSPLIT, $0-48
 	MOVQ u+32(FP), DX
 	MOVQ n+40(FP), R10
 	TAILMASK(R10)
-	MOVQ R10, CX
-	ANDQ $7, CX
 
 four:
 	CMPQ R9, $4
@@ -143,8 +142,6 @@ TEXT ·accumulateAVX512(SB), NOSPLIT, $0-48
 	MOVQ rows+32(FP), R9
 	MOVQ v+40(FP), DX
 	TAILMASK(R10)
-	MOVQ R10, CX
-	ANDQ $7, CX
 
 four:
 	CMPQ R9, $4
@@ -240,8 +237,6 @@ TEXT ·updateAVX512(SB), NOSPLIT, $0-72
 	MOVQ v+40(FP), DX
 	MOVQ n+48(FP), R10
 	TAILMASK(R10)
-	MOVQ R10, CX
-	ANDQ $7, CX
 	VBROADCASTSD tau+56(FP), Z10
 	VBROADCASTSD sigma+64(FP), Z11
 	// R14 = 0 for σ = ±0 (the sign bit shifted out), else the right pass.
