@@ -15,11 +15,11 @@ import (
 // trailing matrix as it is for a panel of columns, reads it twice per
 // column (w = Aᵀv and x = Au, with the panel's earlier reflectors applied
 // as low-rank corrections), and then applies the whole panel in one
-// product of rank 2·panel, in place, on grampanel's tile kernel. Values at
-// n = 399 takes 10.3–10.6 ms so, against 11.7–12.1 ms column by column
-// (BenchmarkValues, dqds included, both on the assembly kernels; at n = 200
-// the two take the same 1.93 ms); the two passes per column still stream
-// the matrix from the second-level cache.
+// product of rank 2·panel, in place, on grampanel's tile kernel. Values
+// takes 8.9–9.3 ms so at n = 399, against 11.0–11.2 ms column by column,
+// and 1.58–1.62 against 1.68–1.71 ms at n = 200 (BenchmarkValues, dqds
+// included, both on the assembly kernels); the two passes per column
+// still stream the matrix from the second-level cache.
 var (
 	// panelWidth is the number of columns reduced per panel.
 	panelWidth = 16
