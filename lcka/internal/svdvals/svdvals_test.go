@@ -130,18 +130,21 @@ func checkValues(t *testing.T, a *mat.Dense) {
 	}
 }
 
+// normals returns n standard normal values.
+func normals(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
 // TestKernels: the vector kernels equal the scalar loops (to fused
 // multiply-add rounding) at every width around their blocks of eight and
 // row counts around their blocks of four.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	vec := func(n int) []float64 {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = rng.NormFloat64()
-		}
-		return v
-	}
+	vec := func(n int) []float64 { return normals(rng, n) }
 	near := func(what string, got, want []float64, tol float64) {
 		t.Helper()
 		for i := range got {
@@ -184,13 +187,7 @@ func TestKernels(t *testing.T) {
 // kernel turned off.
 func TestRankUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	vec := func(n int) []float64 {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = rng.NormFloat64()
-		}
-		return v
-	}
+	vec := func(n int) []float64 { return normals(rng, n) }
 	for _, host := range []bool{true, false} {
 		was := grampanel.SetHost(host)
 		for _, rows := range []int{1, 5, 12, 13, 40} {
