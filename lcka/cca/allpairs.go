@@ -115,11 +115,15 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 	tr := parallel.NewTracker(ctx, L+L*(L+1)/2, progress)
 	specs := make([]*spectrum, L)
 	err := eachLayer(tr, L, func(l int) (err error) {
-		specs[l], err = newSpectrum(fmt.Sprintf("layer %d", l), reps[l])
-		if err == nil {
-			kept[l] = specs[l].kept(keep)
+		name := fmt.Sprintf("layer %d", l)
+		if specs[l], err = newSpectrum(name, reps[l]); err != nil {
+			return err
 		}
-		return err
+		kept[l] = specs[l].kept(keep)
+		if err := specs[l].packPanels(kept[l]); err != nil {
+			return fmt.Errorf("cca: %s: %w", name, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/densetest"
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
@@ -127,12 +128,32 @@ func TestComplement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := nuclear(a.vecs.Slice(0, n, 0, ka), b.vecs.Slice(0, n, 0, kb))
+			want, err := nuclear(a.basis(0, ka), b.basis(0, kb))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if math.Abs(got-want) > 1e-12*float64(n) {
 				t.Errorf("ka %d, kb %d: %.15g, direct %.15g", ka, kb, got, want)
+			}
+			if !grampanel.Host() {
+				continue
+			}
+			// The same through bases packed for the tile kernel, as
+			// AllPairs packs them.
+			pa, pb := *a, *b
+			pa.vt, pb.vt = slices.Clone(a.vt), slices.Clone(b.vt)
+			if err := pa.packPanels(ka); err != nil {
+				t.Fatal(err)
+			}
+			if err := pb.packPanels(kb); err != nil {
+				t.Fatal(err)
+			}
+			packed, err := svccaSum(&pa, &pb, ka, kb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(packed-got) > 1e-12*float64(n) {
+				t.Errorf("ka %d, kb %d: packed %.15g, unpacked %.15g", ka, kb, packed, got)
 			}
 		}
 	}

@@ -233,10 +233,9 @@ func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	n, _ := sx.vecs.Dims()
 	rx, ry := sx.kept(keep), sy.kept(keep)
 	// The reduced representation U_r S_r has column space span(U_r).
-	rho, _, err := correlations(sx.vecs.Slice(0, n, 0, rx), sy.vecs.Slice(0, n, 0, ry), false)
+	rho, _, err := correlations(sx.basis(0, rx), sy.basis(0, ry), false)
 	if err != nil {
 		return Result{}, err
 	}

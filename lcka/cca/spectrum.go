@@ -8,6 +8,7 @@ import (
 
 	"github.com/layersim/layersim/lcka/internal/dense"
 	"github.com/layersim/layersim/lcka/internal/grampanel"
+	"github.com/layersim/layersim/lcka/internal/svdvals"
 	"github.com/layersim/layersim/lcka/internal/symeig"
 )
 
@@ -28,10 +29,15 @@ import (
 // than 10⁻¹² of the variance, which no variance fraction reaches; a Keep
 // count above the rank keeps the rank, as it always did.
 type spectrum struct {
-	vals []float64  // eigenvalues, descending, negatives clamped to 0
-	vecs *mat.Dense // n×n, orthonormal, column i for vals[i]
-	rank int        // eigenvalues above max(n, d)·ε·λ_max
-	dim  int        // d, the layer's width
+	vals []float64 // eigenvalues, descending, negatives clamped to 0
+	vt   []float64 // n×n, orthonormal, row i the eigenvector of vals[i]
+	n    int
+	rank int // eigenvalues above max(n, d)·ε·λ_max
+	dim  int // d, the layer's width
+	// The leading kept eigenvectors and the rest, packed once for the
+	// tile kernel as either factor of a product (index grampanel.Left or
+	// Right) where AllPairs has it: packPanels.
+	top, rest [2]*grampanel.Panels
 }
 
 // centred holds the layers' centred copies between uses: each is n·d
@@ -79,7 +85,7 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	if !(top > 0) {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
 	}
-	s := &spectrum{vals: vals, vecs: mat.NewDense(n, n, nil), dim: d}
+	s := &spectrum{vals: vals, vt: vt, n: n, dim: d}
 	tol := float64(max(n, d)) * 0x1p-52 * top
 	for i, v := range vals {
 		vals[i] = max(0, v)
@@ -87,13 +93,36 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 			s.rank = i + 1
 		}
 	}
-	raw := s.vecs.RawMatrix().Data
-	for i := range n {
-		for r, v := range vt[i*n : (i+1)*n] {
-			raw[r*n+i] = v
+	return s, nil
+}
+
+// basis returns the eigenvectors from … to−1 as the columns of an n×(to −
+// from) matrix.
+func (s *spectrum) basis(from, to int) mat.Matrix {
+	return mat.NewDense(to-from, s.n, s.vt[from*s.n:to*s.n]).T()
+}
+
+// packPanels packs the leading k eigenvectors and the rest for the tile
+// kernel, both sides, where the CPU has it, and then lets the rows go:
+// each pair of layers multiplies two of these blocks, and packing them
+// per layer rather than per product saves two copies a pair.
+func (s *spectrum) packPanels(k int) error {
+	if !grampanel.Host() {
+		return nil
+	}
+	for _, side := range []grampanel.Side{grampanel.Left, grampanel.Right} {
+		var err error
+		if s.top[side], err = grampanel.PackT64(s.vt, s.n, s.n, k, side); err != nil {
+			return err
+		}
+		if k < s.n {
+			if s.rest[side], err = grampanel.PackT64(s.vt[k*s.n:], s.n, s.n, s.n-k, side); err != nil {
+				return err
+			}
 		}
 	}
-	return s, nil
+	s.vt = nil
+	return nil
 }
 
 // kept returns how many leading directions keep keeps (at most the rank).
@@ -133,26 +162,60 @@ func (s *spectrum) kept(keep Keep) int {
 // and when SVCCA keeps most directions (ka + kb > n, as on data whose
 // variance is spread) the (n−ka)×(n−kb) complement is far cheaper than the
 // ka×kb problem.
+//
+// a and b are packed for ka and kb (packPanels), or both not packed.
 func svccaSum(a, b *spectrum, ka, kb int) (float64, error) {
-	n, _ := a.vecs.Dims()
+	n := a.n
 	if (n-ka)*(n-kb) < ka*kb {
 		if ka == n || kb == n {
 			// One side is all of Rⁿ: the other lies in it.
 			return float64(min(ka, kb)), nil
 		}
-		sum, err := nuclear(a.vecs.Slice(0, n, ka, n), b.vecs.Slice(0, n, kb, n))
+		var sum float64
+		var err error
+		if a.rest[0] != nil {
+			sum, err = nuclearPanels(a.rest[grampanel.Left], b.rest[grampanel.Right])
+		} else {
+			sum, err = nuclear(a.basis(ka, n), b.basis(kb, n))
+		}
 		return sum + float64(ka+kb-n), err
 	}
-	return nuclear(a.vecs.Slice(0, n, 0, ka), b.vecs.Slice(0, n, 0, kb))
+	if a.top[0] != nil {
+		return nuclearPanels(a.top[grampanel.Left], b.top[grampanel.Right])
+	}
+	return nuclear(a.basis(0, ka), b.basis(0, kb))
+}
+
+// nuclearPanels is nuclear for bases packed for the tile kernel.
+func nuclearPanels(qx, qy *grampanel.Panels) (float64, error) {
+	_, r := qx.Dims()
+	_, c := qy.Dims()
+	buf := grampanel.Scratch64(r * c)
+	defer grampanel.Release64(buf)
+	p := buf[:r*c]
+	if err := grampanel.MulPanels64(p, qx, qy); err != nil {
+		return 0, err
+	}
+	rho, err := svdvals.Values(p, r, c)
+	if err != nil {
+		return 0, fmt.Errorf("cca: the canonical problem: %w", err)
+	}
+	return sumClamped(rho), nil
 }
 
 // nuclear returns the sum of the singular values of qxᵀqy, each clamped to
 // [0, 1] as canonical correlations are.
 func nuclear(qx, qy mat.Matrix) (float64, error) {
 	rho, _, err := correlations(qx, qy, false)
+	return sumClamped(rho), err
+}
+
+// sumClamped returns the sum of rho's values, each clamped to [0, 1] as
+// canonical correlations are (correlations clamps them already).
+func sumClamped(rho []float64) float64 {
 	sum := 0.0
 	for _, v := range rho {
-		sum += v
+		sum += min(1, max(0, v))
 	}
-	return sum, err
+	return sum
 }

@@ -39,59 +39,13 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 	// scratch tile.
 	kap := (ka + tileRows - 1) / tileRows * tileRows
 	kbp := (kb + cols - 1) / cols * cols
-	direct := kb == kbp
 	ap := getBuffer[float64](n * kap)
 	defer putBuffer(ap)
 	pack(ap, a, lda, n, ka, tileRows)
 	bp := getBuffer[float64](n * kbp)
 	defer putBuffer(bp)
 	pack(bp, b, ldb, n, kb, cols)
-	cp := c // the full row tiles' destination
-	tail := []float64(nil)
-	if direct {
-		clear(c)
-		if ka%tileRows != 0 {
-			tail = getBuffer[float64](tileRows * kbp)
-			defer putBuffer(tail)
-			clear(tail)
-		}
-	} else {
-		cp = getBuffer[float64](kap * kbp)
-		defer putBuffer(cp)
-		clear(cp)
-	}
-	fullRows := kap
-	if tail != nil {
-		fullRows = ka / tileRows * tileRows
-	}
-	rowTiles, colTiles := kap/tileRows, kbp/cols
-	// As in gramHost: each worker keeps its column tiles through every pass.
-	workers = max(1, min(workerCount(workers), colTiles))
-	sa, sb, ldc := uintptr(tileRows*8), uintptr(cols*8), uintptr(kbp*8)
-	parallel.For(workers, workers, func(w int) {
-		for k0 := 0; k0 < n; k0 += kc {
-			k := min(kc, n-k0)
-			for t := w; t < colTiles; t += workers {
-				bt := unsafe.Pointer(&bp[(t*n+k0)*cols])
-				for it := 0; it < rowTiles; it++ {
-					var dst unsafe.Pointer
-					if r := it * tileRows; r < fullRows {
-						dst = unsafe.Pointer(&cp[r*kbp+t*cols])
-					} else {
-						dst = unsafe.Pointer(&tail[t*cols])
-					}
-					kernel64.tile(k, unsafe.Pointer(&ap[(it*n+k0)*tileRows]), bt, sa, sb, dst, ldc)
-				}
-			}
-		}
-	})
-	if !direct {
-		for i := 0; i < ka; i++ {
-			copy(c[i*kb:(i+1)*kb], cp[i*kbp:i*kbp+kb])
-		}
-	} else if tail != nil {
-		copy(c[fullRows*kb:], tail[:(ka-fullRows)*kb])
-	}
+	mulPanels(c, ap, bp, n, ka, kb, workers)
 	return nil
 }
 
@@ -149,6 +103,62 @@ func SubMulTN64(c []float64, ldc int, a []float64, lda int, b []float64, ldb, n,
 		}
 	}
 	return nil
+}
+
+// mulPanels writes C = Aᵀ·B (ka×kb) from the packed panels ap (n rows,
+// tileRows wide, ka columns) and bp (n rows, kernel64.cols wide, kb columns)
+// on up to workers goroutines.
+func mulPanels(c, ap, bp []float64, n, ka, kb, workers int) {
+	cols := kernel64.cols
+	kap := (ka + tileRows - 1) / tileRows * tileRows
+	kbp := (kb + cols - 1) / cols * cols
+	direct := kb == kbp
+	cp := c // the full row tiles' destination
+	tail := []float64(nil)
+	if direct {
+		clear(c)
+		if ka%tileRows != 0 {
+			tail = getBuffer[float64](tileRows * kbp)
+			defer putBuffer(tail)
+			clear(tail)
+		}
+	} else {
+		cp = getBuffer[float64](kap * kbp)
+		defer putBuffer(cp)
+		clear(cp)
+	}
+	fullRows := kap
+	if tail != nil {
+		fullRows = ka / tileRows * tileRows
+	}
+	rowTiles, colTiles := kap/tileRows, kbp/cols
+	// As in gramHost: each worker keeps its column tiles through every pass.
+	workers = max(1, min(workerCount(workers), colTiles))
+	sa, sb, ldc := uintptr(tileRows*8), uintptr(cols*8), uintptr(kbp*8)
+	parallel.For(workers, workers, func(w int) {
+		for k0 := 0; k0 < n; k0 += kc {
+			k := min(kc, n-k0)
+			for t := w; t < colTiles; t += workers {
+				bt := unsafe.Pointer(&bp[(t*n+k0)*cols])
+				for it := 0; it < rowTiles; it++ {
+					var dst unsafe.Pointer
+					if r := it * tileRows; r < fullRows {
+						dst = unsafe.Pointer(&cp[r*kbp+t*cols])
+					} else {
+						dst = unsafe.Pointer(&tail[t*cols])
+					}
+					kernel64.tile(k, unsafe.Pointer(&ap[(it*n+k0)*tileRows]), bt, sa, sb, dst, ldc)
+				}
+			}
+		}
+	})
+	if !direct {
+		for i := 0; i < ka; i++ {
+			copy(c[i*kb:(i+1)*kb], cp[i*kbp:i*kbp+kb])
+		}
+	} else if tail != nil {
+		copy(c[fullRows*kb:], tail[:(ka-fullRows)*kb])
+	}
 }
 
 // pack copies the n×k row-major x (rows ld apart) into dst as panels of w
