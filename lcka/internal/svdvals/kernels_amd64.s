@@ -23,6 +23,34 @@
 	ANDQ $-8, R11; \
 	SHLQ $3, R11
 
+// HEADMASK is TAILMASK for a row that starts where base (register) points,
+// with a head of h = min(n, values to base's next 64-byte boundary) values
+// in front of the whole vectors: K2 = the low h lanes, R10 = h·8, where
+// the whole vectors start, and K1, CX, R11 as TAILMASK sets them for the
+// n − h values after the head, R11 counted from the row's start. So every
+// whole vector of the first row, and of every row where the stride is a
+// multiple of eight, is a load from one cache line: loads across two cost
+// half the speed on rows read from the second-level cache, as the
+// reductions' rows, which start one column further each step, mostly
+// would. Uses AX and BX.
+#define HEADMASK(base, n) \
+	MOVQ base, BX; \
+	NEGQ BX; \
+	SHRQ $3, BX; \
+	ANDQ $7, BX; \
+	CMPQ BX, n; \
+	CMOVQGT n, BX; \
+	MOVQ BX, CX; \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVW AX, K2; \
+	SUBQ BX, n; \
+	TAILMASK(n); \
+	SHLQ $3, BX; \
+	MOVQ BX, R10; \
+	ADDQ R10, R11
+
 // The sum of Z's lanes in X's low lane; Y, X are Z's lower halves
 // (registers below 16, which the VEX-encoded steps need; Y15 is scratch).
 #define HADD(Z, Y, X) \
@@ -49,7 +77,7 @@ TEXT ·dotsAVX512(SB), NOSPLIT, $0-48
 	MOVQ rows+24(FP), R9
 	MOVQ u+32(FP), DX
 	MOVQ n+40(FP), R10
-	TAILMASK(R10)
+	HEADMASK(SI, R10)
 
 four:
 	CMPQ R9, $4
@@ -62,7 +90,20 @@ four:
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
 	VPXORQ Z3, Z3, Z3
-	XORQ BX, BX
+	TESTQ R10, R10
+	JZ fourBody
+	VMOVUPD.Z (DX), K2, Z8
+	VMOVUPD.Z (R12), K2, Z4
+	VFMADD231PD Z4, Z8, Z0
+	VMOVUPD.Z (R13), K2, Z5
+	VFMADD231PD Z5, Z8, Z1
+	VMOVUPD.Z (R14), K2, Z6
+	VFMADD231PD Z6, Z8, Z2
+	VMOVUPD.Z (AX), K2, Z7
+	VFMADD231PD Z7, Z8, Z3
+
+fourBody:
+	MOVQ R10, BX
 
 fourLoop:
 	CMPQ BX, R11
@@ -102,7 +143,14 @@ one:
 	TESTQ R9, R9
 	JLE done
 	VPXORQ Z0, Z0, Z0
-	XORQ BX, BX
+	TESTQ R10, R10
+	JZ oneBody
+	VMOVUPD.Z (DX), K2, Z8
+	VMOVUPD.Z (SI), K2, Z4
+	VFMADD231PD Z4, Z8, Z0
+
+oneBody:
+	MOVQ R10, BX
 
 oneLoop:
 	CMPQ BX, R11
@@ -141,7 +189,7 @@ TEXT ·accumulateAVX512(SB), NOSPLIT, $0-48
 	SHLQ $3, R8
 	MOVQ rows+32(FP), R9
 	MOVQ v+40(FP), DX
-	TAILMASK(R10)
+	HEADMASK(SI, R10)
 
 four:
 	CMPQ R9, $4
@@ -154,7 +202,21 @@ four:
 	VBROADCASTSD 8(DX), Z5
 	VBROADCASTSD 16(DX), Z6
 	VBROADCASTSD 24(DX), Z7
-	XORQ BX, BX
+	TESTQ R10, R10
+	JZ fourBody
+	VMOVUPD.Z (DI), K2, Z0
+	VMOVUPD.Z (R12), K2, Z8
+	VFMADD231PD Z8, Z4, Z0
+	VMOVUPD.Z (R13), K2, Z8
+	VFMADD231PD Z8, Z5, Z0
+	VMOVUPD.Z (R14), K2, Z8
+	VFMADD231PD Z8, Z6, Z0
+	VMOVUPD.Z (AX), K2, Z8
+	VFMADD231PD Z8, Z7, Z0
+	VMOVUPD Z0, K2, (DI)
+
+fourBody:
+	MOVQ R10, BX
 
 fourLoop:
 	CMPQ BX, R11
@@ -194,7 +256,15 @@ one:
 	TESTQ R9, R9
 	JLE done
 	VBROADCASTSD 0(DX), Z4
-	XORQ BX, BX
+	TESTQ R10, R10
+	JZ oneBody
+	VMOVUPD.Z (DI), K2, Z0
+	VMOVUPD.Z (SI), K2, Z8
+	VFMADD231PD Z8, Z4, Z0
+	VMOVUPD Z0, K2, (DI)
+
+oneBody:
+	MOVQ R10, BX
 
 oneLoop:
 	CMPQ BX, R11

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/grampanel"
@@ -43,6 +44,8 @@ func TestAgainstGonum(t *testing.T) {
 		"tall 420×300":    random(rng, 420, 300, one),
 		"tall 150×37":     random(rng, 150, 37, one),
 		"wide 37×150":     random(rng, 37, 150, one),
+		"tall 208×199":    random(rng, 208, 199, one),
+		"wide 199×208":    random(rng, 199, 208, one),
 		"rank 4 of 60×50": lowRank(60, 50, 4),
 		"graded":          random(rng, 80, 80, func(j int) float64 { return math.Pow(10, -float64(j)/6) }),
 		"tiny":            random(rng, 30, 20, func(int) float64 { return 1e-200 }),
@@ -139,6 +142,47 @@ func normals(rng *rand.Rand, n int) []float64 {
 	return v
 }
 
+// TestPadding: zero columns and rows appended to a matrix stay zero
+// through the reduction, so that its bidiagonal form is the matrix's
+// followed by zeros (which Values relies on when it pads the width to a
+// multiple of eight), and the bidiagonal's singular values are the
+// matrix's.
+func TestPadding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct{ m, n, mp, np int }{{5, 3, 8, 8}, {199, 199, 200, 200}, {208, 197, 208, 200}, {130, 129, 136, 136}} {
+		a := random(rng, c.m, c.n, func(int) float64 { return 0.01 })
+		p := make([]float64, c.mp*c.np)
+		for i := range c.m {
+			for j := range c.n {
+				p[i*c.np+j] = a.At(i, j)
+			}
+		}
+		d, e := make([]float64, c.np), make([]float64, c.np)
+		bidiagonalize(p, c.mp, c.np, d, e)
+		for k := c.n; k < c.np; k++ {
+			if d[k] != 0 || e[k-1] != 0 {
+				t.Fatalf("%+v: d[%d] = %g, e[%d] = %g, want 0", c, k, d[k], k-1, e[k-1])
+			}
+		}
+		var svd mat.SVD
+		if !svd.Factorize(a, mat.SVDNone) {
+			t.Fatal("gonum's SVD failed")
+		}
+		want := svd.Values(nil)
+		got := make([]float64, c.n)
+		var impl gonum.Implementation
+		if info := impl.Dlasq1(c.n, d[:c.n], e[:c.n], make([]float64, 4*c.n)); info != 0 {
+			t.Fatal(info)
+		}
+		copy(got, d[:c.n])
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-13*want[0] {
+				t.Fatalf("%+v: σ%d = %g, gonum %g", c, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestKernels: the vector kernels equal the scalar loops (to fused
 // multiply-add rounding) at every width around their blocks of eight and
 // row counts around their blocks of four.
@@ -159,22 +203,34 @@ func TestKernels(t *testing.T) {
 		axpy(y, x, 0.37)
 		axpyGo(y2, x, 0.37)
 		near(fmt.Sprintf("axpy n = %d", n), y, y2, 4e-15)
+		// Rows that start anywhere in a cache line (off), with strides
+		// that keep every row's alignment (48) and that do not (45); w
+		// and its guard values past n.
 		for rows := 1; rows <= 9; rows++ {
-			const stride = 45
-			a, v, w, u := vec((rows-1)*stride+n), vec(rows), vec(n), vec(n)
-			w2 := slices.Clone(w)
-			accumulate(w, a, stride, rows, v)
-			accumulateGo(w2, a, stride, rows, v)
-			near(fmt.Sprintf("accumulate %d×%d", rows, n), w, w2, 1e-14)
-			got, want := make([]float64, rows), make([]float64, rows)
-			dots(got, a, stride, rows, u)
-			dotsGo(want, a, stride, rows, u)
-			near(fmt.Sprintf("dots %d×%d", rows, n), got, want, 1e-13)
-			for _, sigma := range []float64{0, 1.2} {
-				a2 := slices.Clone(a)
-				update(a, stride, rows, w, u, v, 0.8, sigma)
-				updateGo(a2, stride, rows, w, u, v, 0.8, sigma)
-				near(fmt.Sprintf("update %d×%d σ = %v", rows, n, sigma), a, a2, 1e-12)
+			for _, stride := range []int{45, 48} {
+				for off := range 9 {
+					a, v, wg, u := vec(off + (rows-1)*stride + n)[off:], vec(rows), vec(n+8), vec(n)
+					w := wg[:n]
+					wg2 := slices.Clone(wg)
+					w2 := wg2[:n]
+					accumulate(w, a, stride, rows, v)
+					accumulateGo(w2, a, stride, rows, v)
+					what := fmt.Sprintf("%d×%d, stride %d, offset %d", rows, n, stride, off)
+					near("accumulate "+what, w, w2, 1e-14)
+					if !slices.Equal(wg[n:], wg2[n:]) {
+						t.Fatalf("accumulate %s: wrote past w", what)
+					}
+					got, want := make([]float64, rows), make([]float64, rows)
+					dots(got, a, stride, rows, u)
+					dotsGo(want, a, stride, rows, u)
+					near("dots "+what, got, want, 1e-13)
+					for _, sigma := range []float64{0, 1.2} {
+						a2 := slices.Clone(a)
+						update(a, stride, rows, w, u, v, 0.8, sigma)
+						updateGo(a2, stride, rows, w, u, v, 0.8, sigma)
+						near(fmt.Sprintf("update %s σ = %v", what, sigma), a, a2, 1e-12)
+					}
+				}
 			}
 		}
 	}
