@@ -20,6 +20,9 @@ import "math"
 // shifts make the convergence fast. Where it cannot finish (a zero in the
 // matrix, values whose squares leave float64's range, no convergence in
 // 30·n transforms) it says so, and Values runs gonum's Dlasq1 instead.
+// Two chains still leave the divider half idle: bidiagonalValuesPair runs
+// two matrices' transforms in one loop (dqds_pair.go), and
+// bidiagonalValues is its driver for one.
 //
 // The squared singular values are the eigenvalues of BᵀB, which the qd
 // array q_i = d_i², e_i = e_i² represents without forming it. A transform
@@ -44,11 +47,43 @@ func dqdsWork(n int) int { return 6 * n }
 // bidiagonal matrix with diagonal d and superdiagonal e[:len(d)−1] (both
 // left as they are), in no particular order; work holds dqdsWork(len(d))
 // values. It returns false, with out in an unspecified state, where it
-// cannot.
+// cannot. It is bidiagonalValuesPair's driver for one matrix.
 func bidiagonalValues(out, d, e, work []float64) bool {
+	var r dqdsRun
+	return r.alone(r.start(out, d, e, work)) == dqdsDone
+}
+
+// dqdsState says what a dqdsRun needs next.
+type dqdsState int8
+
+const (
+	dqdsTransform dqdsState = iota // the transform set up in pass
+	dqdsDone                       // nothing: the values are in out
+	dqdsFailed                     // the fallback
+)
+
+// dqdsRun is one matrix's dqds as a sequence of steps, so that a driver
+// can advance two of them in one loop (bidiagonalValuesPair): start, then,
+// while the state is dqdsTransform, pass's transform run to its end and
+// advance.
+type dqdsRun struct {
+	out    []float64
+	qs, es [3][]float64 // the current qd array (0) and the transforms' results
+	n, m   int          // the order, and the active array's: qs[0][:m], es[0][:m−1]
+	found  int          // values in out
+	iter   int          // deflation checks so far
+	scale  float64      // the power of two that scaled d and e
+	sigma  float64      // the shifts so far
+	dmin   float64      // an upper bound on the active array's smallest eigenvalue
+	pass   qdPass       // the transform in progress
+}
+
+// start scales d and e into the qd array, turns it around where that helps,
+// and sets up the first transform.
+func (r *dqdsRun) start(out, d, e, work []float64) dqdsState {
 	n := len(d)
 	if n == 0 {
-		return true
+		return dqdsDone
 	}
 	// Scaled by a power of two (exactly) to a largest entry in [½, 1); an
 	// entry below 2⁻²⁰⁰ of that, a zero among them (a split or a singular
@@ -64,23 +99,23 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 		}
 	}
 	if !(peak > 0) || math.IsInf(peak, 0) {
-		return false
+		return dqdsFailed
 	}
 	_, exp := math.Frexp(peak)
 	scale := math.Ldexp(1, -exp)
 	if math.IsInf(scale, 0) {
-		return false // a subnormal peak
+		return dqdsFailed // a subnormal peak
 	}
 	for i := range n {
 		if !(math.Abs(d[i])*scale >= 0x1p-201) || i < n-1 && !(math.Abs(e[i])*scale >= 0x1p-201) {
-			return false
+			return dqdsFailed
 		}
 	}
 	// Three qd arrays: the current one and the two transforms' results,
 	// which trade places with it when accepted.
-	qs := [3][]float64{work[:n], work[2*n : 3*n], work[4*n : 5*n]}
-	es := [3][]float64{work[n : 2*n], work[3*n : 4*n], work[5*n : 6*n]}
-	q, ee := qs[0], es[0]
+	r.qs = [3][]float64{work[:n], work[2*n : 3*n], work[4*n : 5*n]}
+	r.es = [3][]float64{work[n : 2*n], work[3*n : 4*n], work[5*n : 6*n]}
+	q, ee := r.qs[0], r.es[0]
 	for i := range n {
 		di := d[i] * scale
 		q[i] = di * di
@@ -102,67 +137,90 @@ func bidiagonalValues(out, d, e, work []float64) bool {
 			ee[i], ee[j] = ee[j], ee[i]
 		}
 	}
-	found := 0
-	sigma := 0.0
-	dmin := q[n-1] // an upper bound on the smallest eigenvalue, for the first shifts
-	m := n         // the active array is q[:m], ee[:m−1]
-	for iter := 0; m > 0; iter++ {
-		// An eigenvalue below 2⁻⁷⁰⁰ (a singular value below 2⁻³⁵⁰ of the
-		// largest entry) would take the 2×2 blocks' products near
-		// underflow: the fallback scales as it goes.
-		if iter > 30*n || m > 0 && sigma+q[m-1] < 0x1p-700 {
-			return false
-		}
-		deflated := false
-		for m > 0 {
-			if m == 1 {
-				out[found] = q[0] + sigma
-				found++
-				m = 0
-			} else if ee[m-2] <= dqdsTol2*(sigma+q[m-1]) {
-				out[found] = q[m-1] + sigma
-				found++
-				m--
-			} else if big, small := eig2(q[m-2], ee[m-2], q[m-1]); m == 2 || ee[m-3] <= dqdsTol2*(sigma+small) {
-				out[found], out[found+1] = big+sigma, small+sigma
-				found += 2
-				m -= 2
-			} else {
-				break
-			}
-			deflated = true
-		}
-		if m == 0 {
+	r.out, r.n, r.m, r.found, r.iter = out, n, n, 0, 0
+	r.scale, r.sigma = scale, 0
+	r.dmin = q[n-1] // an upper bound on the smallest eigenvalue, for the first shifts
+	return r.next()
+}
+
+// next deflates the eigenvalues that have converged at the bottom and sets
+// up the next transform, with new shifts; when none is left it takes the
+// square roots.
+func (r *dqdsRun) next() dqdsState {
+	q, ee, m, sigma := r.qs[0], r.es[0], r.m, r.sigma
+	// An eigenvalue below 2⁻⁷⁰⁰ (a singular value below 2⁻³⁵⁰ of the
+	// largest entry) would take the 2×2 blocks' products near
+	// underflow: the fallback scales as it goes.
+	if r.iter > 30*r.n || sigma+q[m-1] < 0x1p-700 {
+		return dqdsFailed
+	}
+	r.iter++
+	out, found := r.out, r.found
+	deflated := false
+	for m > 0 {
+		if m == 1 {
+			out[found] = q[0] + sigma
+			found++
+			m = 0
+		} else if ee[m-2] <= dqdsTol2*(sigma+q[m-1]) {
+			out[found] = q[m-1] + sigma
+			found++
+			m--
+		} else if big, small := eig2(q[m-2], ee[m-2], q[m-1]); m == 2 || ee[m-3] <= dqdsTol2*(sigma+small) {
+			out[found], out[found+1] = big+sigma, small+sigma
+			found += 2
+			m -= 2
+		} else {
 			break
 		}
-		if deflated {
-			dmin = q[m-1]
-		}
-		bold, cautious := shifts(q[:m], ee[:m-1], dmin)
-		for {
-			dminA, okA, dminB, okB := dqdsStep2(q[:m], ee[:m-1], qs[1][:m], es[1][:m-1], qs[2][:m], es[2][:m-1], bold, cautious)
-			if okA || okB {
-				k, tau, dm := 1, bold, dminA
-				if !okA {
-					k, tau, dm = 2, cautious, dminB
-				}
-				qs[0], qs[k] = qs[k], qs[0]
-				es[0], es[k] = es[k], es[0]
-				q, ee = qs[0], es[0]
-				sigma += tau
-				dmin = dm
-				break
-			}
-			if cautious == 0 {
-				return false // a zero shift cannot fail on a positive array
-			}
-			bold, cautious = cautious*0.25, 0
-		}
+		deflated = true
 	}
-	for i := range n {
-		out[i] = math.Sqrt(out[i]) / scale
+	r.m, r.found = m, found
+	if m == 0 {
+		for i := range r.n {
+			out[i] = math.Sqrt(out[i]) / r.scale
+		}
+		return dqdsDone
 	}
-	return true
+	if deflated {
+		r.dmin = q[m-1]
+	}
+	bold, cautious := shifts(q[:m], ee[:m-1], r.dmin)
+	r.pass.begin(q[:m], ee[:m-1], r.qs[1], r.es[1], r.qs[2], r.es[2], bold, cautious)
+	return dqdsTransform
+}
+
+// advance takes the finished transform's result: the bold one's where it
+// succeeded, else the cautious one's, then next; where both failed, the
+// transform again with a quarter of the cautious shift and zero.
+func (r *dqdsRun) advance() dqdsState {
+	p := &r.pass
+	dminA, okA, dminB, okB := p.finish()
+	if okA || okB {
+		k, tau, dm := 1, p.ta, dminA
+		if !okA {
+			k, tau, dm = 2, p.tb, dminB
+		}
+		r.qs[0], r.qs[k] = r.qs[k], r.qs[0]
+		r.es[0], r.es[k] = r.es[k], r.es[0]
+		r.sigma += tau
+		r.dmin = dm
+		return r.next()
+	}
+	if p.tb == 0 {
+		return dqdsFailed // a zero shift cannot fail on a positive array
+	}
+	p.begin(p.q, p.ee, p.qa, p.ea, p.qb, p.eb, p.tb*0.25, 0)
+	return dqdsTransform
+}
+
+// alone runs r from state s to its end, one transform at a time.
+func (r *dqdsRun) alone(s dqdsState) dqdsState {
+	for s == dqdsTransform {
+		r.pass.run(r.pass.left())
+		s = r.advance()
+	}
+	return s
 }
 
 // shifts returns the two shifts of the next transform of the array q,
@@ -184,28 +242,63 @@ func shifts(q, ee []float64, dmin float64) (bold, cautious float64) {
 	return dmin / 2, dmin / 8
 }
 
-// dqdsStep2 runs the transform with shift ta into qa, ea and with tb into
-// qb, eb, in one loop: the two recurrences are independent, so that each
-// one's divisions overlap the other's. It returns each one's smallest d
-// and whether that transform succeeded (every d ≥ 0; a NaN, from a zero
-// pivot, fails the comparison).
-func dqdsStep2(q, ee, qa, ea, qb, eb []float64, ta, tb float64) (float64, bool, float64, bool) {
+// qdPass is the transform of the qd array q, ee (m and m−1 values) with
+// shift ta into qa, ea and with tb into qb, eb, in progress: two
+// recurrences, independent, in one loop, so that each one's divisions
+// overlap the other's. Its elements are taken in order, by run (alone) or
+// run4 (with another pass), any number at a time, the arithmetic the same
+// however they are split.
+type qdPass struct {
+	q, ee, qa, ea, qb, eb []float64
+	ta, tb                float64
+	da, db                float64 // the recurrences' d at element i
+	mina, minb            float64 // their smallest d so far
+	i                     int     // the next element, of m − 1
+}
+
+// begin sets p up at the start of the transforms of q, ee (m ≥ 2 values)
+// into qa, ea and qb, eb.
+func (p *qdPass) begin(q, ee, qa, ea, qb, eb []float64, ta, tb float64) {
 	m := len(q)
-	ee, ea, eb = ee[:m-1], ea[:m-1], eb[:m-1]
-	qa, qb = qa[:m], qb[:m]
 	da, db := q[0]-ta, q[0]-tb
-	mina, minb := da, db
-	for i := range m - 1 {
-		e, next := ee[i], q[i+1]
+	*p = qdPass{
+		q: q, ee: ee[:m-1], qa: qa[:m], ea: ea[:m-1], qb: qb[:m], eb: eb[:m-1],
+		ta: ta, tb: tb, da: da, db: db, mina: da, minb: db,
+	}
+}
+
+// left returns how many elements are left to run.
+func (p *qdPass) left() int { return len(p.ee) - p.i }
+
+// run takes the next k elements.
+func (p *qdPass) run(k int) {
+	s := p.i
+	ee := p.ee[s : s+k]
+	q := p.q[s+1:][:len(ee)]
+	qa, ea := p.qa[s:][:len(ee)], p.ea[s:][:len(ee)]
+	qb, eb := p.qb[s:][:len(ee)], p.eb[s:][:len(ee)]
+	nta, ntb := -p.ta, -p.tb // exact
+	da, db, mina, minb := p.da, p.db, p.mina, p.minb
+	for i, e := range ee {
+		next := q[i]
 		sa, sb := da+e, db+e
 		qa[i], qb[i] = sa, sb
 		ra, rb := next/sa, next/sb
 		ea[i], eb[i] = e*ra, e*rb
-		da, db = math.FMA(da, ra, -ta), math.FMA(db, rb, -tb)
+		da, db = math.FMA(da, ra, nta), math.FMA(db, rb, ntb)
 		mina, minb = min(mina, da), min(minb, db)
 	}
-	qa[m-1], qb[m-1] = da, db
-	return mina, mina >= 0, minb, minb >= 0
+	p.da, p.db, p.mina, p.minb = da, db, mina, minb
+	p.i = s + k
+}
+
+// finish completes the transforms, once every element has run, and returns
+// each one's smallest d and whether it succeeded (every d ≥ 0; a NaN, from
+// a zero pivot, fails the comparison).
+func (p *qdPass) finish() (float64, bool, float64, bool) {
+	m := len(p.q)
+	p.qa[m-1], p.qb[m-1] = p.da, p.db
+	return p.mina, p.mina >= 0, p.minb, p.minb >= 0
 }
 
 // eig2 returns the eigenvalues of the 2×2 block of a qd array, those of

@@ -16,8 +16,13 @@ import (
 // near 1 with small couplings, all ones, and entries of 2^(±10k) mixed;
 // one in seven is scaled by 10^±91 or 10^±144, towards float64's ends.
 func bidiagonals(rng *rand.Rand, count int) (ds, es [][]float64) {
+	return bidiagonalsUpTo(rng, count, 60)
+}
+
+// bidiagonalsUpTo is bidiagonals with orders 1 to maxN, one in ten 200.
+func bidiagonalsUpTo(rng *rand.Rand, count, maxN int) (ds, es [][]float64) {
 	for trial := range count {
-		n := 1 + rng.IntN(60)
+		n := 1 + rng.IntN(maxN)
 		if trial%10 == 0 {
 			n = 200
 		}

@@ -24,6 +24,10 @@
 // only read, and per panel one update of rank 2·panelWidth, on the tile
 // kernel of lcka/internal/grampanel where the CPU has AVX-512.
 //
+// ValuesPair finds two matrices' values at once, their dqds runs
+// interleaved in one loop (dqds_pair.go): each run is a chain of dependent
+// divisions, bound by their latency, and two chains overlap.
+//
 // It is backward stable, as Householder reductions are: the singular
 // values are those of A + δA with ‖δA‖ of order n·ε·‖A‖, so each is within
 // about n·ε·‖A‖₂ of the exact one (Weyl). The tests compare them with
@@ -44,16 +48,34 @@ import (
 // Values returns the singular values of the m×n matrix a (row-major,
 // overwritten) in descending order, min(m, n) of them.
 func Values(a []float64, m, n int) ([]float64, error) {
+	d, e, exp, err := reduce(a, m, n)
+	if err != nil || e == nil {
+		return d, err
+	}
+	n = len(d)
+	work := temporary(dqdsWork(n) + n)
+	defer release(work)
+	out := work[dqdsWork(n):]
+	ok := bidiagonalValues(out, d, e, work[:dqdsWork(n)])
+	return values(d, e, out, ok, exp, work)
+}
+
+// reduce is Values up to the bidiagonal form: its checks, the scaling and
+// the reduction of a (or of aᵀ, if wide). It returns the form's diagonal d
+// and superdiagonal e (n values each, e's last unused), and the power of
+// two by which the values must be scaled back; for a zero matrix, d holds
+// its values already and e is nil.
+func reduce(a []float64, m, n int) (d, e []float64, exp int, err error) {
 	if m < 1 || n < 1 || len(a) != m*n {
-		return nil, fmt.Errorf("svdvals: %d values for a %d×%d matrix", len(a), m, n)
+		return nil, nil, 0, fmt.Errorf("svdvals: %d values for a %d×%d matrix", len(a), m, n)
 	}
 	scale, err := peak(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	k := min(m, n)
 	if scale == 0 {
-		return make([]float64, k), nil
+		return make([]float64, k), nil, 0, nil
 	}
 	if m < n {
 		// The singular values of Aᵀ, which has more rows than columns.
@@ -82,20 +104,26 @@ func Values(a []float64, m, n int) ([]float64, error) {
 	}
 	// Scaled to a largest entry below 1, so that no reflector's norm
 	// overflows or underflows.
-	exp := scaleDown(a, scale)
-	d := make([]float64, n)
-	e := make([]float64, n)
+	exp = scaleDown(a, scale)
+	d = make([]float64, n)
+	e = make([]float64, n)
 	bidiagonalize(a, m, n, d, e)
 	d, e = d[:k], e[:k]
 	n = k
 	for i := range n {
 		if math.IsNaN(d[i]) || math.IsNaN(e[i]) || math.IsInf(d[i], 0) || math.IsInf(e[i], 0) {
-			return nil, errors.New("svdvals: the bidiagonal reduction produced a non-finite value")
+			return nil, nil, 0, errors.New("svdvals: the bidiagonal reduction produced a non-finite value")
 		}
 	}
-	work := temporary(dqdsWork(n) + n)
-	defer release(work)
-	if out := work[dqdsWork(n):]; bidiagonalValues(out, d, e, work[:dqdsWork(n)]) {
+	return d, e, exp, nil
+}
+
+// values is Values after dqds: d becomes the values, those that
+// bidiagonalValues wrote into out where ok, otherwise Dlasq1's (with work
+// of 4·len(d) values), scaled back by 2^exp and sorted.
+func values(d, e, out []float64, ok bool, exp int, work []float64) ([]float64, error) {
+	n := len(d)
+	if ok {
 		copy(d, out)
 	} else {
 		var impl gonum.Implementation
