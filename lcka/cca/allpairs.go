@@ -129,6 +129,9 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 		return nil, err
 	}
 	values := mat.NewDense(L, L, nil)
+	if specs[0].top[0] != nil {
+		return values, packedSVCCA(tr, specs, kept, values)
+	}
 	err = eachPair(tr, L, false, func(i, j int) error {
 		if i == j {
 			values.Set(i, i, 1) // every correlation of a span with itself
@@ -141,6 +144,68 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 		return err
 	})
 	return values, err
+}
+
+// packedSVCCA is allSVCCA's pair stage on bases packed for the tile kernel
+// (packPanels): the pairs whose value is known without an SVD are set at
+// once, and the others go two at a time, their two products' singular
+// values found together by svdvals.ValuesPair, whose interleaved dqds
+// takes a third less time than two runs one after the other.
+func packedSVCCA(tr *parallel.Tracker, specs []*spectrum, kept []int, values *mat.Dense) error {
+	L := len(specs)
+	set := func(i, j int, sum float64) {
+		v := sum / float64(min(kept[i], kept[j]))
+		values.Set(i, j, v)
+		values.Set(j, i, v)
+	}
+	var jobs []svccaJob
+	for i := range L {
+		values.Set(i, i, 1) // every correlation of a span with itself
+		tr.Done(1)
+		for j := i + 1; j < L; j++ {
+			job := planSVCCA(specs[i], specs[j], kept[i], kept[j])
+			if job.qx == nil {
+				set(i, j, job.add)
+				tr.Done(1)
+				continue
+			}
+			job.i, job.j = i, j
+			jobs = append(jobs, job)
+		}
+	}
+	errs := make([]error, (len(jobs)+1)/2)
+	parallel.For(len(errs), 0, func(t int) {
+		if tr.Err() != nil {
+			return
+		}
+		group := jobs[2*t : min(len(jobs), 2*t+2)]
+		var sums [2]float64
+		var err error
+		sums[0], sums[1], err = nuclearJobs(group)
+		if err != nil {
+			// One at a time, to name the pair that fails.
+			for g, job := range group {
+				if sums[g], err = packedSum(job); err != nil {
+					errs[t] = fmt.Errorf("cca: layers %d and %d: %w", job.i, job.j, err)
+					return
+				}
+				sums[g] -= job.add
+			}
+		}
+		for g, job := range group {
+			set(job.i, job.j, sums[g]+job.add)
+		}
+		tr.Done(len(group))
+	})
+	if err := tr.Err(); err != nil {
+		return fmt.Errorf("cca: %w", err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // eachLayer calls f for every layer on all cores, counting each on tr, and

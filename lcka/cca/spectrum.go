@@ -171,36 +171,76 @@ func svccaSum(a, b *spectrum, ka, kb int) (float64, error) {
 			// One side is all of Rⁿ: the other lies in it.
 			return float64(min(ka, kb)), nil
 		}
-		var sum float64
-		var err error
 		if a.rest[0] != nil {
-			sum, err = nuclearPanels(a.rest[grampanel.Left], b.rest[grampanel.Right])
-		} else {
-			sum, err = nuclear(a.basis(ka, n), b.basis(kb, n))
+			return packedSum(planSVCCA(a, b, ka, kb))
 		}
+		sum, err := nuclear(a.basis(ka, n), b.basis(kb, n))
 		return sum + float64(ka+kb-n), err
 	}
 	if a.top[0] != nil {
-		return nuclearPanels(a.top[grampanel.Left], b.top[grampanel.Right])
+		return packedSum(planSVCCA(a, b, ka, kb))
 	}
 	return nuclear(a.basis(0, ka), b.basis(0, kb))
 }
 
-// nuclearPanels is nuclear for bases packed for the tile kernel.
-func nuclearPanels(qx, qy *grampanel.Panels) (float64, error) {
-	_, r := qx.Dims()
-	_, c := qy.Dims()
-	buf := grampanel.Scratch64(r * c)
-	defer grampanel.Release64(buf)
-	p := buf[:r*c]
-	if err := grampanel.MulPanels64(p, qx, qy); err != nil {
-		return 0, err
+// packedSum carries out one svccaJob.
+func packedSum(job svccaJob) (float64, error) {
+	sum, _, err := nuclearJobs([]svccaJob{job})
+	return sum + job.add, err
+}
+
+// svccaJob is svccaSum's plan for a pair of packed layers (i, j): the
+// sum is the nuclear norm of qxᵀ·qy plus add, or add alone where qx is
+// nil.
+type svccaJob struct {
+	i, j   int
+	qx, qy *grampanel.Panels
+	add    float64
+}
+
+// planSVCCA is svccaSum for layers packed for ka and kb (packPanels), up to
+// the product: it returns the bases to multiply, or the sum where it is
+// known without them.
+func planSVCCA(a, b *spectrum, ka, kb int) svccaJob {
+	n := a.n
+	if (n-ka)*(n-kb) < ka*kb {
+		if ka == n || kb == n {
+			return svccaJob{add: float64(min(ka, kb))}
+		}
+		return svccaJob{qx: a.rest[grampanel.Left], qy: b.rest[grampanel.Right], add: float64(ka + kb - n)}
 	}
-	rho, err := svdvals.Values(p, r, c)
+	return svccaJob{qx: a.top[grampanel.Left], qy: b.top[grampanel.Right]}
+}
+
+// nuclearJobs returns the nuclear norms of the products of one or two
+// jobs' bases (the second 0 for one), the two products' singular values
+// found together (svdvals.ValuesPair), each clamped to [0, 1] as
+// canonical correlations are.
+func nuclearJobs(jobs []svccaJob) (float64, float64, error) {
+	var prods [2][]float64
+	var dims [2][2]int
+	for g, job := range jobs {
+		_, r := job.qx.Dims()
+		_, c := job.qy.Dims()
+		buf := grampanel.Scratch64(r * c)
+		defer grampanel.Release64(buf)
+		prods[g], dims[g] = buf[:r*c], [2]int{r, c}
+		if err := grampanel.MulPanels64(prods[g], job.qx, job.qy); err != nil {
+			return 0, 0, err
+		}
+	}
+	if len(jobs) == 1 {
+		rho, err := svdvals.Values(prods[0], dims[0][0], dims[0][1])
+		if err != nil {
+			return 0, 0, fmt.Errorf("cca: the canonical problem: %w", err)
+		}
+		return sumClamped(rho), 0, nil
+	}
+	r0, r1, err := svdvals.ValuesPair(prods[0], dims[0][0], dims[0][1], prods[1], dims[1][0], dims[1][1])
 	if err != nil {
-		return 0, fmt.Errorf("cca: the canonical problem: %w", err)
+		return 0, 0, fmt.Errorf("cca: the canonical problems: %w", err)
 	}
-	return sumClamped(rho), nil
+	return sumClamped(r0), sumClamped(r1), nil
 }
 
 // nuclear returns the sum of the singular values of qxᵀqy, each clamped to

@@ -73,3 +73,39 @@ func TestMulPanels64(t *testing.T) {
 		t.Error("MulPanels64 of nil: no error")
 	}
 }
+
+// BenchmarkMulPanels64: one SVCCA pair's product at n = 400 (two bases of
+// 200 directions), packed once, on one goroutine: hot, the same operands
+// each time; cold, the right operand one of 64 (64 MB of panels, as in
+// the all-pairs loop, where it comes from memory).
+func BenchmarkMulPanels64(b *testing.B) {
+	requireHost(b)
+	const n, k, many = 400, 200, 64
+	r := rand.New(rand.NewPCG(15, 16))
+	xt := make([]float64, k*n)
+	for i := range xt {
+		xt[i] = r.NormFloat64()
+	}
+	a, _ := PackT64(xt, n, n, k, Left)
+	rights := make([]*Panels, many)
+	for i := range rights {
+		rights[i], _ = PackT64(xt, n, n, k, Right)
+	}
+	c := make([]float64, k*k)
+	for _, cold := range []bool{false, true} {
+		b.Run(map[bool]string{false: "hot", true: "cold"}[cold], func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				right := rights[0]
+				if cold {
+					right = rights[i%many]
+					i++
+				}
+				if err := MulPanels64(c, a, right); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*n*k*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
