@@ -187,16 +187,3 @@ func scaleBy(x []float64, c float64) {
 		x[i] *= c
 	}
 }
-
-// dotsGo sets out[i] to the dot product of u with row i of the
-// rows×len(u) block at a (rows stride apart).
-func dotsGo(out, a []float64, stride, rows int, u []float64) {
-	for i := range rows {
-		r := a[i*stride : i*stride+len(u)]
-		s := 0.0
-		for j, v := range r {
-			s += v * u[j]
-		}
-		out[i] = s
-	}
-}

@@ -12,7 +12,8 @@
 // gonum's Dlasq1 where that one cannot finish). The
 // reduction is written here because gonum's (Dgebrd) spends its time in
 // pure-Go matrix-vector and matrix-matrix kernels; this one runs over
-// contiguous rows with AVX-512 kernels in assembly where the CPU has it.
+// contiguous rows with the AVX-512 kernels in assembly of
+// lcka/internal/rowkernels where the CPU has it.
 // Column by column it makes two passes over the trailing matrix:
 //
 //  1. w = Aᵀv, the left reflector's effect, accumulated row by row;
@@ -195,26 +196,6 @@ func reduceColumns(a []float64, lda, m, n int, d, e, sigmas []float64) {
 	}
 }
 
-// accumulateGo adds Σᵢ v[i]·(row i of the rows×len(w) block at a, rows
-// stride apart) to w.
-func accumulateGo(w, a []float64, stride, rows int, v []float64) {
-	for i := range rows {
-		axpyGo(w, a[i*stride:i*stride+len(w)], v[i])
-	}
-}
-
-// updateGo applies, to each row r of the rows×len(w) block at a (rows stride
-// apart), r −= τ·v[i]·w, then r −= σ·(r·u)·u.
-func updateGo(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64) {
-	for i := range rows {
-		r := a[i*stride : i*stride+len(w)]
-		t := updateDotGo(r, w, u, tau*v[i])
-		if sigma != 0 {
-			axpyGo(r, u, -sigma*t)
-		}
-	}
-}
-
 // scaleDown multiplies a, whose largest magnitude is peak > 0, by the power
 // of two that brings peak into [½, 1), exactly, and returns that power's
 // negated exponent: the singular values of the scaled matrix times
@@ -244,25 +225,6 @@ func peak(a []float64) (float64, error) {
 		return 0, errors.New("svdvals: the matrix holds NaN or ±Inf")
 	}
 	return p, nil
-}
-
-// magnitudeGo returns the largest magnitude in a and whether every value
-// is finite. The builtin max keeps a NaN once met, and ±Inf is the largest
-// magnitude, so one test at the end finds both.
-func magnitudeGo(a []float64) (float64, bool) {
-	p0, p1, p2, p3 := 0.0, 0.0, 0.0, 0.0
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		p0 = max(p0, math.Abs(a[i]))
-		p1 = max(p1, math.Abs(a[i+1]))
-		p2 = max(p2, math.Abs(a[i+2]))
-		p3 = max(p3, math.Abs(a[i+3]))
-	}
-	for ; i < len(a); i++ {
-		p0 = max(p0, math.Abs(a[i]))
-	}
-	p := max(p0, p1, p2, p3)
-	return p, !math.IsNaN(p) && !math.IsInf(p, 0)
 }
 
 // reflector makes x (x₀ = α) a Householder vector: on return x[0] = 1 and x
@@ -313,23 +275,4 @@ func reflector(x []float64) (beta, tau float64) {
 	}
 	x[0] = 1
 	return beta, tau
-}
-
-// axpyGo sets y += α·x.
-func axpyGo(y, x []float64, alpha float64) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += alpha * x[i]
-	}
-}
-
-// updateDotGo sets r −= c·w and returns the new r's dot product with u.
-func updateDotGo(r, w, u []float64, c float64) float64 {
-	w, u = w[:len(r)], u[:len(r)]
-	t := 0.0
-	for i := range r {
-		r[i] -= c * w[i]
-		t += r[i] * u[i]
-	}
-	return t
 }

@@ -2,4 +2,4 @@
 
 package symeig
 
-func rotate(x, y []float64, c, s float64) { rotateGo(x, y, c, s) }
+func rotateSweep(zt []float64, n, lo, hi int, cs []float64) { rotateSweepGo(zt, n, lo, hi, cs) }

@@ -57,57 +57,70 @@ func cases() map[string]*mat.SymDense {
 }
 
 // TestAgainstGonum: the eigenvalues equal mat.EigenSym's to 1e-13‖A‖, the
-// vectors are orthonormal and satisfy A v = λ v to 1e-13‖A‖.
+// vectors are orthonormal and satisfy A v = λ v to 1e-13‖A‖, for cases()
+// and reductionCases() with each reduction (eachReduction).
 func TestAgainstGonum(t *testing.T) {
-	for name, a := range cases() {
-		t.Run(name, func(t *testing.T) {
-			n := a.SymmetricDim()
-			norm := mat.Norm(a, 2)
-			if norm == 0 {
-				norm = 1
+	all := cases()
+	for name, a := range reductionCases() {
+		all[name] = a
+	}
+	eachReduction(t, func(t *testing.T) {
+		for name, a := range all {
+			t.Run(name, func(t *testing.T) { checkAgainstGonum(t, a) })
+		}
+	})
+}
+
+func checkAgainstGonum(t *testing.T, a *mat.SymDense) {
+	n := a.SymmetricDim()
+	norm := mat.Norm(a, 2)
+	if norm == 0 {
+		norm = 1
+	}
+	// The strict lower triangle holds values Descending must not read.
+	raw := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			raw[i*n+j] = a.At(i, j)
+			if j < i {
+				raw[i*n+j] = float64(3*i - j)
 			}
-			raw := make([]float64, n*n)
-			for i := range n {
-				for j := range n {
-					raw[i*n+j] = a.At(i, j)
-				}
+		}
+	}
+	values, vt, err := Descending(raw, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref mat.EigenSym
+	if !ref.Factorize(a, false) {
+		t.Fatal("gonum failed")
+	}
+	want := ref.Values(nil)
+	for i := range n {
+		if got := values[i]; math.Abs(got-want[n-1-i]) > 1e-13*norm {
+			t.Errorf("λ%d = %.17g, gonum %.17g", i, got, want[n-1-i])
+		}
+		if i > 0 && values[i] > values[i-1] {
+			t.Errorf("not descending at %d: %v after %v", i, values[i], values[i-1])
+		}
+	}
+	v := mat.NewDense(n, n, vt) // rows are eigenvectors
+	var vvt, av mat.Dense
+	vvt.Mul(v, v.T())
+	for i := range n {
+		for j := range n {
+			if w := b2f(i == j); math.Abs(vvt.At(i, j)-w) > 1e-13*float64(n) {
+				t.Fatalf("vᵢ·vⱼ (%d, %d) = %g", i, j, vvt.At(i, j))
 			}
-			values, vt, err := Descending(raw, n)
-			if err != nil {
-				t.Fatal(err)
+		}
+	}
+	av.Mul(a, v.T())
+	for j := range n {
+		for i := range n {
+			if r := math.Abs(av.At(i, j) - values[j]*v.At(j, i)); r > 1e-13*norm*float64(n) {
+				t.Fatalf("residual of λ%d at row %d: %g", j, i, r)
 			}
-			var ref mat.EigenSym
-			if !ref.Factorize(a, false) {
-				t.Fatal("gonum failed")
-			}
-			want := ref.Values(nil)
-			for i := range n {
-				if got := values[i]; math.Abs(got-want[n-1-i]) > 1e-13*norm {
-					t.Errorf("λ%d = %.17g, gonum %.17g", i, got, want[n-1-i])
-				}
-				if i > 0 && values[i] > values[i-1] {
-					t.Errorf("not descending at %d: %v after %v", i, values[i], values[i-1])
-				}
-			}
-			v := mat.NewDense(n, n, vt) // rows are eigenvectors
-			var vvt, av mat.Dense
-			vvt.Mul(v, v.T())
-			for i := range n {
-				for j := range n {
-					if w := b2f(i == j); math.Abs(vvt.At(i, j)-w) > 1e-13*float64(n) {
-						t.Fatalf("vᵢ·vⱼ (%d, %d) = %g", i, j, vvt.At(i, j))
-					}
-				}
-			}
-			av.Mul(a, v.T())
-			for j := range n {
-				for i := range n {
-					if r := math.Abs(av.At(i, j) - values[j]*v.At(j, i)); r > 1e-13*norm*float64(n) {
-						t.Fatalf("residual of λ%d at row %d: %g", j, i, r)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -166,22 +179,31 @@ func BenchmarkDescending(b *testing.B) {
 	}
 }
 
-// TestRotate: the vector kernel equals the scalar loop (to fused
-// multiply-add rounding) at every length around its blocks of eight.
-func TestRotate(t *testing.T) {
+// TestRotateSweep: the vector kernel equals the rotations applied one
+// after another (to fused multiply-add rounding) at every width around its
+// blocks of eight and thirty-two, on sweeps of 0 to 5 rotations.
+func TestRotateSweep(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for n := 0; n <= 41; n++ {
-		x, y := make([]float64, n), make([]float64, n)
-		for i := range x {
-			x[i], y[i] = rng.NormFloat64(), rng.NormFloat64()
-		}
-		c, s := math.Cos(0.7), math.Sin(0.7)
-		wx, wy := slices.Clone(x), slices.Clone(y)
-		rotateGo(wx, wy, c, s)
-		rotate(x, y, c, s)
-		for i := range x {
-			if math.Abs(x[i]-wx[i]) > 1e-15*4 || math.Abs(y[i]-wy[i]) > 1e-15*4 {
-				t.Fatalf("n = %d, element %d: (%v, %v), scalar (%v, %v)", n, i, x[i], y[i], wx[i], wy[i])
+	for n := 1; n <= 73; n++ {
+		for k := range 6 {
+			const lo = 1
+			rows := lo + k + 2
+			zt := make([]float64, rows*n)
+			for i := range zt {
+				zt[i] = rng.NormFloat64()
+			}
+			cs := make([]float64, 3*k+1)
+			for i := range k {
+				angle := rng.Float64() * 2 * math.Pi
+				cs[3*i], cs[3*i+1], cs[3*i+2] = math.Cos(angle), math.Sin(angle), -math.Sin(angle)
+			}
+			want := slices.Clone(zt)
+			rotateSweepGo(want, n, lo, lo+k, cs)
+			rotateSweep(zt, n, lo, lo+k, cs)
+			for i := range zt {
+				if math.Abs(zt[i]-want[i]) > 1e-14 {
+					t.Fatalf("n = %d, %d rotations, row %d, column %d: %v, one by one %v", n, k, i/n, i%n, zt[i], want[i])
+				}
 			}
 		}
 	}

@@ -1,28 +1,26 @@
 //go:build goexperiment.simd && amd64
 
-package svdvals
+package rowkernels
 
 import "simd/archsimd"
 
 var haveAVX512 = archsimd.X86.AVX512()
 
-// The kernels below are the Go loops of svdvals.go eight values at a time
-// on AVX-512 where the CPU has it, with fused multiply-adds (so the last
-// bit may differ); accumulate, dots and update, the passes over the
-// trailing matrix, call assembly (kernels_amd64.s). Each takes a whole
-// block of rows, so that a column's pass over the trailing matrix is one
-// call, not one per row.
+// The kernels below are the Go loops of rowkernels.go eight values at a
+// time on AVX-512 where the CPU has it, with fused multiply-adds (so the
+// last bit may differ); Accumulate, Dots and Update, the passes over a
+// trailing matrix, call assembly (kernels_amd64.s).
 //
 // No scalar floating-point arithmetic runs between their vector
 // instructions: Go's scalar code is legacy SSE, which costs a transition
 // each time while the vector registers' upper halves are in use; each
 // clears them before it returns.
 
-// axpy is axpyGo.
-func axpy(y, x []float64, alpha float64) {
+// Axpy is AxpyGo.
+func Axpy(y, x []float64, alpha float64) {
 	n := len(y)
 	if !haveAVX512 || n < 8 {
-		axpyGo(y, x, alpha)
+		AxpyGo(y, x, alpha)
 		return
 	}
 	axpyVec(y, x[:n], archsimd.BroadcastFloat64x8(alpha))
@@ -42,11 +40,11 @@ func axpyVec(y, x []float64, av archsimd.Float64x8) {
 	}
 }
 
-// accumulate is accumulateGo, in assembly (accumulateAVX512).
-func accumulate(w, a []float64, stride, rows int, v []float64) {
+// Accumulate is AccumulateGo, in assembly (accumulateAVX512).
+func Accumulate(w, a []float64, stride, rows int, v []float64) {
 	n := len(w)
 	if !haveAVX512 || n < 1 || rows < 1 {
-		accumulateGo(w, a, stride, rows, v)
+		AccumulateGo(w, a, stride, rows, v)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
@@ -54,11 +52,11 @@ func accumulate(w, a []float64, stride, rows int, v []float64) {
 	accumulateAVX512(&w[0], n, &a[0], stride, rows, &v[0])
 }
 
-// update is updateGo, in assembly (updateAVX512).
-func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64) {
+// Update is UpdateGo, in assembly (updateAVX512).
+func Update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64) {
 	n := len(w)
 	if !haveAVX512 || n < 1 || rows < 1 {
-		updateGo(a, stride, rows, w, u, v, tau, sigma)
+		UpdateGo(a, stride, rows, w, u, v, tau, sigma)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
@@ -67,11 +65,11 @@ func update(a []float64, stride, rows int, w, u, v []float64, tau, sigma float64
 	updateAVX512(&a[0], stride, rows, &w[0], &u[0], &v[0], n, tau, sigma)
 }
 
-// dots is dotsGo, in assembly (dotsAVX512).
-func dots(out, a []float64, stride, rows int, u []float64) {
+// Dots is DotsGo, in assembly (dotsAVX512).
+func Dots(out, a []float64, stride, rows int, u []float64) {
 	n := len(u)
 	if !haveAVX512 || n < 1 || rows < 1 {
-		dotsGo(out, a, stride, rows, u)
+		DotsGo(out, a, stride, rows, u)
 		return
 	}
 	_ = a[(rows-1)*stride+n-1]
@@ -79,13 +77,13 @@ func dots(out, a []float64, stride, rows int, u []float64) {
 	dotsAVX512(&out[0], &a[0], stride, rows, &u[0], n)
 }
 
-// magnitude is magnitudeGo. The vector maximum does not keep a NaN, so
+// Magnitude is MagnitudeGo. The vector maximum does not keep a NaN, so
 // finiteness is found apart: v·0 is 0 for a finite v and NaN for NaN and
 // ±Inf, and a sum of those is NaN if any is.
-func magnitude(a []float64) (float64, bool) {
+func Magnitude(a []float64) (float64, bool) {
 	n := len(a)
 	if !haveAVX512 || n < 8 {
-		return magnitudeGo(a)
+		return MagnitudeGo(a)
 	}
 	absMask := archsimd.BroadcastUint64x8(1<<63 - 1)
 	var zero, m0, m1, z0, z1 archsimd.Float64x8

@@ -1,14 +1,13 @@
 //go:build amd64
 
-package svdvals
+package rowkernels
 
-// The matrix–vector passes of the reductions in assembly
-// (kernels_amd64.s), for the AVX-512 kernels of kernels_simd.go. Their
-// fused multiply-adds round once where the Go loops round twice, and do
-// not overflow a product on its own: where a sum already holds ±Inf and a
-// product overflows with the other sign, the Go loops give NaN and these
-// ±Inf. Values never passes them such values (it refuses NaN and ±Inf,
-// and scales every entry to at most 1).
+// The passes over blocks of rows in assembly (kernels_amd64.s), for the
+// AVX-512 kernels of kernels_simd.go. Their fused multiply-adds round once
+// where the Go loops round twice, and do not overflow a product on its
+// own: where a sum already holds ±Inf and a product overflows with the
+// other sign, the Go loops give NaN and these ±Inf. The reductions never
+// pass them such values (they refuse NaN and ±Inf and scale the matrix).
 
 // dotsAVX512 sets out[i] = Σ_{j<n} a[i·stride + j]·u[j] for i < rows; n ≥ 1.
 //

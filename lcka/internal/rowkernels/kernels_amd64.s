@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// The reductions' matrix–vector passes (see kernels_amd64.go): those that
+// The matrix–vector passes over blocks of rows (see kernels_amd64.go): those that
 // only read four rows at a time, eight values a vector, the last partial
 // vector of each row through the mask K1 (masked loads and stores do not
 // touch memory past a row's end).
