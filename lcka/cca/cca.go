@@ -99,7 +99,7 @@ func decompose(name string, x mat.Matrix, coords coordinates) (*basis, error) {
 	n, d := xd.Dims()
 	xc := dense.CenteredColumns(xd)
 	// CCA does not see the scale (nor PWCCA's normalized weights): scaled
-	// to a largest entry of 1, the SVD's norms cannot overflow.
+	// to a largest entry in [½, 1), the SVD's norms cannot overflow.
 	if dense.ScaleToPeak(xc.RawMatrix().Data) == 0 {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
 	}

@@ -57,8 +57,9 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	defer centred.Put(buf)
 	xc := dense.CenteredInto(*buf, xd)
 	*buf = xc
-	// SVCCA does not see the scale; dividing by the largest entry keeps
-	// the Gram matrix's squares from overflowing or underflowing.
+	// SVCCA does not see the scale; dividing by a power of two near the
+	// largest entry keeps the Gram matrix's squares from overflowing or
+	// underflowing.
 	if dense.ScaleToPeak(xc) == 0 {
 		return nil, fmt.Errorf("cca: %s has no variance (all rows equal)", name)
 	}

@@ -41,8 +41,9 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("shape: %s has %d input; the metric needs at least 2", name, n)
 	}
-	// The SVD runs on the layer divided by its largest entry, p, so that
-	// its norms cannot overflow; s below are the singular values over p.
+	// The SVD runs on the layer divided by a power of two p near its
+	// largest entry, so that its norms cannot overflow; s below are the
+	// singular values over p.
 	xc := dense.CenteredColumns(xd)
 	peak := dense.ScaleToPeak(xc.RawMatrix().Data)
 	if peak == 0 {

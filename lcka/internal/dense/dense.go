@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/layersim/layersim/lcka/internal/rowkernels"
 )
 
 // Checked returns x as a *mat.Dense (without copying when it is one) after
@@ -26,6 +28,20 @@ func Checked(x mat.Matrix, name string) (*mat.Dense, error) {
 	d, ok := x.(*mat.Dense)
 	if !ok {
 		d = mat.DenseCopyOf(x)
+	}
+	// One vector pass finds whether every value is finite (a layer of the
+	// study is 800 000 of them); only a matrix that is not is walked
+	// again, to name the first value that is not.
+	finite := true
+	if raw := d.RawMatrix(); raw.Stride == c {
+		_, finite = rowkernels.Magnitude(raw.Data[:r*c])
+	} else {
+		for i := 0; i < r && finite; i++ {
+			_, finite = rowkernels.Magnitude(d.RawRowView(i))
+		}
+	}
+	if finite {
+		return d, nil
 	}
 	for i := 0; i < r; i++ {
 		for j, v := range d.RawRowView(i) {
@@ -71,22 +87,40 @@ func CenteredInto(dst []float64, x *mat.Dense) []float64 {
 	return dst
 }
 
-// ScaleToPeak divides v by its largest magnitude and returns that
-// magnitude (0, leaving v alone, when v is all zeros): for measures that
-// do not see the scale, so that squares and norms of the values neither
-// overflow nor underflow.
+// ScaleToPeak divides the finite values v by the power of two p that
+// brings their largest magnitude into [½, 1), exactly, and returns p (0,
+// leaving v alone, when v is all zeros): so that squares and norms of the
+// values neither overflow nor underflow, for measures that do not see the
+// scale or that multiply by p again. A power of two rather than the
+// largest magnitude itself keeps every value exact, and one pass of the
+// vector kernels finds it.
 func ScaleToPeak(v []float64) float64 {
-	peak := 0.0
-	for _, x := range v {
-		peak = max(peak, math.Abs(x))
-	}
+	peak, _ := rowkernels.Magnitude(v)
 	if peak == 0 {
 		return 0
 	}
-	for i := range v {
-		v[i] /= peak
+	return math.Ldexp(1, ScaleDown(v, peak))
+}
+
+// ScaleDown multiplies a, whose largest magnitude is peak > 0, by the power
+// of two that brings peak into [½, 1), exactly, and returns that power's
+// negated exponent: a's values are the scaled ones times 2^exponent. A
+// peak among the subnormal numbers takes two steps, as its power of two's
+// inverse would overflow.
+func ScaleDown(a []float64, peak float64) int {
+	_, exp := math.Frexp(peak)
+	e := exp
+	if e < -1000 {
+		for i := range a {
+			a[i] *= 0x1p600
+		}
+		e += 600
 	}
-	return peak
+	f := math.Ldexp(1, -e)
+	for i := range a {
+		a[i] *= f
+	}
+	return exp
 }
 
 // Transpose writes the rows×cols row-major src into dst as its cols×rows

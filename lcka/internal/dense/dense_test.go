@@ -62,3 +62,59 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckedLarge: the vector pass over a whole matrix, and row by row
+// over a view whose rows are not contiguous, finds a non-finite value
+// anywhere and names it; one outside the view does not count.
+func TestCheckedLarge(t *testing.T) {
+	x := mat.NewDense(40, 50, nil)
+	for i := range 40 {
+		for j := range 50 {
+			x.Set(i, j, float64(i-j))
+		}
+	}
+	if _, err := Checked(x, "x"); err != nil {
+		t.Fatal(err)
+	}
+	x.Set(39, 10, math.Inf(-1))
+	if _, err := Checked(x, "x"); err == nil || !strings.Contains(err.Error(), "-Inf at row 39, column 10") {
+		t.Errorf("whole: %v", err)
+	}
+	view := x.Slice(0, 40, 11, 50)
+	if _, err := Checked(view, "x"); err != nil {
+		t.Errorf("view past the -Inf: %v", err)
+	}
+	x.Set(17, 30, math.NaN())
+	if _, err := Checked(view, "x"); err == nil || !strings.Contains(err.Error(), "NaN at row 17, column 19") {
+		t.Errorf("view: %v", err)
+	}
+}
+
+// TestScaleToPeak: the largest magnitude lands in [½, 1) by an exact power
+// of two, the one returned (every value's ratio to its old self is the
+// same), for peaks that are powers of two, in between, huge and subnormal;
+// zeros stay.
+func TestScaleToPeak(t *testing.T) {
+	for _, peak := range []float64{1, 3, 0.75, 1e300, 1e-300, 5e-320} {
+		v := []float64{peak, -peak / 3, 0, peak / 7}
+		orig := append([]float64(nil), v...)
+		p := ScaleToPeak(v)
+		if !(v[0] >= 0.5 && v[0] < 1) {
+			t.Errorf("peak %g: scaled to %g", peak, v[0])
+		}
+		_, e1 := math.Frexp(v[0])
+		_, e0 := math.Frexp(orig[0])
+		for i := range v {
+			if want := math.Ldexp(orig[i], e1-e0); v[i] != want {
+				t.Errorf("peak %g: v[%d] = %g, want %g (times 2^%d)", peak, i, v[i], want, e1-e0)
+			}
+		}
+		if p != math.Ldexp(1, e0-e1) {
+			t.Errorf("peak %g: returned %g, want 2^%d", peak, p, e0-e1)
+		}
+	}
+	z := []float64{0, 0}
+	if ScaleToPeak(z) != 0 || z[0] != 0 || z[1] != 0 {
+		t.Error("zeros")
+	}
+}

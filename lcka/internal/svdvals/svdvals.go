@@ -105,7 +105,7 @@ func reduce(a []float64, m, n int) (d, e []float64, exp int, err error) {
 	}
 	// Scaled to a largest entry below 1, so that no reflector's norm
 	// overflows or underflows.
-	exp = scaleDown(a, scale)
+	exp = dense.ScaleDown(a, scale)
 	d = make([]float64, n)
 	e = make([]float64, n)
 	bidiagonalize(a, m, n, d, e)
@@ -194,27 +194,6 @@ func reduceColumns(a []float64, lda, m, n int, d, e, sigmas []float64) {
 			update(a[(k+1)*lda+k+1:], lda, m-k-1, ww, row, v[1:m-k], tau, sigma)
 		}
 	}
-}
-
-// scaleDown multiplies a, whose largest magnitude is peak > 0, by the power
-// of two that brings peak into [½, 1), exactly, and returns that power's
-// negated exponent: the singular values of the scaled matrix times
-// 2^exponent are a's. A peak among the subnormal numbers takes two steps,
-// as its power of two's inverse would overflow.
-func scaleDown(a []float64, peak float64) int {
-	_, exp := math.Frexp(peak)
-	e := exp
-	if e < -1000 {
-		for i := range a {
-			a[i] *= 0x1p600
-		}
-		e += 600
-	}
-	f := math.Ldexp(1, -e)
-	for i := range a {
-		a[i] *= f
-	}
-	return exp
 }
 
 // peak returns the largest magnitude in a, or an error if a holds NaN or

@@ -43,7 +43,7 @@ func LeftVectors(a []float64, m, n int) (values, ut []float64, err error) {
 	t := temporary(n * m)
 	defer release(t)
 	dense.Transpose(t, a, m, n)
-	exp := scaleDown(t, scale)
+	exp := dense.ScaleDown(t, scale)
 	d := make([]float64, m)
 	e := make([]float64, m)
 	sigmas := bidiagonalize(t, n, m, d, e)
