@@ -128,11 +128,18 @@ func pool[T element]() *sync.Pool {
 	return &buffers64
 }
 
+// getBuffer returns n values of unspecified contents whose first starts at
+// a 64-byte boundary, as lcka/internal/rowkernels needs of the matrices it
+// runs on for results that do not depend on where they lie in memory.
 func getBuffer[T element](n int) []T {
 	if p, ok := pool[T]().Get().(*[]T); ok && cap(*p) >= n {
 		return (*p)[:n]
 	}
-	return make([]T, n)
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	s := make([]T, n+64/size-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(s)))%64) / size
+	return s[off : off+n : off+n]
 }
 
 func putBuffer[T element](b []T) { pool[T]().Put(&b) }

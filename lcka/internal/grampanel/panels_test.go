@@ -3,6 +3,7 @@ package grampanel
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestMulPanels64: a product of operands packed once (PackT64 from their
@@ -107,5 +108,22 @@ func BenchmarkMulPanels64(b *testing.B) {
 			}
 			b.ReportMetric(2*n*k*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// TestScratchAligned: every scratch buffer, fresh or from the pool,
+// starts at a 64-byte boundary (as lcka/internal/rowkernels needs).
+func TestScratchAligned(t *testing.T) {
+	for _, n := range []int{1, 3, 64, 1000, 3, 100000} {
+		b := Scratch64(n)
+		if len(b) != n || uintptr(unsafe.Pointer(&b[0]))%64 != 0 {
+			t.Fatalf("Scratch64(%d): len %d at %p", n, len(b), &b[0])
+		}
+		Release64(b)
+		f := Scratch(n)
+		if len(f) != n || uintptr(unsafe.Pointer(&f[0]))%64 != 0 {
+			t.Fatalf("Scratch(%d): len %d at %p", n, len(f), &f[0])
+		}
+		Release(f)
 	}
 }

@@ -126,3 +126,81 @@ func TestMagnitude(t *testing.T) {
 		}
 	}
 }
+
+// TestReflector: (I − τvvᵀ)·x = β·e₁ with v₀ = 1, |β| = ‖x‖, and τ = 0
+// with v = e₁ where x's rest is zero or below the normal numbers, for
+// vectors of every length around the kernels' blocks, of ordinary, tiny
+// (squares underflowing) and huge-exponent-free entries.
+func TestReflector(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for n := 1; n <= 40; n++ {
+		for _, scale := range []float64{1, 1e-160, 1e-300} {
+			x := normals(rng, n)
+			for i := range x {
+				x[i] *= scale
+			}
+			if n > 2 {
+				x[0] = 0
+			}
+			v := slices.Clone(x)
+			beta, tau := Reflector(v)
+			norm := 0.0
+			for _, xi := range x {
+				norm = math.Hypot(norm, xi)
+			}
+			if v[0] != 1 {
+				t.Fatalf("n %d, scale %g: v₀ = %g", n, scale, v[0])
+			}
+			if n == 1 {
+				if tau != 0 || beta != x[0] {
+					t.Fatalf("n 1: β %g, τ %g", beta, tau)
+				}
+				continue
+			}
+			if math.Abs(math.Abs(beta)-norm) > 1e-14*norm {
+				t.Fatalf("n %d, scale %g: |β| = %g, ‖x‖ = %g", n, scale, math.Abs(beta), norm)
+			}
+			// (I − τvvᵀ)x = x − τ(v·x)v.
+			vx := 0.0
+			for i := range x {
+				vx += v[i] * x[i]
+			}
+			for i := range x {
+				got := x[i] - tau*vx*v[i]
+				want := 0.0
+				if i == 0 {
+					want = beta
+				}
+				if math.Abs(got-want) > 1e-14*norm {
+					t.Fatalf("n %d, scale %g: entry %d of Hx = %g, want %g", n, scale, i, got, want)
+				}
+			}
+		}
+	}
+	for _, x := range [][]float64{{3, 0, 0}, {-2, 1e-320, 0}} {
+		v := slices.Clone(x)
+		beta, tau := Reflector(v)
+		if tau != 0 || beta != x[0] || v[0] != 1 || v[1] != 0 || v[2] != 0 {
+			t.Errorf("%v: β %g, τ %g, v %v, want β = x₀, τ = 0, v = e₁", x, beta, tau, v)
+		}
+	}
+}
+
+// TestAligned: Aligned's slices start at a 64-byte boundary, are zero and
+// have the length asked for; IsAligned tells the offsets apart.
+func TestAligned(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 100, 5000} {
+		s := Aligned(n)
+		if len(s) != n || cap(s) != n || !IsAligned(s) {
+			t.Fatalf("Aligned(%d): len %d, cap %d, aligned %v", n, len(s), cap(s), IsAligned(s))
+		}
+		for _, v := range s {
+			if v != 0 {
+				t.Fatalf("Aligned(%d) holds %g", n, v)
+			}
+		}
+		if n > 1 && IsAligned(s[1:]) {
+			t.Fatalf("Aligned(%d)[1:] reported aligned", n)
+		}
+	}
+}

@@ -20,3 +20,5 @@ func dots(out, a []float64, stride, rows int, u []float64) {
 }
 
 func magnitude(a []float64) (float64, bool) { return rowkernels.Magnitude(a) }
+
+func reflector(x []float64) (beta, tau float64) { return rowkernels.Reflector(x) }

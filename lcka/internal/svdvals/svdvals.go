@@ -44,6 +44,7 @@ import (
 	"gonum.org/v1/gonum/lapack/gonum"
 
 	"github.com/layersim/layersim/lcka/internal/dense"
+	"github.com/layersim/layersim/lcka/internal/rowkernels"
 )
 
 // Values returns the singular values of the m×n matrix a (row-major,
@@ -86,14 +87,16 @@ func reduce(a []float64, m, n int) (d, e []float64, exp int, err error) {
 		a, m, n = t, n, m
 	}
 	k = n
-	if np, mp := (n+7)&^7, (m+7)&^7; np != n || mp != m {
+	if np, mp := (n+7)&^7, (m+7)&^7; np != n || mp != m || !rowkernels.IsAligned(a) {
 		// Zero columns and rows bring both sizes to multiples of eight, so
 		// that every row (of the matrix, and of the panels' reflectors)
 		// starts where the first does in a cache line and the kernels'
 		// whole vectors each read one line: reading across two, the
 		// passes over the trailing matrix ran at half the speed. The zeros
 		// stay zero through every reflector (TestPadding), so the
-		// bidiagonal form is A's followed by zeros.
+		// bidiagonal form is A's followed by zeros. The copy starts at a
+		// 64-byte boundary, as the kernels need for values that depend on
+		// the data alone (rowkernels.Aligned).
 		t := temporary(mp * np)
 		defer release(t)
 		for i := range m {
@@ -164,7 +167,8 @@ func bidiagonalize(a []float64, m, n int, d, e []float64) []float64 {
 // whose rows are lda apart.
 func reduceColumns(a []float64, lda, m, n int, d, e, sigmas []float64) {
 	w := make([]float64, n)
-	v := make([]float64, m)
+	v := temporary(m) // Reflector's dot product runs on it
+	defer release(v)
 	for k := range n {
 		cols := n - k - 1 // columns right of k
 		// The left reflector H = I − τvvᵀ (v₀ = 1) maps A[k:, k] to d[k]·e₁.
@@ -204,54 +208,4 @@ func peak(a []float64) (float64, error) {
 		return 0, errors.New("svdvals: the matrix holds NaN or ±Inf")
 	}
 	return p, nil
-}
-
-// reflector makes x (x₀ = α) a Householder vector: on return x[0] = 1 and x
-// holds v, with (I − τvvᵀ)·x_in = β·e₁. It returns β and τ (0 when x_in is
-// β·e₁ already, β = α then).
-func reflector(x []float64) (beta, tau float64) {
-	alpha := x[0]
-	// The matrix is scaled to entries of at most 1, and orthogonal updates
-	// keep every row and column within its Frobenius norm, so the sum of
-	// squares cannot overflow; where it is small enough for squares to have
-	// underflowed it is summed again scaled by the largest entry, as
-	// LAPACK's dnrm2 does.
-	norm := 0.0
-	for _, v := range x[1:] {
-		norm += v * v
-	}
-	if norm < 0x1p-900 {
-		peak := 0.0
-		for _, v := range x[1:] {
-			peak = max(peak, math.Abs(v))
-		}
-		norm = 0
-		if peak > 0 {
-			for _, v := range x[1:] {
-				v /= peak
-				norm += v * v
-			}
-		}
-		norm = peak * math.Sqrt(norm)
-	} else {
-		norm = math.Sqrt(norm)
-	}
-	if norm < 0x1p-1022 {
-		// Below the normal numbers (after the matrix was scaled to 1):
-		// 1/(α − β) could overflow, and the entries are zero to working
-		// precision.
-		norm = 0
-	}
-	if norm == 0 {
-		x[0] = 1
-		return alpha, 0
-	}
-	beta = -math.Copysign(math.Hypot(alpha, norm), alpha)
-	tau = (beta - alpha) / beta
-	s := 1 / (alpha - beta)
-	for i := 1; i < len(x); i++ {
-		x[i] *= s
-	}
-	x[0] = 1
-	return beta, tau
 }

@@ -354,3 +354,49 @@ func sameUpToSign(t *testing.T, i int, values, ui []float64, u *mat.Dense) {
 		t.Errorf("u%d·gonum's = %.15g, want ±1", i, dot)
 	}
 }
+
+// TestWhereverInMemory: the values depend on the matrix alone, not on
+// where it lies (the kernels align their vectors to cache lines, so the
+// reductions copy a matrix that does not start on one): the same matrix
+// at each of eight offsets gives the same values to the bit, through
+// Values, ValuesPair and LeftVectors.
+func TestWhereverInMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, c := range [][2]int{{200, 200}, {203, 197}, {37, 150}, {120, 120}} {
+		m, n := c[0], c[1]
+		x := normals(rng, m*n)
+		at := func(off int) []float64 {
+			buf := make([]float64, m*n+off)
+			copy(buf[off:], x)
+			return buf[off:]
+		}
+		var first, firstVecs []float64
+		for off := range 8 {
+			got, err := Values(at(off), m, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pa, pb, err := ValuesPair(at(off), m, n, at(7-off), m, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vecs []float64
+			if m <= n {
+				if _, vecs, err = LeftVectors(at(off), m, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if off == 0 {
+				first, firstVecs = got, vecs
+			}
+			for what, v := range map[string][]float64{"Values": got, "ValuesPair's first": pa, "ValuesPair's second": pb} {
+				if !slices.Equal(v, first) {
+					t.Fatalf("%d×%d at offset %d: %s differ from offset 0's", m, n, off, what)
+				}
+			}
+			if !slices.Equal(vecs, firstVecs) {
+				t.Fatalf("%d×%d at offset %d: LeftVectors differ from offset 0's", m, n, off)
+			}
+		}
+	}
+}

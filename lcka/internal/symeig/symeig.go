@@ -40,6 +40,15 @@ func Descending(a []float64, n int) (values, vt []float64, err error) {
 	if n < 1 || len(a) != n*n {
 		return nil, nil, fmt.Errorf("symeig: %d values for a %d×%d matrix", len(a), n, n)
 	}
+	if !rowkernels.IsAligned(a) {
+		// The kernels' results depend on where a row starts in its cache
+		// line (rowkernels.Aligned): an aligned copy makes them the data's
+		// alone.
+		t := grampanel.Scratch64(n * n)
+		defer grampanel.Release64(t)
+		copy(t, a)
+		a = t
+	}
 	// Both triangles, for the reduction's passes over whole rows.
 	for i := range n {
 		for j := i + 1; j < n; j++ {
@@ -61,7 +70,7 @@ func Descending(a []float64, n int) (values, vt []float64, err error) {
 	}
 	// Scaled to a largest entry in [½, 1), exactly, for the reflectors'
 	// sums of squares.
-	exp := scaleDown(a, peak)
+	exp := dense.ScaleDown(a, peak)
 	tau := make([]float64, n)
 	tridiagonalize(a, n, d, e, tau)
 	q := grampanel.Scratch64(n * n)
@@ -113,27 +122,6 @@ func sortDescending(d, vt []float64, n int) {
 			j = src
 		}
 	}
-}
-
-// scaleDown multiplies a, whose largest magnitude is peak > 0, by the power
-// of two that brings peak into [½, 1), exactly, and returns that power's
-// negated exponent: the eigenvalues of the scaled matrix times 2^exponent
-// are a's. A peak among the subnormal numbers takes two steps, as its
-// power of two's inverse would overflow.
-func scaleDown(a []float64, peak float64) int {
-	_, exp := math.Frexp(peak)
-	e := exp
-	if e < -1000 {
-		for i := range a {
-			a[i] *= 0x1p600
-		}
-		e += 600
-	}
-	f := math.Ldexp(1, -e)
-	for i := range a {
-		a[i] *= f
-	}
-	return exp
 }
 
 // ql diagonalizes the symmetric tridiagonal matrix with diagonal d and

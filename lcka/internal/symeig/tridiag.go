@@ -1,8 +1,6 @@
 package symeig
 
 import (
-	"math"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
@@ -57,7 +55,7 @@ func reduceColumns(a []float64, n, p int, d, e, tau []float64) {
 			break
 		}
 		v := row[1:]
-		e[k], tau[k] = reflector(v)
+		e[k], tau[k] = rowkernels.Reflector(v)
 		if tau[k] == 0 {
 			continue
 		}
@@ -125,7 +123,7 @@ func reduceBlocked(a []float64, n int, d, e, tau []float64) int {
 			}
 			d[k] = row[0]
 			v := row[1:]
-			e[k], tau[k] = reflector(v)
+			e[k], tau[k] = rowkernels.Reflector(v)
 			copy(vs[j*n+k+1:(j+1)*n], v)
 			w := ws[j*n+k+1 : (j+1)*n]
 			if tau[k] == 0 {
@@ -234,47 +232,4 @@ func subMulTN(c []float64, ldc int, a []float64, lda int, b []float64, ldb, k, r
 		return
 	}
 	blas64.Implementation().Dgemm(blas.Trans, blas.NoTrans, rows, cols, k, -1, a, lda, b, ldb, 1, c, ldc)
-}
-
-// reflector makes x (x₀ = α) a Householder vector: on return x[0] = 1 and x
-// holds v, with (I − τvvᵀ)·x_in = β·e₁. It returns β and τ (0, with x =
-// e₁, when x_in is β·e₁ already, β = α then). The entries are at most 1 in
-// magnitude (tridiagonalize's matrix is scaled so, and orthogonal updates
-// keep each row within its norm), so the sum of squares cannot overflow;
-// where it is small enough for squares to have underflowed it is summed
-// again scaled by the largest entry, as LAPACK's dnrm2 does.
-func reflector(x []float64) (beta, tau float64) {
-	alpha := x[0]
-	norm := 0.0
-	for _, v := range x[1:] {
-		norm += v * v
-	}
-	if norm < 0x1p-900 {
-		peak, _ := rowkernels.Magnitude(x[1:])
-		norm = 0
-		if peak > 0 {
-			for _, v := range x[1:] {
-				v /= peak
-				norm += v * v
-			}
-		}
-		norm = peak * math.Sqrt(norm)
-	} else {
-		norm = math.Sqrt(norm)
-	}
-	if norm < 0x1p-1022 {
-		// Below the normal numbers: 1/(α − β) could overflow, and the
-		// entries are zero to working precision.
-		clear(x[1:])
-		x[0] = 1
-		return alpha, 0
-	}
-	beta = -math.Copysign(math.Hypot(alpha, norm), alpha)
-	tau = (beta - alpha) / beta
-	s := 1 / (alpha - beta)
-	for i := 1; i < len(x); i++ {
-		x[i] *= s
-	}
-	x[0] = 1
-	return beta, tau
 }

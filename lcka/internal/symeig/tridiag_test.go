@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/lcka/internal/dense"
 	"github.com/layersim/layersim/lcka/internal/grampanel"
 )
 
@@ -94,7 +95,7 @@ func full(a *mat.SymDense) ([]float64, int) {
 		}
 	}
 	if peak > 0 {
-		scaleDown(raw, peak)
+		dense.ScaleDown(raw, peak)
 	}
 	return raw, n
 }
