@@ -202,13 +202,23 @@ type svccaJob struct {
 // planSVCCA is svccaSum for layers packed for ka and kb (packPanels), up to
 // the product: it returns the bases to multiply, or the sum where it is
 // known without them.
+//
+// The product is taken with more rows than columns (the side with more
+// directions on the left): its singular values are those of either order,
+// and svdvals.Values would otherwise transpose it first.
 func planSVCCA(a, b *spectrum, ka, kb int) svccaJob {
 	n := a.n
 	if (n-ka)*(n-kb) < ka*kb {
 		if ka == n || kb == n {
 			return svccaJob{add: float64(min(ka, kb))}
 		}
+		if n-ka < n-kb {
+			a, b = b, a
+		}
 		return svccaJob{qx: a.rest[grampanel.Left], qy: b.rest[grampanel.Right], add: float64(ka + kb - n)}
+	}
+	if ka < kb {
+		a, b = b, a
 	}
 	return svccaJob{qx: a.top[grampanel.Left], qy: b.top[grampanel.Right]}
 }

@@ -16,16 +16,18 @@ import (
 // column (w = Aᵀv and x = Au, with the panel's earlier reflectors applied
 // as low-rank corrections), and then applies the whole panel in one
 // product of rank 2·panel, in place, on grampanel's tile kernel. Values
-// takes 8.9–9.3 ms so at n = 399, against 11.0–11.2 ms column by column,
+// took 8.9–9.3 ms so at n = 399, against 11.0–11.2 ms column by column,
 // and 1.58–1.62 against 1.68–1.71 ms at n = 200 (BenchmarkValues, dqds
-// included, both on the assembly kernels); the two passes per column
-// still stream the matrix from the second-level cache.
+// included, both on the assembly kernels). Since the kernels read whole
+// cache lines, panels of 8 columns down to 48 reduce a 200×200 matrix in
+// 0.69–0.77 ms against 0.76–0.77 with panels of 16 down to 96, and a
+// 400×400 in 4.95–5.05 against 5.17–5.28 ms.
 var (
 	// panelWidth is the number of columns reduced per panel.
-	panelWidth = 16
+	panelWidth = 8
 	// blockedFrom is the narrowest trailing matrix reduced by panels;
 	// narrower ones, and what is left of a wider one, go column by column.
-	blockedFrom = 96
+	blockedFrom = 48
 )
 
 // panels holds a panel's reflectors and their images (LAPACK's V, X, Y and

@@ -90,8 +90,9 @@ func TestAgainstGonum(t *testing.T) {
 }
 
 // eachReduction runs f with the bidiagonal reduction column by column, by
-// panels of the default width, and by narrow panels: of 4 columns from 12
-// columns on (several from 16), and of 1 from 9.
+// panels of the default width, by wider ones (16 columns from 112 on), and
+// by narrow panels: of 4 columns from 12 columns on (several from 16), and
+// of 1 from 9.
 func eachReduction(t *testing.T, f func(t *testing.T)) {
 	width, from := panelWidth, blockedFrom
 	t.Cleanup(func() { panelWidth, blockedFrom = width, from })
@@ -101,6 +102,7 @@ func eachReduction(t *testing.T, f func(t *testing.T)) {
 	}{
 		{"columns", width, 1 << 30},
 		{"panels", width, from},
+		{"panels of 16", 16, 96},
 		{"panels of 4", 4, 8},
 		{"panels of 1", 1, 8},
 	} {
