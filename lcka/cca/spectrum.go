@@ -224,34 +224,23 @@ func planSVCCA(a, b *spectrum, ka, kb int) svccaJob {
 }
 
 // nuclearJobs returns the nuclear norms of the products of one or two
-// jobs' bases (the second 0 for one), the two products' singular values
-// found together (svdvals.ValuesPair), each clamped to [0, 1] as
-// canonical correlations are.
+// jobs' bases (the second 0 for one), their singular values found together
+// (svdvals.ProductValues), each clamped to [0, 1] as canonical
+// correlations are.
 func nuclearJobs(jobs []svccaJob) (float64, float64, error) {
-	var prods [2][]float64
-	var dims [2][2]int
+	prods := make([]svdvals.Factors, len(jobs))
 	for g, job := range jobs {
-		_, r := job.qx.Dims()
-		_, c := job.qy.Dims()
-		buf := grampanel.Scratch64(r * c)
-		defer grampanel.Release64(buf)
-		prods[g], dims[g] = buf[:r*c], [2]int{r, c}
-		if err := grampanel.MulPanels64(prods[g], job.qx, job.qy); err != nil {
-			return 0, 0, err
-		}
+		prods[g] = svdvals.Factors{A: job.qx, B: job.qy}
 	}
-	if len(jobs) == 1 {
-		rho, err := svdvals.Values(prods[0], dims[0][0], dims[0][1])
-		if err != nil {
-			return 0, 0, fmt.Errorf("cca: the canonical problem: %w", err)
-		}
-		return sumClamped(rho), 0, nil
-	}
-	r0, r1, err := svdvals.ValuesPair(prods[0], dims[0][0], dims[0][1], prods[1], dims[1][0], dims[1][1])
+	rho, err := svdvals.ProductValues(prods)
 	if err != nil {
 		return 0, 0, fmt.Errorf("cca: the canonical problems: %w", err)
 	}
-	return sumClamped(r0), sumClamped(r1), nil
+	var sums [2]float64
+	for g := range rho {
+		sums[g] = sumClamped(rho[g])
+	}
+	return sums[0], sums[1], nil
 }
 
 // nuclear returns the sum of the singular values of qxᵀqy, each clamped to

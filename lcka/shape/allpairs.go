@@ -6,7 +6,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"github.com/layersim/layersim/lcka/internal/parallel"
+	"github.com/layersim/layersim/lcka/internal/svdvals"
 )
 
 // AllPairs returns the L×L matrix of θ_α between every pair of the layers
@@ -62,15 +64,43 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 	}
 	out := mat.NewSymDense(L, nil)
 	perr := make([]error, len(pairs))
-	parallel.For(len(pairs), 0, func(t int) {
-		if tr.Err() != nil {
-			return
-		}
-		var v float64
-		v, perr[t] = AngularOf(ws[pairs[t][0]], ws[pairs[t][1]])
-		out.SetSym(pairs[t][0], pairs[t][1], v)
-		tr.Done(1)
-	})
+	if packed, err := packAll(ws); err != nil {
+		return nil, err
+	} else if packed != nil {
+		// Two pairs at a time, each layer's basis packed once for the tile
+		// kernel, the two products' singular values found together
+		// (svdvals.ProductValues): the same values as AngularOf's, to the
+		// bit, without packing both sides of every product.
+		parallel.For((len(pairs)+1)/2, 0, func(g int) {
+			if tr.Err() != nil {
+				return
+			}
+			group := pairs[2*g : min(len(pairs), 2*g+2)]
+			prods := make([]svdvals.Factors, len(group))
+			for i, p := range group {
+				prods[i] = packed.product(p[0], p[1])
+			}
+			sv, err := svdvals.ProductValues(prods)
+			for i, p := range group {
+				if err != nil {
+					perr[2*g+i] = fmt.Errorf("the alignment problem: %w", err)
+					continue
+				}
+				out.SetSym(p[0], p[1], angle(sv[i]))
+			}
+			tr.Done(len(group))
+		})
+	} else {
+		parallel.For(len(pairs), 0, func(t int) {
+			if tr.Err() != nil {
+				return
+			}
+			var v float64
+			v, perr[t] = AngularOf(ws[pairs[t][0]], ws[pairs[t][1]])
+			out.SetSym(pairs[t][0], pairs[t][1], v)
+			tr.Done(1)
+		})
+	}
 	if err := tr.Err(); err != nil {
 		return nil, fmt.Errorf("shape: %w", err)
 	}
@@ -80,4 +110,43 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 		}
 	}
 	return out, nil
+}
+
+// packedBases holds every layer's whitened basis packed for the tile
+// kernel as either side of a product.
+type packedBases struct {
+	left, right []*grampanel.Panels
+}
+
+// packAll packs the bases of ws, or returns nil where the CPU has no host
+// kernel.
+func packAll(ws []*Whitened) (*packedBases, error) {
+	if !grampanel.Host() {
+		return nil, nil
+	}
+	p := &packedBases{left: make([]*grampanel.Panels, len(ws)), right: make([]*grampanel.Panels, len(ws))}
+	for l, w := range ws {
+		raw := w.b.RawMatrix()
+		var err error
+		if p.left[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Left); err != nil {
+			return nil, fmt.Errorf("shape: layer %d: %w", l, err)
+		}
+		if p.right[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Right); err != nil {
+			return nil, fmt.Errorf("shape: layer %d: %w", l, err)
+		}
+	}
+	return p, nil
+}
+
+// product returns the factors of layers i and j's alignment problem, the
+// basis with more directions on the left, so that the product has no
+// fewer rows than columns (its singular values are those of either
+// order; svdvals.Values would otherwise transpose it).
+func (p *packedBases) product(i, j int) svdvals.Factors {
+	_, ki := p.left[i].Dims()
+	_, kj := p.left[j].Dims()
+	if ki < kj {
+		i, j = j, i
+	}
+	return svdvals.Factors{A: p.left[i], B: p.right[j]}
 }

@@ -31,6 +31,33 @@ func TestAllPairs(t *testing.T) {
 	if _, err := AllPairs(reps, -1); err == nil {
 		t.Error("AllPairs with α = −1: no error")
 	}
+	// Every pair equals AngularOf on the same whitened layers to the bit:
+	// packed once per layer and two pairs at a time, with the larger basis
+	// on the left, or not (without the host kernel).
+	reps = append(reps, densetest.Normal(rng, 30, 40), densetest.Normal(rng, 30, 2))
+	for _, alpha := range []float64{1, 0.5} {
+		all, err := AllPairs(reps, alpha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := make([]*Whitened, len(reps))
+		for i, r := range reps {
+			if ws[i], err = Whiten(r, alpha); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range reps {
+			for j := range reps {
+				if i == j {
+					continue
+				}
+				want, err := AngularOf(ws[i], ws[j])
+				if err != nil || all.At(i, j) != want {
+					t.Errorf("α = %v, (%d, %d): AllPairs %.17g, AngularOf %.17g (%v)", alpha, i, j, all.At(i, j), want, err)
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkAllPairs: n = 400 inputs of width 2048, 20 and 200 layers, as in

@@ -110,11 +110,17 @@ func AngularOf(a, b *Whitened) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("shape: the alignment problem: %w", err)
 	}
+	return angle(sv), nil
+}
+
+// angle returns θ = arccos of the nuclear norm, the sum of the alignment
+// problem's singular values sv.
+func angle(sv []float64) float64 {
 	nuc := 0.0
 	for _, v := range sv {
 		nuc += v
 	}
-	return math.Acos(min(1, max(-1, nuc))), nil
+	return math.Acos(min(1, max(-1, nuc)))
 }
 
 // Angular returns the shape distance θ_α(x, y) in radians, in [0, π/2].

@@ -29,6 +29,30 @@ type Panels struct {
 // Dims returns the rows and columns of the matrix packed.
 func (p *Panels) Dims() (n, k int) { return p.n, p.k }
 
+// Pack64 packs, as side of a product, the n×k matrix x (row-major, rows
+// ld ≥ k apart). It returns an error where the CPU lacks the kernel and
+// for sizes that do not match.
+func Pack64(x []float64, ld, n, k int, side Side) (*Panels, error) {
+	if !hostAvailable() {
+		return nil, errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+	}
+	if n < 1 || k < 1 || ld < k || len(x) < (n-1)*ld+k {
+		return nil, fmt.Errorf("grampanel: Pack64 of %d×%d (stride %d, %d values)", n, k, ld, len(x))
+	}
+	p := newPanels(n, k, side)
+	pack(p.data, x, ld, n, k, p.width)
+	return p, nil
+}
+
+// newPanels returns zero panels for an n×k matrix as side.
+func newPanels(n, k int, side Side) *Panels {
+	w := tileRows
+	if side == Right {
+		w = kernel64.cols
+	}
+	return &Panels{data: make([]float64, n*((k+w-1)/w)*w), n: n, k: k, width: w}
+}
+
 // PackT64 packs, as side of a product, the n×k matrix whose transpose xt
 // (k×n, row-major, rows ld ≥ n apart) is given: column j of the matrix is
 // row j of xt, as a symmetric eigensolver returns its eigenvectors. It
@@ -41,12 +65,8 @@ func PackT64(xt []float64, ld, n, k int, side Side) (*Panels, error) {
 	if n < 1 || k < 1 || ld < n || len(xt) < (k-1)*ld+n {
 		return nil, fmt.Errorf("grampanel: PackT64 of %d×%d (stride %d, %d values)", k, n, ld, len(xt))
 	}
-	w := tileRows
-	if side == Right {
-		w = kernel64.cols
-	}
-	np := (k + w - 1) / w
-	p := &Panels{data: make([]float64, n*np*w), n: n, k: k, width: w}
+	p := newPanels(n, k, side)
+	w := p.width
 	// Panel q holds columns q·w … of row 0, then of row 1, …: each row of
 	// xt fills one slot of every row of its panel; the padding stays 0.
 	for j := range k {

@@ -2,6 +2,7 @@ package grampanel
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 )
@@ -42,6 +43,14 @@ func TestMulPanels64(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The same left side packed from x itself.
+		a2, err := Pack64(x, c.ka, c.n, c.ka, Left)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.data, a2.data) {
+			t.Fatalf("%+v: Pack64 and PackT64 differ", c)
+		}
 		b, err := PackT64(yt, c.ld, c.n, c.kb, Right)
 		if err != nil {
 			t.Fatal(err)
@@ -68,6 +77,11 @@ func TestMulPanels64(t *testing.T) {
 	for _, c := range []struct{ l, ld, n, k int }{{5, 2, 3, 2}, {6, 2, 3, 2}, {0, 1, 0, 1}, {3, 3, 3, 0}} {
 		if _, err := PackT64(make([]float64, c.l), c.ld, c.n, c.k, Left); err == nil {
 			t.Errorf("PackT64%+v: no error", c)
+		}
+	}
+	for _, c := range []struct{ l, ld, n, k int }{{5, 2, 3, 2}, {6, 1, 3, 2}, {0, 1, 0, 1}, {3, 3, 1, 0}} {
+		if _, err := Pack64(make([]float64, c.l), c.ld, c.n, c.k, Right); err == nil {
+			t.Errorf("Pack64%+v: no error", c)
 		}
 	}
 	if MulPanels64(nil, nil, nil) == nil {

@@ -31,3 +31,18 @@ func Both(t *testing.T, f func(t *testing.T)) {
 		t.Run(name, f)
 	}
 }
+
+// RequireHost skips t where the CPU has no host kernel, and fails it under
+// CI where /proc/cpuinfo lists AVX-512F but the kernel is off
+// (testenv.Missing): for tests of code that runs on the host kernel only.
+func RequireHost(t testing.TB) {
+	t.Helper()
+	if grampanel.Host() {
+		return
+	}
+	if testenv.CPUListsFlags("avx512f") {
+		testenv.Missing(t, "/proc/cpuinfo lists AVX-512F but the host kernel is off")
+		return
+	}
+	t.Skip("no AVX-512 on this CPU: the host kernel's code does not run")
+}
