@@ -20,8 +20,8 @@ import "math"
 // shifts make the convergence fast. Where it cannot finish (a zero in the
 // matrix, values whose squares leave float64's range, no convergence in
 // 30·n transforms) it says so, and Values runs gonum's Dlasq1 instead.
-// Two chains still leave the divider half idle: bidiagonalValuesPair runs
-// two matrices' transforms in one loop (dqds_pair.go), and
+// Two chains leave most of the divider idle: bidiagonalValuesBatch runs
+// up to four matrices' transforms in one loop (dqds_batch.go), and
 // bidiagonalValues is its driver for one.
 //
 // The squared singular values are the eigenvalues of BᵀB, which the qd
@@ -47,10 +47,11 @@ func dqdsWork(n int) int { return 6 * n }
 // bidiagonal matrix with diagonal d and superdiagonal e[:len(d)−1] (both
 // left as they are), in no particular order; work holds dqdsWork(len(d))
 // values. It returns false, with out in an unspecified state, where it
-// cannot. It is bidiagonalValuesPair's driver for one matrix.
+// cannot. It is bidiagonalValuesBatch for one matrix.
 func bidiagonalValues(out, d, e, work []float64) bool {
-	var r dqdsRun
-	return r.alone(r.start(out, d, e, work)) == dqdsDone
+	p := [1]bidiagonal{{out: out, d: d, e: e}}
+	bidiagonalValuesBatch(p[:], work[:dqdsWork(len(d))])
+	return p[0].ok
 }
 
 // dqdsState says what a dqdsRun needs next.
@@ -63,9 +64,9 @@ const (
 )
 
 // dqdsRun is one matrix's dqds as a sequence of steps, so that a driver
-// can advance two of them in one loop (bidiagonalValuesPair): start, then,
-// while the state is dqdsTransform, pass's transform run to its end and
-// advance.
+// can advance up to four of them in one loop (bidiagonalValuesBatch):
+// start, then, while the state is dqdsTransform, pass's transform run to
+// its end and advance.
 type dqdsRun struct {
 	out    []float64
 	qs, es [3][]float64 // the current qd array (0) and the transforms' results
@@ -214,15 +215,6 @@ func (r *dqdsRun) advance() dqdsState {
 	return dqdsTransform
 }
 
-// alone runs r from state s to its end, one transform at a time.
-func (r *dqdsRun) alone(s dqdsState) dqdsState {
-	for s == dqdsTransform {
-		r.pass.run(r.pass.left())
-		s = r.advance()
-	}
-	return s
-}
-
 // shifts returns the two shifts of the next transform of the array q,
 // ee, given dmin ≥ its smallest eigenvalue (the smallest d of the last
 // transform). When dmin is the last q, the smallest eigenvalue is
@@ -246,8 +238,8 @@ func shifts(q, ee []float64, dmin float64) (bold, cautious float64) {
 // shift ta into qa, ea and with tb into qb, eb, in progress: two
 // recurrences, independent, in one loop, so that each one's divisions
 // overlap the other's. Its elements are taken in order, by run (alone) or
-// run4 (with another pass), any number at a time, the arithmetic the same
-// however they are split.
+// run4 and run8 (with other passes), any number at a time, the arithmetic
+// the same however they are split.
 type qdPass struct {
 	q, ee, qa, ea, qb, eb []float64
 	ta, tb                float64

@@ -25,9 +25,10 @@
 // only read, and per panel one update of rank 2·panelWidth, on the tile
 // kernel of lcka/internal/grampanel where the CPU has AVX-512.
 //
-// ValuesPair finds two matrices' values at once, their dqds runs
-// interleaved in one loop (dqds_pair.go): each run is a chain of dependent
-// divisions, bound by their latency, and two chains overlap.
+// ValuesBatch (and ValuesPair) finds up to four matrices' values at once,
+// their dqds runs interleaved in one loop (dqds_batch.go): each run is a
+// chain of dependent divisions, bound by their latency, and the chains
+// overlap.
 //
 // It is backward stable, as Householder reductions are: the singular
 // values are those of A + δA with ‖δA‖ of order n·ε·‖A‖, so each is within

@@ -1,0 +1,173 @@
+//go:build goexperiment.simd
+
+#include "textflag.h"
+
+// func run8AVX512(c *chains8, k int)
+//
+// The loop of run8Go (dqds_batch.go) for k ≥ 1 elements, the same
+// operations in the same order for each chain (VEX and EVEX scalar
+// arithmetic rounds as SSE's does, under the same MXCSR). Registers: the
+// recurrences' d in X0–X7 (problem j's bold one in X(2j), its cautious one
+// in X(2j+1)), their smallest d so far in X16–X23, their negated shifts in
+// X24–X31; X8–X15 are each problem's temporaries. The minimum is Go's min
+// (NaN if either is; −0 below +0): the OR of the two orders of MINSD,
+// which has the bits of the compiler's (POR (MINSD (MINSD x y) x)
+// (MINSD x y)) in every case (TestRun8).
+TEXT ·run8AVX512(SB), NOSPLIT, $0-16
+	MOVQ c+0(FP), R8
+	MOVQ k+8(FP), CX
+	VMOVSD 256(R8), X0
+	VMOVSD 264(R8), X1
+	VMOVSD 272(R8), X2
+	VMOVSD 280(R8), X3
+	VMOVSD 288(R8), X4
+	VMOVSD 296(R8), X5
+	VMOVSD 304(R8), X6
+	VMOVSD 312(R8), X7
+	VMOVSD 320(R8), X16
+	VMOVSD 328(R8), X17
+	VMOVSD 336(R8), X18
+	VMOVSD 344(R8), X19
+	VMOVSD 352(R8), X20
+	VMOVSD 360(R8), X21
+	VMOVSD 368(R8), X22
+	VMOVSD 376(R8), X23
+	VMOVSD 192(R8), X24
+	VMOVSD 200(R8), X25
+	VMOVSD 208(R8), X26
+	VMOVSD 216(R8), X27
+	VMOVSD 224(R8), X28
+	VMOVSD 232(R8), X29
+	VMOVSD 240(R8), X30
+	VMOVSD 248(R8), X31
+	XORQ SI, SI
+loop:
+	// problem 0
+	MOVQ 0(R8), AX
+	VMOVSD (AX)(SI*8), X8 // e
+	MOVQ 8(R8), AX
+	VMOVSD (AX)(SI*8), X9 // the next q
+	VADDSD X8, X0, X10 // s = d + e
+	VADDSD X8, X1, X11
+	MOVQ 16(R8), AX
+	VMOVSD X10, (AX)(SI*8)
+	MOVQ 32(R8), AX
+	VMOVSD X11, (AX)(SI*8)
+	VDIVSD X10, X9, X12 // r = next / s
+	VDIVSD X11, X9, X13
+	VMULSD X12, X8, X14 // e·r
+	VMULSD X13, X8, X15
+	MOVQ 24(R8), AX
+	VMOVSD X14, (AX)(SI*8)
+	MOVQ 40(R8), AX
+	VMOVSD X15, (AX)(SI*8)
+	VFMADD213SD X24, X12, X0 // d = d·r − τ
+	VFMADD213SD X25, X13, X1
+	VMINSD X0, X16, X10
+	VMINSD X16, X0, X11
+	VPORQ X10, X11, X16
+	VMINSD X1, X17, X14
+	VMINSD X17, X1, X15
+	VPORQ X14, X15, X17
+	// problem 1
+	MOVQ 48(R8), AX
+	VMOVSD (AX)(SI*8), X8 // e
+	MOVQ 56(R8), AX
+	VMOVSD (AX)(SI*8), X9 // the next q
+	VADDSD X8, X2, X10 // s = d + e
+	VADDSD X8, X3, X11
+	MOVQ 64(R8), AX
+	VMOVSD X10, (AX)(SI*8)
+	MOVQ 80(R8), AX
+	VMOVSD X11, (AX)(SI*8)
+	VDIVSD X10, X9, X12 // r = next / s
+	VDIVSD X11, X9, X13
+	VMULSD X12, X8, X14 // e·r
+	VMULSD X13, X8, X15
+	MOVQ 72(R8), AX
+	VMOVSD X14, (AX)(SI*8)
+	MOVQ 88(R8), AX
+	VMOVSD X15, (AX)(SI*8)
+	VFMADD213SD X26, X12, X2 // d = d·r − τ
+	VFMADD213SD X27, X13, X3
+	VMINSD X2, X18, X10
+	VMINSD X18, X2, X11
+	VPORQ X10, X11, X18
+	VMINSD X3, X19, X14
+	VMINSD X19, X3, X15
+	VPORQ X14, X15, X19
+	// problem 2
+	MOVQ 96(R8), AX
+	VMOVSD (AX)(SI*8), X8 // e
+	MOVQ 104(R8), AX
+	VMOVSD (AX)(SI*8), X9 // the next q
+	VADDSD X8, X4, X10 // s = d + e
+	VADDSD X8, X5, X11
+	MOVQ 112(R8), AX
+	VMOVSD X10, (AX)(SI*8)
+	MOVQ 128(R8), AX
+	VMOVSD X11, (AX)(SI*8)
+	VDIVSD X10, X9, X12 // r = next / s
+	VDIVSD X11, X9, X13
+	VMULSD X12, X8, X14 // e·r
+	VMULSD X13, X8, X15
+	MOVQ 120(R8), AX
+	VMOVSD X14, (AX)(SI*8)
+	MOVQ 136(R8), AX
+	VMOVSD X15, (AX)(SI*8)
+	VFMADD213SD X28, X12, X4 // d = d·r − τ
+	VFMADD213SD X29, X13, X5
+	VMINSD X4, X20, X10
+	VMINSD X20, X4, X11
+	VPORQ X10, X11, X20
+	VMINSD X5, X21, X14
+	VMINSD X21, X5, X15
+	VPORQ X14, X15, X21
+	// problem 3
+	MOVQ 144(R8), AX
+	VMOVSD (AX)(SI*8), X8 // e
+	MOVQ 152(R8), AX
+	VMOVSD (AX)(SI*8), X9 // the next q
+	VADDSD X8, X6, X10 // s = d + e
+	VADDSD X8, X7, X11
+	MOVQ 160(R8), AX
+	VMOVSD X10, (AX)(SI*8)
+	MOVQ 176(R8), AX
+	VMOVSD X11, (AX)(SI*8)
+	VDIVSD X10, X9, X12 // r = next / s
+	VDIVSD X11, X9, X13
+	VMULSD X12, X8, X14 // e·r
+	VMULSD X13, X8, X15
+	MOVQ 168(R8), AX
+	VMOVSD X14, (AX)(SI*8)
+	MOVQ 184(R8), AX
+	VMOVSD X15, (AX)(SI*8)
+	VFMADD213SD X30, X12, X6 // d = d·r − τ
+	VFMADD213SD X31, X13, X7
+	VMINSD X6, X22, X10
+	VMINSD X22, X6, X11
+	VPORQ X10, X11, X22
+	VMINSD X7, X23, X14
+	VMINSD X23, X7, X15
+	VPORQ X14, X15, X23
+	INCQ SI
+	CMPQ SI, CX
+	JLT loop
+	VMOVSD X0, 256(R8)
+	VMOVSD X1, 264(R8)
+	VMOVSD X2, 272(R8)
+	VMOVSD X3, 280(R8)
+	VMOVSD X4, 288(R8)
+	VMOVSD X5, 296(R8)
+	VMOVSD X6, 304(R8)
+	VMOVSD X7, 312(R8)
+	VMOVSD X16, 320(R8)
+	VMOVSD X17, 328(R8)
+	VMOVSD X18, 336(R8)
+	VMOVSD X19, 344(R8)
+	VMOVSD X20, 352(R8)
+	VMOVSD X21, 360(R8)
+	VMOVSD X22, 368(R8)
+	VMOVSD X23, 376(R8)
+	VZEROUPPER
+	RET
