@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/parallel"
+	"github.com/layersim/layersim/lcka/internal/svdvals"
 )
 
 // Measure selects the similarity AllPairs computes.
@@ -148,9 +149,9 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 
 // packedSVCCA is allSVCCA's pair stage on bases packed for the tile kernel
 // (packPanels): the pairs whose value is known without an SVD are set at
-// once, and the others go two at a time, their two products' singular
-// values found together by svdvals.ValuesPair, whose interleaved dqds
-// takes a third less time than two runs one after the other.
+// once, and the others go svdvals.ProductBatch at a time, their products'
+// singular values found together (svdvals.ProductValues), their dqds runs
+// interleaved in one loop.
 func packedSVCCA(tr *parallel.Tracker, specs []*spectrum, kept []int, values *mat.Dense) error {
 	L := len(specs)
 	set := func(i, j int, sum float64) {
@@ -173,24 +174,17 @@ func packedSVCCA(tr *parallel.Tracker, specs []*spectrum, kept []int, values *ma
 			jobs = append(jobs, job)
 		}
 	}
-	errs := make([]error, (len(jobs)+1)/2)
+	const batch = svdvals.ProductBatch
+	errs := make([]error, (len(jobs)+batch-1)/batch)
 	parallel.For(len(errs), 0, func(t int) {
 		if tr.Err() != nil {
 			return
 		}
-		group := jobs[2*t : min(len(jobs), 2*t+2)]
-		var sums [2]float64
-		var err error
-		sums[0], sums[1], err = nuclearJobs(group)
+		group := jobs[batch*t : min(len(jobs), batch*(t+1))]
+		sums, index, err := nuclearJobs(group)
 		if err != nil {
-			// One at a time, to name the pair that fails.
-			for g, job := range group {
-				if sums[g], err = packedSum(job); err != nil {
-					errs[t] = fmt.Errorf("cca: layers %d and %d: %w", job.i, job.j, err)
-					return
-				}
-				sums[g] -= job.add
-			}
+			errs[t] = fmt.Errorf("cca: layers %d and %d: %w", group[index].i, group[index].j, err)
+			return
 		}
 		for g, job := range group {
 			set(job.i, job.j, sums[g]+job.add)

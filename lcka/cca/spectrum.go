@@ -186,8 +186,11 @@ func svccaSum(a, b *spectrum, ka, kb int) (float64, error) {
 
 // packedSum carries out one svccaJob.
 func packedSum(job svccaJob) (float64, error) {
-	sum, _, err := nuclearJobs([]svccaJob{job})
-	return sum + job.add, err
+	sums, _, err := nuclearJobs([]svccaJob{job})
+	if err != nil {
+		return 0, fmt.Errorf("cca: %w", err)
+	}
+	return sums[0] + job.add, nil
 }
 
 // svccaJob is svccaSum's plan for a pair of packed layers (i, j): the
@@ -223,24 +226,30 @@ func planSVCCA(a, b *spectrum, ka, kb int) svccaJob {
 	return svccaJob{qx: a.top[grampanel.Left], qy: b.top[grampanel.Right]}
 }
 
-// nuclearJobs returns the nuclear norms of the products of one or two
-// jobs' bases (the second 0 for one), their singular values found together
+// nuclearJobs returns the nuclear norms of the products of jobs' bases
+// (at most svdvals.ProductBatch), their singular values found together
 // (svdvals.ProductValues), each clamped to [0, 1] as canonical
-// correlations are.
-func nuclearJobs(jobs []svccaJob) (float64, float64, error) {
+// correlations are; or the index of the job that fails and its error.
+func nuclearJobs(jobs []svccaJob) ([]float64, int, error) {
 	prods := make([]svdvals.Factors, len(jobs))
 	for g, job := range jobs {
 		prods[g] = svdvals.Factors{A: job.qx, B: job.qy}
 	}
 	rho, err := svdvals.ProductValues(prods)
 	if err != nil {
-		return 0, 0, fmt.Errorf("cca: the canonical problems: %w", err)
+		// One at a time, to name the job that fails.
+		for g := range jobs {
+			if _, err := svdvals.ProductValues(prods[g : g+1]); err != nil {
+				return nil, g, fmt.Errorf("the canonical problem: %w", err)
+			}
+		}
+		return nil, 0, fmt.Errorf("the canonical problems: %w", err)
 	}
-	var sums [2]float64
+	sums := make([]float64, len(jobs))
 	for g := range rho {
 		sums[g] = sumClamped(rho[g])
 	}
-	return sums[0], sums[1], nil
+	return sums, 0, nil
 }
 
 // nuclear returns the sum of the singular values of qxᵀqy, each clamped to

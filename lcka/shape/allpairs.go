@@ -67,15 +67,16 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 	if packed, err := packAll(ws); err != nil {
 		return nil, err
 	} else if packed != nil {
-		// Two pairs at a time, each layer's basis packed once for the tile
-		// kernel, the two products' singular values found together
-		// (svdvals.ProductValues): the same values as AngularOf's, to the
-		// bit, without packing both sides of every product.
-		parallel.For((len(pairs)+1)/2, 0, func(g int) {
+		// svdvals.ProductBatch pairs at a time, each layer's basis packed
+		// once for the tile kernel, the products' singular values found
+		// together (svdvals.ProductValues): the same values as AngularOf's,
+		// to the bit, without packing both sides of every product.
+		const batch = svdvals.ProductBatch
+		parallel.For((len(pairs)+batch-1)/batch, 0, func(g int) {
 			if tr.Err() != nil {
 				return
 			}
-			group := pairs[2*g : min(len(pairs), 2*g+2)]
+			group := pairs[batch*g : min(len(pairs), batch*(g+1))]
 			prods := make([]svdvals.Factors, len(group))
 			for i, p := range group {
 				prods[i] = packed.product(p[0], p[1])
@@ -83,7 +84,7 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 			sv, err := svdvals.ProductValues(prods)
 			for i, p := range group {
 				if err != nil {
-					perr[2*g+i] = fmt.Errorf("the alignment problem: %w", err)
+					perr[batch*g+i] = fmt.Errorf("the alignment problem: %w", err)
 					continue
 				}
 				out.SetSym(p[0], p[1], angle(sv[i]))

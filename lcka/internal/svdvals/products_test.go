@@ -11,8 +11,8 @@ import (
 	"github.com/layersim/layersim/lcka/internal/grampanel/grampaneltest"
 )
 
-// TestProductValues: the values of products of packed factors, one, two
-// and three at a time, equal Values of the same products made by
+// TestProductValues: the values of products of packed factors, one to six
+// at a time (past a batch of four), equal Values of the same products made by
 // grampanel.MulTN64, to the bit; a product that holds NaN is named by its
 // index.
 func TestProductValues(t *testing.T) {
@@ -24,7 +24,7 @@ func TestProductValues(t *testing.T) {
 		k int
 	}
 	var fs []factor
-	for _, k := range []int{7, 30, 59, 13} {
+	for _, k := range []int{7, 30, 59, 13, 24} {
 		fs = append(fs, factor{normals(rng, n*k), k})
 	}
 	pack := func(f factor, side grampanel.Side) *grampanel.Panels {
@@ -45,8 +45,8 @@ func TestProductValues(t *testing.T) {
 		}
 		return v
 	}
-	pairs := [][2]int{{0, 1}, {2, 1}, {3, 2}}
-	for count := 1; count <= 3; count++ {
+	pairs := [][2]int{{0, 1}, {2, 1}, {3, 2}, {4, 0}, {1, 4}, {2, 2}}
+	for count := 1; count <= len(pairs); count++ {
 		var prods []Factors
 		for _, p := range pairs[:count] {
 			prods = append(prods, Factors{pack(fs[p[0]], grampanel.Left), pack(fs[p[1]], grampanel.Right)})
@@ -63,7 +63,7 @@ func TestProductValues(t *testing.T) {
 	}
 	bad := factor{slices.Clone(fs[1].x), fs[1].k}
 	bad.x[5] = math.NaN()
-	for at := range 3 {
+	for at := range len(pairs) {
 		var prods []Factors
 		for i, p := range pairs {
 			b := fs[p[1]]
