@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/lcka/internal/grampanel"
 	"github.com/layersim/layersim/lcka/internal/parallel"
 	"github.com/layersim/layersim/lcka/internal/svdvals"
 )
@@ -121,16 +122,16 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 			return err
 		}
 		kept[l] = specs[l].kept(keep)
-		if err := specs[l].packPanels(kept[l]); err != nil {
-			return fmt.Errorf("cca: %s: %w", name, err)
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := packSpectra(specs, kept); err != nil {
+		return nil, err
+	}
 	values := mat.NewDense(L, L, nil)
-	if specs[0].top[0] != nil {
+	if grampanel.Host() {
 		return values, packedSVCCA(tr, specs, kept, values)
 	}
 	err = eachPair(tr, L, false, func(i, j int) error {
@@ -145,6 +146,41 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 		return err
 	})
 	return values, err
+}
+
+// packSpectra packs, where the CPU has the host kernel, each layer's kept
+// directions if a pair compares them and its complement if a pair compares
+// that (usesComplements): with 99% of spread variance kept, every pair
+// goes through the complements, and packing the kept directions too would
+// double the memory for nothing.
+func packSpectra(specs []*spectrum, kept []int) error {
+	if !grampanel.Host() {
+		return nil
+	}
+	L, n := len(specs), specs[0].n
+	top, rest := make([]bool, L), make([]bool, L)
+	for i := range L {
+		for j := i + 1; j < L; j++ {
+			switch {
+			case !usesComplements(n, kept[i], kept[j]):
+				top[i], top[j] = true, true
+			case kept[i] != n && kept[j] != n:
+				rest[i], rest[j] = true, true
+			}
+		}
+	}
+	errs := make([]error, L)
+	parallel.For(L, 0, func(l int) {
+		if err := specs[l].packPanels(kept[l], top[l], rest[l]); err != nil {
+			errs[l] = fmt.Errorf("cca: layer %d: %w", l, err)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // packedSVCCA is allSVCCA's pair stage on bases packed for the tile kernel
@@ -191,6 +227,12 @@ func packedSVCCA(tr *parallel.Tracker, specs []*spectrum, kept []int, values *ma
 		}
 		tr.Done(len(group))
 	})
+	return firstError(tr, errs)
+}
+
+// firstError returns the context's error once tr's is done, else the first
+// of errs.
+func firstError(tr *parallel.Tracker, errs []error) error {
 	if err := tr.Err(); err != nil {
 		return fmt.Errorf("cca: %w", err)
 	}
@@ -212,15 +254,7 @@ func eachLayer(tr *parallel.Tracker, L int, f func(l int) error) error {
 			tr.Done(1)
 		}
 	})
-	if err := tr.Err(); err != nil {
-		return fmt.Errorf("cca: %w", err)
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return firstError(tr, errs)
 }
 
 // eachPair calls f for every ordered pair of layers (i, j) with both, and

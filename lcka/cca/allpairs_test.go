@@ -142,15 +142,20 @@ func TestComplement(t *testing.T) {
 			// AllPairs packs them.
 			pa, pb := *a, *b
 			pa.vt, pb.vt = slices.Clone(a.vt), slices.Clone(b.vt)
-			if err := pa.packPanels(ka); err != nil {
+			if err := pa.packPanels(ka, true, true); err != nil {
 				t.Fatal(err)
 			}
-			if err := pb.packPanels(kb); err != nil {
+			if err := pb.packPanels(kb, true, true); err != nil {
 				t.Fatal(err)
 			}
-			packed, err := svccaSum(&pa, &pb, ka, kb)
-			if err != nil {
-				t.Fatal(err)
+			job := planSVCCA(&pa, &pb, ka, kb)
+			packed := job.add
+			if job.qx != nil {
+				sums, _, err := nuclearJobs([]svccaJob{job})
+				if err != nil {
+					t.Fatal(err)
+				}
+				packed += sums[0]
 			}
 			if math.Abs(packed-got) > 1e-12*float64(n) {
 				t.Errorf("ka %d, kb %d: packed %.15g, unpacked %.15g", ka, kb, packed, got)

@@ -1,6 +1,7 @@
 package cca
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -103,20 +104,23 @@ func (s *spectrum) basis(from, to int) mat.Matrix {
 	return mat.NewDense(to-from, s.n, s.vt[from*s.n:to*s.n]).T()
 }
 
-// packPanels packs the leading k eigenvectors and the rest for the tile
-// kernel, both sides, where the CPU has it, and then lets the rows go:
-// each pair of layers multiplies two of these blocks, and packing them
-// per layer rather than per product saves two copies a pair.
-func (s *spectrum) packPanels(k int) error {
+// packPanels packs the leading k eigenvectors (if top) and the rest (if
+// rest) for the tile kernel, both sides, and then lets the rows go: each
+// pair of layers multiplies two of these blocks, and packing them per
+// layer rather than per product saves two copies a pair. It does nothing
+// where the CPU has no host kernel.
+func (s *spectrum) packPanels(k int, top, rest bool) error {
 	if !grampanel.Host() {
 		return nil
 	}
 	for _, side := range []grampanel.Side{grampanel.Left, grampanel.Right} {
 		var err error
-		if s.top[side], err = grampanel.PackT64(s.vt, s.n, s.n, k, side); err != nil {
-			return err
+		if top {
+			if s.top[side], err = grampanel.PackT64(s.vt, s.n, s.n, k, side); err != nil {
+				return err
+			}
 		}
-		if k < s.n {
+		if rest && k < s.n {
 			if s.rest[side], err = grampanel.PackT64(s.vt[k*s.n:], s.n, s.n, s.n-k, side); err != nil {
 				return err
 			}
@@ -164,34 +168,23 @@ func (s *spectrum) kept(keep Keep) int {
 // variance is spread) the (n−ka)×(n−kb) complement is far cheaper than the
 // ka×kb problem.
 //
-// a and b are packed for ka and kb (packPanels), or both not packed.
+// planSVCCA makes the same choice for layers packed for the tile kernel.
 func svccaSum(a, b *spectrum, ka, kb int) (float64, error) {
 	n := a.n
-	if (n-ka)*(n-kb) < ka*kb {
+	if usesComplements(n, ka, kb) {
 		if ka == n || kb == n {
 			// One side is all of Rⁿ: the other lies in it.
 			return float64(min(ka, kb)), nil
 		}
-		if a.rest[0] != nil {
-			return packedSum(planSVCCA(a, b, ka, kb))
-		}
 		sum, err := nuclear(a.basis(ka, n), b.basis(kb, n))
 		return sum + float64(ka+kb-n), err
-	}
-	if a.top[0] != nil {
-		return packedSum(planSVCCA(a, b, ka, kb))
 	}
 	return nuclear(a.basis(0, ka), b.basis(0, kb))
 }
 
-// packedSum carries out one svccaJob.
-func packedSum(job svccaJob) (float64, error) {
-	sums, _, err := nuclearJobs([]svccaJob{job})
-	if err != nil {
-		return 0, fmt.Errorf("cca: %w", err)
-	}
-	return sums[0] + job.add, nil
-}
+// usesComplements says whether svccaSum compares two layers keeping ka and
+// kb of n directions through their complements, the smaller problem.
+func usesComplements(n, ka, kb int) bool { return (n-ka)*(n-kb) < ka*kb }
 
 // svccaJob is svccaSum's plan for a pair of packed layers (i, j): the
 // sum is the nuclear norm of qxᵀ·qy plus add, or add alone where qx is
@@ -211,7 +204,7 @@ type svccaJob struct {
 // and svdvals.Values would otherwise transpose it first.
 func planSVCCA(a, b *spectrum, ka, kb int) svccaJob {
 	n := a.n
-	if (n-ka)*(n-kb) < ka*kb {
+	if usesComplements(n, ka, kb) {
 		if ka == n || kb == n {
 			return svccaJob{add: float64(min(ka, kb))}
 		}
@@ -237,13 +230,12 @@ func nuclearJobs(jobs []svccaJob) ([]float64, int, error) {
 	}
 	rho, err := svdvals.ProductValues(prods)
 	if err != nil {
-		// One at a time, to name the job that fails.
-		for g := range jobs {
-			if _, err := svdvals.ProductValues(prods[g : g+1]); err != nil {
-				return nil, g, fmt.Errorf("the canonical problem: %w", err)
-			}
+		index := 0
+		var me *svdvals.MatrixError
+		if errors.As(err, &me) {
+			index, err = me.Index, me.Err
 		}
-		return nil, 0, fmt.Errorf("the canonical problems: %w", err)
+		return nil, index, fmt.Errorf("the canonical problem: %w", err)
 	}
 	sums := make([]float64, len(jobs))
 	for g := range rho {

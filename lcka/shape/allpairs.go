@@ -2,6 +2,7 @@ package shape
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -41,11 +42,21 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 	tr := parallel.NewTracker(ctx, L+L*(L-1)/2, progress)
 	ws := make([]*Whitened, L)
 	errs := make([]error, L)
+	// Where the CPU has the host kernel, each basis is packed for it as it
+	// is made (both sides) and then let go: only the packs stay.
+	var packed *packedBases
+	if grampanel.Host() {
+		packed = &packedBases{left: make([]*grampanel.Panels, L), right: make([]*grampanel.Panels, L)}
+	}
 	parallel.For(L, 0, func(l int) {
 		if tr.Err() != nil {
 			return
 		}
-		ws[l], errs[l] = whiten(fmt.Sprintf("layer %d", l), reps[l], alpha)
+		name := fmt.Sprintf("layer %d", l)
+		ws[l], errs[l] = whiten(name, reps[l], alpha)
+		if errs[l] == nil && packed != nil {
+			errs[l] = packed.add(l, ws[l])
+		}
 		tr.Done(1)
 	})
 	if err := tr.Err(); err != nil {
@@ -64,9 +75,7 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 	}
 	out := mat.NewSymDense(L, nil)
 	perr := make([]error, len(pairs))
-	if packed, err := packAll(ws); err != nil {
-		return nil, err
-	} else if packed != nil {
+	if packed != nil {
 		// svdvals.ProductBatch pairs at a time, each layer's basis packed
 		// once for the tile kernel, the products' singular values found
 		// together (svdvals.ProductValues): the same values as AngularOf's,
@@ -82,11 +91,16 @@ func AllPairsProgress(ctx context.Context, reps []mat.Matrix, alpha float64, pro
 				prods[i] = packed.product(p[0], p[1])
 			}
 			sv, err := svdvals.ProductValues(prods)
-			for i, p := range group {
-				if err != nil {
-					perr[batch*g+i] = fmt.Errorf("the alignment problem: %w", err)
-					continue
+			if err != nil {
+				index := 0
+				var me *svdvals.MatrixError
+				if errors.As(err, &me) {
+					index, err = me.Index, me.Err
 				}
+				perr[batch*g+index] = fmt.Errorf("the alignment problem: %w", err)
+				return
+			}
+			for i, p := range group {
 				out.SetSym(p[0], p[1], angle(sv[i]))
 			}
 			tr.Done(len(group))
@@ -119,24 +133,18 @@ type packedBases struct {
 	left, right []*grampanel.Panels
 }
 
-// packAll packs the bases of ws, or returns nil where the CPU has no host
-// kernel.
-func packAll(ws []*Whitened) (*packedBases, error) {
-	if !grampanel.Host() {
-		return nil, nil
+// add packs layer l's basis w.b as both sides and lets w.b go.
+func (p *packedBases) add(l int, w *Whitened) error {
+	raw := w.b.RawMatrix()
+	var err error
+	if p.left[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Left); err != nil {
+		return fmt.Errorf("shape: layer %d: %w", l, err)
 	}
-	p := &packedBases{left: make([]*grampanel.Panels, len(ws)), right: make([]*grampanel.Panels, len(ws))}
-	for l, w := range ws {
-		raw := w.b.RawMatrix()
-		var err error
-		if p.left[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Left); err != nil {
-			return nil, fmt.Errorf("shape: layer %d: %w", l, err)
-		}
-		if p.right[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Right); err != nil {
-			return nil, fmt.Errorf("shape: layer %d: %w", l, err)
-		}
+	if p.right[l], err = grampanel.Pack64(raw.Data, raw.Stride, raw.Rows, raw.Cols, grampanel.Right); err != nil {
+		return fmt.Errorf("shape: layer %d: %w", l, err)
 	}
-	return p, nil
+	w.b = nil
+	return nil
 }
 
 // product returns the factors of layers i and j's alignment problem, the

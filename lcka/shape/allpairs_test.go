@@ -32,8 +32,8 @@ func TestAllPairs(t *testing.T) {
 		t.Error("AllPairs with α = −1: no error")
 	}
 	// Every pair equals AngularOf on the same whitened layers to the bit:
-	// packed once per layer and two pairs at a time, with the larger basis
-	// on the left, or not (without the host kernel).
+	// packed once per layer and svdvals.ProductBatch pairs at a time, with
+	// the larger basis on the left, or not (without the host kernel).
 	reps = append(reps, densetest.Normal(rng, 30, 40), densetest.Normal(rng, 30, 2))
 	for _, alpha := range []float64{1, 0.5} {
 		all, err := AllPairs(reps, alpha)

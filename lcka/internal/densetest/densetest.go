@@ -20,6 +20,15 @@ func Normal(rng *rand.Rand, r, c int) *mat.Dense {
 	return m
 }
 
+// Normals returns n standard normal values drawn from rng.
+func Normals(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
 // Orthogonal returns a random d×d orthogonal matrix: the Q factor of a
 // normal matrix.
 func Orthogonal(rng *rand.Rand, d int) *mat.Dense {

@@ -2,8 +2,12 @@
 // engine, RSA's Gram matrices and the k-nearest-neighbour measures, in
 // float64 for RSA's rank product. Its float64 tile kernel also runs the
 // products Aᵀ·B of the canonical correlations and the shape metrics
-// (MulTN64) and the panel updates C −= Aᵀ·B of lcka/internal/svdvals'
-// reductions (SubMulTN64).
+// (MulTN64, or MulPanels64 on operands packed once as Panels, as the
+// all-pairs measures pack each layer's basis) and the panel updates
+// C −= Aᵀ·B of the Householder reductions of lcka/internal/svdvals and
+// lcka/internal/symeig (SubMulTN64). Its buffers start at 64-byte
+// boundaries, as lcka/internal/rowkernels needs for results that do not
+// depend on where they lie.
 //
 // On an amd64 CPU with AVX-512 (Host) Full computes the upper triangle's
 // 12×32 tiles with a micro-kernel of its own on the transposed rows (see

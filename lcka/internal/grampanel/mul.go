@@ -53,7 +53,8 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 // n×kb matrix b (row strides lda ≥ ka and ldb ≥ kb) and the ka×kb block at
 // c (row stride ldc ≥ kb), in float64 on the host kernel, on the calling
 // goroutine. The Householder reductions of lcka/internal/svdvals apply each
-// panel of reflectors to the trailing matrix so, with n = 32. Both sides
+// panel of reflectors to the trailing matrix so, n twice the panel's width
+// (16 in svdvals, 32 in lcka/internal/symeig's). Both sides
 // are packed as in MulTN64, a negated; tiles inside the block are updated
 // where they are, those on its edges through a scratch tile. It returns an
 // error where the CPU lacks the kernel and for sizes that do not match.

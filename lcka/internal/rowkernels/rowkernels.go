@@ -3,14 +3,22 @@
 // tridiagonalization) over blocks of contiguous rows of a row-major matrix:
 // the dot products of each row with one vector (Dots), a combination of the
 // rows (Accumulate), a rank-one update fused with a reflector's dot product
-// (Update), y += αx (Axpy) and the largest magnitude (Magnitude).
+// (Update), y += αx (Axpy) and the largest magnitude (Magnitude); and the
+// Householder reflector both reductions make of each column or row
+// (Reflector).
 //
 // Each has a Go loop (AxpyGo, …), the reference; with GOEXPERIMENT=simd on
 // amd64, where the CPU has AVX-512, the kernels run eight values at a time
-// (Dots, Accumulate and Update in assembly, four rows a step), with fused
-// multiply-adds, so the last bit may differ from the loop's. A block of
-// rows is one call, so that a pass over a trailing matrix costs one call,
-// not one per row.
+// (Dots and Accumulate in assembly, four rows a step, Update one row a
+// step), with fused multiply-adds, so the last bit may differ from the
+// loop's. A block of rows is one call, so that a pass over a trailing
+// matrix costs one call, not one per row. Dots and Accumulate start each
+// row's whole vectors at a cache line (a masked head before them), so
+// that no load spans two lines: on rows read from the second-level cache,
+// as the reductions' trailing matrices are, loads across lines halved
+// their speed. Which values then share a lane of a dot product depends on
+// where the block starts in memory; matrices kept in slices from Aligned
+// give results that depend on the data alone (align.go).
 package rowkernels
 
 import "math"

@@ -6,16 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-)
 
-// normals returns n standard normal values.
-func normals(rng *rand.Rand, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rng.NormFloat64()
-	}
-	return v
-}
+	"github.com/layersim/layersim/lcka/internal/densetest"
+)
 
 // TestKernels: the vector kernels equal the scalar loops (to fused
 // multiply-add rounding) at every width around their blocks of eight, row
@@ -23,7 +16,7 @@ func normals(rng *rand.Rand, n int) []float64 {
 // (the masked head before the whole vectors), and write nothing past w.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	vec := func(n int) []float64 { return normals(rng, n) }
+	vec := func(n int) []float64 { return densetest.Normals(rng, n) }
 	near := func(what string, got, want []float64, tol float64) {
 		t.Helper()
 		for i := range got {
@@ -135,7 +128,7 @@ func TestReflector(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for n := 1; n <= 40; n++ {
 		for _, scale := range []float64{1, 1e-160, 1e-300} {
-			x := normals(rng, n)
+			x := densetest.Normals(rng, n)
 			for i := range x {
 				x[i] *= scale
 			}

@@ -20,31 +20,7 @@ import (
 // and on each special one in each place of a group of four.
 func TestValuesBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	one := func(int) float64 { return 1 }
-	fallback := mat.NewDense(20, 20, nil)
-	for i := range 20 {
-		fallback.Set(i, i, rng.NormFloat64())
-		if i < 19 && i != 7 {
-			fallback.Set(i, i+1, rng.NormFloat64())
-		}
-	}
-	var cases []*mat.Dense
-	var names []string
-	for _, c := range []struct {
-		name string
-		a    *mat.Dense
-	}{
-		{"200×200", random(rng, 200, 200, one)},
-		{"199×208", random(rng, 199, 208, one)},
-		{"208×199", random(rng, 208, 199, one)},
-		{"399×399", random(rng, 399, 399, one)},
-		{"399×399 graded", random(rng, 399, 399, func(j int) float64 { return math.Pow(10, -float64(j)/40) })},
-		{"a zero kept", fallback},
-		{"1×1", mat.NewDense(1, 1, []float64{-2})},
-		{"zeros", mat.NewDense(3, 7, nil)},
-	} {
-		cases, names = append(cases, c.a), append(names, c.name)
-	}
+	cases, names := denseCases(rng)
 	special := len(cases)
 	ds, es, bnames := pairCases()
 	for k := range ds {

@@ -38,31 +38,9 @@ func TestValuesPair(t *testing.T) {
 	for k := range len(cases) - 1 {
 		pairs = append(pairs, [2]int{k, k + 1})
 	}
-	rng := rand.New(rand.NewPCG(21, 22))
-	one := func(int) float64 { return 1 }
-	fallback := mat.NewDense(20, 20, nil)
-	for i := range 20 {
-		fallback.Set(i, i, rng.NormFloat64())
-		if i < 19 && i != 7 {
-			fallback.Set(i, i+1, rng.NormFloat64())
-		}
-	}
 	first := len(cases)
-	for _, c := range []struct {
-		name string
-		a    *mat.Dense
-	}{
-		{"200×200", random(rng, 200, 200, one)},
-		{"199×208", random(rng, 199, 208, one)},
-		{"208×199", random(rng, 208, 199, one)},
-		{"399×399", random(rng, 399, 399, one)},
-		{"399×399 graded", random(rng, 399, 399, func(j int) float64 { return math.Pow(10, -float64(j)/40) })},
-		{"a zero kept", fallback},
-		{"1×1", mat.NewDense(1, 1, []float64{-2})},
-		{"zeros", mat.NewDense(3, 7, nil)},
-	} {
-		cases, caseNames = append(cases, c.a), append(caseNames, c.name)
-	}
+	dc, dn := denseCases(rand.New(rand.NewPCG(21, 22)))
+	cases, caseNames = append(cases, dc...), append(caseNames, dn...)
 	for i := first; i < len(cases); i++ {
 		for j := first; j < len(cases); j++ {
 			pairs = append(pairs, [2]int{i, j})
@@ -181,4 +159,35 @@ func ExampleValuesPair() {
 	}
 	fmt.Println(va, vb)
 	// Output: [4 3] [2 1]
+}
+
+// denseCases returns dense matrices for the batch tests, with their names:
+// random ones of 200×200, 199×208 (wide: transposed), 208×199, 399×399 and
+// 399×399 graded, one whose reduction keeps a zero (dqds falls back), 1×1
+// and zeros.
+func denseCases(rng *rand.Rand) (cases []*mat.Dense, names []string) {
+	one := func(int) float64 { return 1 }
+	fallback := mat.NewDense(20, 20, nil)
+	for i := range 20 {
+		fallback.Set(i, i, rng.NormFloat64())
+		if i < 19 && i != 7 {
+			fallback.Set(i, i+1, rng.NormFloat64())
+		}
+	}
+	for _, c := range []struct {
+		name string
+		a    *mat.Dense
+	}{
+		{"200×200", random(rng, 200, 200, one)},
+		{"199×208", random(rng, 199, 208, one)},
+		{"208×199", random(rng, 208, 199, one)},
+		{"399×399", random(rng, 399, 399, one)},
+		{"399×399 graded", random(rng, 399, 399, func(j int) float64 { return math.Pow(10, -float64(j)/40) })},
+		{"a zero kept", fallback},
+		{"1×1", mat.NewDense(1, 1, []float64{-2})},
+		{"zeros", mat.NewDense(3, 7, nil)},
+	} {
+		cases, names = append(cases, c.a), append(names, c.name)
+	}
+	return cases, names
 }

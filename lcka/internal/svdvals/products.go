@@ -2,7 +2,6 @@ package svdvals
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/layersim/layersim/lcka/internal/grampanel"
 )
@@ -22,13 +21,13 @@ type Factors struct {
 // as Values), for the all-pairs measures: the products are made on the
 // tile kernel in pooled buffers, batchSize at a time, and their reductions
 // to singular values go together (ValuesBatch), their dqds runs
-// interleaved in one loop. An error names the product, by index, that it
-// is about.
+// interleaved in one loop. An error is a *MatrixError whose Index is the
+// product's that it is about.
 func ProductValues(prods []Factors) ([][]float64, error) {
 	out := make([][]float64, len(prods))
 	for i := 0; i < len(prods); i += batchSize {
 		if index, err := productGroup(prods[i:min(len(prods), i+batchSize)], out[i:]); err != nil {
-			return nil, fmt.Errorf("svdvals: product %d: %w", i+index, err)
+			return nil, &MatrixError{Index: i + index, Err: err}
 		}
 	}
 	return out, nil

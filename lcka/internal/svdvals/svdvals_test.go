@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/internal/grampanel"
+
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 func random(rng *rand.Rand, m, n int, scale func(j int) float64) *mat.Dense {
@@ -135,15 +137,6 @@ func checkValues(t *testing.T, a *mat.Dense) {
 	}
 }
 
-// normals returns n standard normal values.
-func normals(rng *rand.Rand, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rng.NormFloat64()
-	}
-	return v
-}
-
 // TestPadding: zero columns and rows appended to a matrix stay zero
 // through the reduction, so that its bidiagonal form is the matrix's
 // followed by zeros (which Values relies on when it pads the width to a
@@ -192,7 +185,7 @@ func TestPadding(t *testing.T) {
 // kernel turned off.
 func TestRankUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	vec := func(n int) []float64 { return normals(rng, n) }
+	vec := func(n int) []float64 { return densetest.Normals(rng, n) }
 	for _, host := range []bool{true, false} {
 		was := grampanel.SetHost(host)
 		for _, rows := range []int{1, 5, 12, 13, 40} {
@@ -366,7 +359,7 @@ func TestWhereverInMemory(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, c := range [][2]int{{200, 200}, {203, 197}, {37, 150}, {120, 120}} {
 		m, n := c[0], c[1]
-		x := normals(rng, m*n)
+		x := densetest.Normals(rng, m*n)
 		at := func(off int) []float64 {
 			buf := make([]float64, m*n+off)
 			copy(buf[off:], x)

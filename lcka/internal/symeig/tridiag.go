@@ -176,7 +176,7 @@ func formQ(q, a []float64, n int, tau []float64) {
 		r := n - s
 		vt := work[:b*r]             // the vectors as rows (b×r)
 		vc := work[b*r : 2*b*r]      // and as columns (r×b)
-		wt := work[2*b*r : 3*b*r]    // −VᵀQ, then −T·VᵀQ... negated
+		wt := work[2*b*r : 3*b*r]    // −VᵀQ
 		m := work[3*b*r : 4*b*r]     // T·VᵀQ
 		t := work[4*b*r : 4*b*r+b*b] // T (b×b, upper)
 		for l := range b {
