@@ -432,7 +432,7 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		switch {
 		case e.kind == "svcca":
 			cost = fmt.Sprintf("an eigendecomposition of each layer's n×n Gram matrix, then per pair an SVD of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d): %d pairs", m.N, pairs)
-			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about half a minute at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
+			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about 20 s at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
 		case e.kind == "pwcca":
 			cost = fmt.Sprintf("an SVD with vectors per ordered pair, O(n³) (n = %d): %d ordered pairs, none for a pair with a layer of rank n − 1", m.N, L*L)
 			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d ordered pairs): minutes at 200 layers unless the layers have full rank (docs/benchmarks.md)", e.name, m.N, L*L))
