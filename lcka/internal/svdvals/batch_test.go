@@ -35,18 +35,7 @@ func TestValuesBatch(t *testing.T) {
 			cases, names = append(cases, a), append(names, bnames[k])
 		}
 	}
-	alone := make([][]float64, len(cases))
-	fellBack := make([]bool, len(cases))
-	for k, a := range cases {
-		m, n := a.Dims()
-		v, err := Values(slices.Clone(a.RawMatrix().Data), m, n)
-		if err != nil {
-			t.Fatalf("%s: %v", names[k], err)
-		}
-		alone[k] = v
-		d, e, _, _ := reduce(slices.Clone(a.RawMatrix().Data), m, n)
-		fellBack[k] = e != nil && !dqdsAlone(make([]float64, len(d)), d, e)
-	}
+	alone, fellBack := valuesAlone(t, cases, names)
 	order := rng.Perm(len(cases))
 	groups := [][]int{order}
 	for size := 1; size <= batchSize; size++ {

@@ -46,18 +46,7 @@ func TestValuesPair(t *testing.T) {
 			pairs = append(pairs, [2]int{i, j})
 		}
 	}
-	alone := make([][]float64, len(cases))
-	fellBack := make([]bool, len(cases))
-	for k, a := range cases {
-		m, n := a.Dims()
-		v, err := Values(slices.Clone(a.RawMatrix().Data), m, n)
-		if err != nil {
-			t.Fatalf("%s: %v", caseNames[k], err)
-		}
-		alone[k] = v
-		d, e, _, _ := reduce(slices.Clone(a.RawMatrix().Data), m, n)
-		fellBack[k] = e != nil && !bidiagonalValues(make([]float64, len(d)), d, e, make([]float64, dqdsWork(len(d))))
-	}
+	alone, fellBack := valuesAlone(t, cases, caseNames)
 	oneFallback := 0
 	for _, p := range pairs {
 		a, b := cases[p[0]], cases[p[1]]
@@ -190,4 +179,23 @@ func denseCases(rng *rand.Rand) (cases []*mat.Dense, names []string) {
 		cases, names = append(cases, c.a), append(names, c.name)
 	}
 	return cases, names
+}
+
+// valuesAlone returns Values of each case, and whether its dqds falls back
+// to Dlasq1, for the batch tests to compare with.
+func valuesAlone(t *testing.T, cases []*mat.Dense, names []string) (alone [][]float64, fellBack []bool) {
+	t.Helper()
+	alone = make([][]float64, len(cases))
+	fellBack = make([]bool, len(cases))
+	for k, a := range cases {
+		m, n := a.Dims()
+		v, err := Values(slices.Clone(a.RawMatrix().Data), m, n)
+		if err != nil {
+			t.Fatalf("%s: %v", names[k], err)
+		}
+		alone[k] = v
+		d, e, _, _ := reduce(slices.Clone(a.RawMatrix().Data), m, n)
+		fellBack[k] = e != nil && !bidiagonalValues(make([]float64, len(d)), d, e, make([]float64, dqdsWork(len(d))))
+	}
+	return alone, fellBack
 }

@@ -16,17 +16,7 @@ import (
 // and a Gram matrix with a spectrum over sixteen decades.
 func cases() map[string]*mat.SymDense {
 	rng := rand.New(rand.NewPCG(3, 4))
-	gram := func(n, d int, scale func(j int) float64) *mat.SymDense {
-		x := mat.NewDense(n, d, nil)
-		for i := range n {
-			for j := range d {
-				x.Set(i, j, rng.NormFloat64()*scale(j))
-			}
-		}
-		var g mat.SymDense
-		g.SymOuterK(1, x)
-		return &g
-	}
+	gram := func(n, d int, scale func(j int) float64) *mat.SymDense { return gramOf(rng, n, d, scale) }
 	one := func(int) float64 { return 1 }
 	diag := mat.NewSymDense(6, nil)
 	for i, v := range []float64{3, -1, 3, 0, 2, 3} {
