@@ -122,18 +122,14 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 			return err
 		}
 		kept[l] = specs[l].kept(keep)
-		// Packed now, while the eigenvectors are in cache: packed after
-		// every layer, from memory, the same blocks took 1.8 CPU-s of the
-		// benchmark's SVCCA at n/2 against 0.5–1.2 here.
-		if err := specs[l].packPanels(kept[l], true, true); err != nil {
-			return fmt.Errorf("cca: %s: %w", name, err)
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	dropUnused(specs, kept)
+	if err := packSpectra(specs, kept); err != nil {
+		return nil, err
+	}
 	values := mat.NewDense(L, L, nil)
 	if grampanel.Host() {
 		return values, packedSVCCA(tr, specs, kept, values)
@@ -152,11 +148,15 @@ func allSVCCA(ctx context.Context, reps []mat.Matrix, keep Keep, kept []int, pro
 	return values, err
 }
 
-// dropUnused lets go of the packed blocks no pair compares: each layer's
-// kept directions where every pair goes through the complements
-// (usesComplements), as with 99% of spread variance kept, and its
-// complement where no pair does.
-func dropUnused(specs []*spectrum, kept []int) {
+// packSpectra packs, where the CPU has the host kernel, each layer's kept
+// directions if a pair compares them and its complement if a pair compares
+// that (usesComplements): with 99% of spread variance kept, every pair
+// goes through the complements, and packing the kept directions too would
+// double the memory, and the time to pack, for nothing.
+func packSpectra(specs []*spectrum, kept []int) error {
+	if !grampanel.Host() {
+		return nil
+	}
 	L, n := len(specs), specs[0].n
 	top, rest := make([]bool, L), make([]bool, L)
 	for i := range L {
@@ -169,14 +169,18 @@ func dropUnused(specs []*spectrum, kept []int) {
 			}
 		}
 	}
-	for l, s := range specs {
-		if !top[l] {
-			s.top = [2]*grampanel.Panels{}
+	errs := make([]error, L)
+	parallel.For(L, 0, func(l int) {
+		if err := specs[l].packPanels(kept[l], top[l], rest[l]); err != nil {
+			errs[l] = fmt.Errorf("cca: layer %d: %w", l, err)
 		}
-		if !rest[l] {
-			s.rest = [2]*grampanel.Panels{}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // packedSVCCA is allSVCCA's pair stage on bases packed for the tile kernel
