@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/layersim/layersim/internal/testenv"
+	"github.com/layersim/layersim/lcka/internal/densetest"
 )
 
 // TestSetHost turns the kernel off and on again.
@@ -242,14 +243,8 @@ func TestMulTN64(t *testing.T) {
 		{40, 13, 32, 20, 40}, {kc + 3, 25, 48, 25, 48}, {5, 24, 16, 24, 16}, {300, 299, 64, 299, 80},
 	} {
 		for _, workers := range []int{1, 2} {
-			a := make([]float64, (c.n-1)*c.lda+c.ka)
-			b := make([]float64, (c.n-1)*c.ldb+c.kb)
-			for i := range a {
-				a[i] = r.NormFloat64()
-			}
-			for i := range b {
-				b[i] = r.NormFloat64()
-			}
+			a := densetest.Normals(r, (c.n-1)*c.lda+c.ka)
+			b := densetest.Normals(r, (c.n-1)*c.ldb+c.kb)
 			got := make([]float64, c.ka*c.kb)
 			for i := range got {
 				got[i] = math.NaN() // C's old values must not count
@@ -295,14 +290,8 @@ func TestSubMulTN64(t *testing.T) {
 		{1, 1, 1, 1, 1, 1}, {32, 5, 7, 6, 9, 8}, {32, 12, 16, 12, 16, 16}, {32, 24, 32, 30, 40, 33},
 		{33, 13, 17, 20, 17, 19}, {kc + 3, 40, 45, 41, 50, 47}, {32, 383, 383, 399, 399, 399},
 	} {
-		a := make([]float64, (c.n-1)*c.lda+c.ka)
-		b := make([]float64, (c.n-1)*c.ldb+c.kb)
-		for i := range a {
-			a[i] = r.NormFloat64()
-		}
-		for i := range b {
-			b[i] = r.NormFloat64()
-		}
+		a := densetest.Normals(r, (c.n-1)*c.lda+c.ka)
+		b := densetest.Normals(r, (c.n-1)*c.ldb+c.kb)
 		cm := make([]float64, c.ka*c.ldc+3)
 		for i := range cm {
 			cm[i] = r.NormFloat64()

@@ -23,15 +23,8 @@ func TestValuesPair(t *testing.T) {
 	var cases []*mat.Dense
 	var caseNames []string
 	for k := range ds {
-		if n := len(ds[k]); n > 0 && (k < 2060 || k >= 2400) {
-			a := mat.NewDense(n, n, nil)
-			for i := range n {
-				a.Set(i, i, ds[k][i])
-				if i < n-1 {
-					a.Set(i, i+1, es[k][i])
-				}
-			}
-			cases, caseNames = append(cases, a), append(caseNames, names[k])
+		if len(ds[k]) > 0 && (k < 2060 || k >= 2400) {
+			cases, caseNames = append(cases, bidiagonalDense(ds[k], es[k])), append(caseNames, names[k])
 		}
 	}
 	var pairs [][2]int
@@ -198,4 +191,18 @@ func valuesAlone(t *testing.T, cases []*mat.Dense, names []string) (alone [][]fl
 		fellBack[k] = e != nil && !bidiagonalValues(make([]float64, len(d)), d, e, make([]float64, dqdsWork(len(d))))
 	}
 	return alone, fellBack
+}
+
+// bidiagonalDense returns the upper bidiagonal matrix with diagonal d and
+// superdiagonal e[:len(d)−1] as a dense one.
+func bidiagonalDense(d, e []float64) *mat.Dense {
+	n := len(d)
+	a := mat.NewDense(n, n, nil)
+	for i := range n {
+		a.Set(i, i, d[i])
+		if i < n-1 {
+			a.Set(i, i+1, e[i])
+		}
+	}
+	return a
 }
