@@ -15,7 +15,9 @@
 // Chart takes anything with a Snippet() (string, error) method, as the
 // charts of package plots have. Metrics shows the cross-lingual results of
 // a study.Metrics, one row per model and pair of languages (MetricsTable
-// gives the same table as strings). A Progress is the progress callback of
+// gives the same table as strings), its columns and caption named for the
+// study's measure: CKA, or the measure that took its place (svcca, shape:1,
+// …; a distance says so). A Progress is the progress callback of
 // study.Options.Progress; its Extract method is the progress callback of
 // lcka/extract (extract.Options.Progress), with speed, time left and the
 // extraction's events listed under the bar.

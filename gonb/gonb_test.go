@@ -32,7 +32,7 @@ func testMetrics() *study.Metrics {
 			{
 				Model: "org/a", LangA: "en", LangB: "hi", Count: 3,
 				CKAMean: 0.812345, CKAMedian: 0.8, CKAMin: 0.61, D3Mean: 0.25, D3Std: ptr(0.0512), D3Max: 0.4,
-				ProcrustesRes: 0.123456, ProcrustesRel: 0.02, CKACI95: &[2]float64{0.7, 0.9}, PermP: ptr(1.0 / 1001), StatsN: 12,
+				ProcrustesRes: ptr(0.123456), ProcrustesRel: ptr(0.02), CKACI95: &[2]float64{0.7, 0.9}, PermP: ptr(1.0 / 1001), StatsN: 12,
 				RSAMeanOverAll: ptr(0.66666),
 			},
 			{Model: "b<&>", LangA: "en", LangB: "hi", Count: 2, CKAMean: 1, CKAMedian: 1, CKAMin: 1, D3Mean: 0, D3Max: 0},
@@ -48,7 +48,7 @@ func TestMetricsTable(t *testing.T) {
 	}
 	want := [][]string{
 		{"org/a", "en–hi", "3", "0.8123", "0.8000", "0.6100", "[0.7000, 0.9000]", "0.000999", "12", "0.2500", "0.0512", "0.4000", "0.1235", "0.0200", "0.6667", "-0.9123"},
-		{"b<&>", "en–hi", "2", "1.0000", "1.0000", "1.0000", "—", "—", "—", "0.0000", "—", "0.0000", "0.0000", "0.0000", "—", "0.5000"},
+		{"b<&>", "en–hi", "2", "1.0000", "1.0000", "1.0000", "—", "—", "—", "0.0000", "—", "0.0000", "—", "—", "—", "0.5000"},
 		{"c", "—", "5", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—"},
 	}
 	if !reflect.DeepEqual(rows, want) {
@@ -61,6 +61,56 @@ func TestMetricsTable(t *testing.T) {
 	}
 	if h, r := MetricsTable(nil); len(h) != len(MetricsHeader) || r != nil {
 		t.Errorf("MetricsTable(nil) = %q, %q", h, r)
+	}
+}
+
+// TestMetricsTableMeasure: the header and caption name the study's measure:
+// CKA's for every CKA variant, the measure's own name where another measure
+// took CKA's place, said to be a distance where it is one; the rows are the
+// same values whatever the measure.
+func TestMetricsTableMeasure(t *testing.T) {
+	base, wantRows := MetricsTable(testMetrics())
+	for _, tc := range []struct {
+		measure  string
+		distance bool
+		header   []string // columns 3 to 6
+		caption  string
+	}{
+		{"cka-debiased", false, []string{"CKA mean", "CKA median", "CKA min", "CKA 95% CI"}, "Cross-lingual results (n = 12 prompts, cka-debiased)"},
+		{"cka-standardized-minibatch:4", false, []string{"CKA mean", "CKA median", "CKA min", "CKA 95% CI"}, "Cross-lingual results (n = 12 prompts, cka-standardized-minibatch:4)"},
+		{"svcca", false, []string{"svcca mean", "svcca median", "svcca min", "svcca 95% CI"}, "Cross-lingual results (n = 12 prompts, svcca)"},
+		{"cknna:10", false, []string{"cknna:10 mean", "cknna:10 median", "cknna:10 min", "cknna:10 95% CI"}, "Cross-lingual results (n = 12 prompts, cknna:10)"},
+		{"shape:1", true, []string{"shape:1 mean (distance, rad)", "shape:1 median", "shape:1 min", "shape:1 95% CI"},
+			"Cross-lingual results (n = 12 prompts, shape:1, a distance in radians: lower is closer)"},
+		// metrics.json without measure_distance: the name says it.
+		{"shape:0.5", false, []string{"shape:0.5 mean (distance, rad)", "shape:0.5 median", "shape:0.5 min", "shape:0.5 95% CI"},
+			"Cross-lingual results (n = 12 prompts, shape:0.5, a distance in radians: lower is closer)"},
+	} {
+		t.Run(tc.measure, func(t *testing.T) {
+			m := testMetrics()
+			m.Measure, m.MeasureDistance = tc.measure, tc.distance
+			header, rows := MetricsTable(m)
+			if !reflect.DeepEqual(header[3:7], tc.header) {
+				t.Errorf("header %q, want %q", header[3:7], tc.header)
+			}
+			if !reflect.DeepEqual(header[:3], base[:3]) || !reflect.DeepEqual(header[7:], base[7:]) {
+				t.Errorf("header %q: columns other than the measure's changed (%q)", header, base)
+			}
+			if !reflect.DeepEqual(rows, wantRows) {
+				t.Errorf("rows %q, want %q", rows, wantRows)
+			}
+			if cka := strings.HasPrefix(tc.header[0], "CKA"); strings.Contains(strings.Join(header, "|"), "CKA") != cka {
+				t.Errorf("header %q: CKA named %v, want %v", header, !cka, cka)
+			}
+			buf := withTextOut(t)
+			Metrics(m)
+			if first, _, _ := strings.Cut(buf.String(), "\n"); first != tc.caption {
+				t.Errorf("caption %q, want %q", first, tc.caption)
+			}
+		})
+	}
+	if !reflect.DeepEqual(MetricsHeader[3:7], []string{"CKA mean", "CKA median", "CKA min", "CKA 95% CI"}) {
+		t.Errorf("MetricsHeader changed: %q", MetricsHeader)
 	}
 }
 

@@ -11,13 +11,16 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 
 	"github.com/layersim/layersim/lcka/study"
+	"github.com/layersim/layersim/plots"
 )
 
 // Missing is the cell text of a value that was not computed (for example a
 // permutation p-value when the statistics were skipped).
 const Missing = "—"
 
-// MetricsHeader is the header of MetricsTable.
+// MetricsHeader is the header of MetricsTable when the study's measure is
+// CKA; for another measure MetricsTable names that measure where this
+// header says CKA.
 var MetricsHeader = []string{
 	"model", "languages", "layers",
 	"CKA mean", "CKA median", "CKA min", "CKA 95% CI", "perm. p", "stats n",
@@ -27,13 +30,24 @@ var MetricsHeader = []string{
 
 // MetricsTable returns the cross-lingual results of m as a table: one row
 // per model and pair of languages, in the order of m.Pairs, with the columns
-// of MetricsHeader; a model without a pair (one language only) gets a row
-// with its layer count and Missing elsewhere. Values are rounded to four
-// decimals, p-values to three significant digits.
+// of MetricsHeader, named for the study's measure (plots.MeasureName: CKA,
+// or the measure that took its place, svcca, shape:1, …; a distance says so
+// in its first column's header); a model without a pair (one language only)
+// gets a row with its layer count and Missing elsewhere. Values are rounded
+// to four decimals, p-values to three significant digits.
 func MetricsTable(m *study.Metrics) (header []string, rows [][]string) {
 	header = append([]string(nil), MetricsHeader...)
 	if m == nil {
 		return header, nil
+	}
+	name, dist := plots.MeasureName(m), plots.MeasureIsDistance(m)
+	for i, h := range header {
+		if rest, ok := strings.CutPrefix(h, "CKA "); ok {
+			header[i] = name + " " + rest
+			if dist && rest == "mean" {
+				header[i] += " (distance, rad)"
+			}
+		}
 	}
 	axis := func(model string) string {
 		if m.LanguageAxis == nil {
@@ -56,7 +70,7 @@ func MetricsTable(m *study.Metrics) (header []string, rows [][]string) {
 			p.Model, p.LangA + "–" + p.LangB, fmt.Sprint(p.Count),
 			f4(p.CKAMean), f4(p.CKAMedian), f4(p.CKAMin), Missing, Missing, Missing,
 			f4(p.D3Mean), Missing, f4(p.D3Max),
-			f4(p.ProcrustesRes), f4(p.ProcrustesRel), Missing, axis(p.Model),
+			pf4(p.ProcrustesRes), pf4(p.ProcrustesRel), Missing, axis(p.Model),
 		}
 		if p.CKACI95 != nil {
 			row[6] = "[" + f4(p.CKACI95[0]) + ", " + f4(p.CKACI95[1]) + "]"
@@ -91,6 +105,14 @@ func MetricsTable(m *study.Metrics) (header []string, rows [][]string) {
 
 // f4 formats a value with four decimals.
 func f4(v float64) string { return fmt.Sprintf("%.4f", v) }
+
+// pf4 is f4 of *v, Missing for nil.
+func pf4(v *float64) string {
+	if v == nil {
+		return Missing
+	}
+	return f4(*v)
+}
 
 // TableHTML returns a table as an HTML fragment: a <table> with an optional
 // <caption>, one header row and the rows, every text escaped. Cells that
@@ -171,6 +193,9 @@ func Metrics(m *study.Metrics) {
 	caption := "Cross-lingual results"
 	if m != nil {
 		caption = fmt.Sprintf("Cross-lingual results (n = %d prompts, %s)", m.N, m.Measure)
+		if plots.MeasureIsDistance(m) {
+			caption = fmt.Sprintf("Cross-lingual results (n = %d prompts, %s, a distance in radians: lower is closer)", m.N, m.Measure)
+		}
 	}
 	var notes []string
 	if m != nil {

@@ -447,3 +447,66 @@ func hex2(v int) string {
 	}
 	return s
 }
+
+// TestChromiumReportMeasure opens the report of a study whose measure is the
+// shape distance shape:1: no chart fails, and the projector's tooltip and
+// panel name shape:1, not CKA, and say that it is a distance.
+func TestChromiumReportMeasure(t *testing.T) {
+	bin := findChromium(t)
+	dir := outDir(t)
+	results := mainMeasureResults(t, "shape:1", "svcca")
+	r, err := LoadResults(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &r.Metrics
+	var b strings.Builder
+	if err := Report(results, &b); err != nil {
+		t.Fatal(err)
+	}
+	// The first Hindi layer of the first pair's model: its pair is the
+	// first layer in English.
+	pr := m.Pairs[0]
+	point := -1
+	for i, row := range m.Joint.Rows {
+		if point < 0 && row.Model == pr.Model && row.Lang == pr.LangB {
+			point = i
+		}
+	}
+	script := `<script>
+var el = document.querySelector('.layersim-projector'), h = el.layersim;
+document.body.setAttribute('data-after', JSON.stringify({tip: h.tooltip(` + strconv.Itoa(point) + `), panel: el.querySelector('.layersim-panel').innerHTML}));
+</script>`
+	page := b.String()
+	end := strings.LastIndex(page, "</body>")
+	page = page[:end] + script + "\n" + page[end:]
+	p := filepath.Join(dir, "report-shape.html")
+	if err := os.WriteFile(p, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ := open(t, bin, p, filepath.Join(dir, "report-shape.png"))
+	count := map[string]int{}
+	for _, s := range states(dom) {
+		count[s]++
+	}
+	if count["error"] > 0 || count["drawn"] < 3 || strings.Contains(dom, `<pre class="layersim-error">`) {
+		t.Errorf("chart states %v", count)
+	}
+	var after struct {
+		Tip   string `json:"tip"`
+		Panel string `json:"panel"`
+	}
+	bodyJSON(t, dom, "data-after", &after)
+	tip, panel := html.UnescapeString(after.Tip), html.UnescapeString(after.Panel)
+	if want := "pair with " + pr.LangA + ": shape:1 <b>" + strconv.FormatFloat(pr.CKAPerLayer[0], 'f', 4, 64) + "</b>"; !strings.Contains(tip, want) {
+		t.Errorf("tooltip %q lacks %q", tip, want)
+	}
+	for _, want := range []string{"pair shape:1 mean", "pair shape:1 median", "shape:1 is a distance (radians, 0 for the same shape): lower is closer."} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("panel lacks %q: %s", want, panel)
+		}
+	}
+	if strings.Contains(tip+panel, "CKA") {
+		t.Errorf("tooltip or panel names CKA: %s %s", tip, panel)
+	}
+}

@@ -93,14 +93,17 @@ func lineChart(title, yName string, curves []curve) (*Chart, error) {
 	return &Chart{Title: title, Height: 380, kind: "echarts", payload: payload{Kind: "lines", Option: option}}, nil
 }
 
-// CrossLingualCurves returns the CKA between layer k in two languages against
-// k, one line per model and pair of languages, with the RSA of the same
-// layers as a dashed line when the study computed it.
+// CrossLingualCurves returns the study's measure (CKA, or Metrics.Measure)
+// between layer k in two languages against k, one line per model and pair
+// of languages, with the RSA of the same layers as a dashed line when the
+// study computed it.
 func CrossLingualCurves(m *study.Metrics) (*Chart, error) {
 	if m == nil {
 		return nil, fmt.Errorf("plots: no metrics")
 	}
+	main := MeasureName(m)
 	var curves []curve
+	hasRSA := false
 	for _, p := range m.Pairs {
 		mi := modelIndex(m, p.Model)
 		if mi < 0 {
@@ -108,16 +111,25 @@ func CrossLingualCurves(m *study.Metrics) (*Chart, error) {
 		}
 		layers := layerNumbers(m, p.Model, p.LangA)
 		name := fmt.Sprintf("%s %s–%s", p.Model, p.LangA, p.LangB)
-		curves = append(curves, curve{name: name + " CKA", model: mi, layers: layers, values: p.CKAPerLayer})
+		curves = append(curves, curve{name: name + " " + main, model: mi, layers: layers, values: p.CKAPerLayer})
 		if len(p.RSAPerLayer) > 0 {
+			hasRSA = true
 			curves = append(curves, curve{name: name + " RSA", model: mi, dashed: true, layers: layers, values: p.RSAPerLayer})
 		}
 	}
-	return lineChart("Cross-lingual similarity of layer k, per model", "similarity", curves)
+	title, yName := "Cross-lingual similarity of layer k, per model", "similarity"
+	if MeasureIsDistance(m) {
+		title, yName = "Cross-lingual distance of layer k, per model", measureAxis(m)
+		if hasRSA {
+			title, yName = "Cross-lingual distance and similarity of layer k, per model", yName+" / RSA similarity"
+		}
+	}
+	return lineChart(title, yName, curves)
 }
 
-// LastLayerCurves returns the CKA of every layer to the model's last layer,
-// one line per model and language (dashed for languages after the first).
+// LastLayerCurves returns the study's measure (CKA, or Metrics.Measure) of
+// every layer to the model's last layer, one line per model and language
+// (dashed for languages after the first).
 func LastLayerCurves(m *study.Metrics) (*Chart, error) {
 	if m == nil {
 		return nil, fmt.Errorf("plots: no metrics")
@@ -146,13 +158,15 @@ func LastLayerCurves(m *study.Metrics) (*Chart, error) {
 		add(mi, p.Model, p.LangA, p.CKALastLayer)
 		add(mi, p.Model, p.LangB, p.CKALastLayerB)
 	}
-	return lineChart("CKA of each layer to the last layer, per model and language", "CKA to last layer", curves)
+	main := MeasureName(m)
+	return lineChart(main+" of each layer to the last layer, per model and language", measureAxis(m)+" to last layer", curves)
 }
 
 // DepthCurve returns the depth map of one model and pair of languages: the
-// cross-lingual CKA of layer k against k, the bounds of its 95% bootstrap
-// interval as thin dashed lines, and a dotted vertical line at each change
-// point, labelled with its effect (the change of mean CKA across it).
+// cross-lingual value of the study's measure (CKA, or Metrics.Measure) of
+// layer k against k, the bounds of its 95% bootstrap interval as thin
+// dashed lines, and a dotted vertical line at each change point, labelled
+// with its effect (the change of the measure's mean across it).
 func DepthCurve(m *study.Metrics, d study.Depth) (*Chart, error) {
 	if m == nil {
 		return nil, fmt.Errorf("plots: no metrics")
@@ -161,11 +175,12 @@ func DepthCurve(m *study.Metrics, d study.Depth) (*Chart, error) {
 	if mi < 0 {
 		return nil, fmt.Errorf("plots: depth map names unknown model %q", d.Model)
 	}
-	if err := checkDepth(d); err != nil {
+	mname := MeasureName(m)
+	if err := checkDepth(d, mname); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	name := fmt.Sprintf("%s %s–%s", d.Model, d.Langs[0], d.Langs[1])
-	main := curve{name: name + " CKA", model: mi, layers: d.Layers, values: d.CKA}
+	main := curve{name: name + " " + mname, model: mi, layers: d.Layers, values: d.CKA}
 	for _, cp := range d.ChangePoints {
 		main.marks = append(main.marks, opts.MarkLineNameXAxisItem{Name: fmt.Sprintf("layer %d: %+.3f", cp.Layer, cp.Effect), XAxis: cp.Layer})
 	}
@@ -174,7 +189,7 @@ func DepthCurve(m *study.Metrics, d study.Depth) (*Chart, error) {
 		curves = append(curves, curve{name: "95% interval, low", model: mi, thin: true, layers: d.Layers, values: d.Lo},
 			curve{name: "95% interval, high", model: mi, thin: true, layers: d.Layers, values: d.Hi})
 	}
-	title := name + ": cross-lingual CKA along depth"
+	title := name + ": cross-lingual " + mname + " along depth"
 	switch n := len(d.ChangePoints); {
 	case d.ChangePoints == nil:
 		title += " (no bootstrap: no change points)"
@@ -183,5 +198,5 @@ func DepthCurve(m *study.Metrics, d study.Depth) (*Chart, error) {
 	default:
 		title += fmt.Sprintf(", %d change points", n)
 	}
-	return lineChart(title, "CKA", curves)
+	return lineChart(title, measureAxis(m), curves)
 }

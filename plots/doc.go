@@ -2,10 +2,22 @@
 // lcka/study) as interactive charts and writes them, with the tables of
 // metrics.json, into one self-contained HTML report.
 //
+// # The study's measure
+//
+// A study compares layers by CKA, or by a measure that took CKA's place
+// (analyze --measure svcca, shape:1, …: Metrics.Measure); its values then
+// fill every field of metrics.json named for CKA. Charts, tables and the
+// report name the measure (MeasureName: "CKA" for any CKA variant, the
+// measure's own name otherwise) and say when it is a distance, where lower
+// is closer (MeasureIsDistance). The report files the per-model heatmaps of
+// Metrics.Measure as the study's, and the joint heatmap of each measure
+// computed beside it (Metrics.ExtraMeasures) in that measure's section.
+//
 // # Charts
 //
-//	Heatmap            a layer×layer matrix (CKA or RSA; within a model, across
-//	                   languages or across models): labelled axes, a colour
+//	Heatmap            a layer×layer matrix (the study's measure, RSA or a
+//	                   measure computed beside them; within a model, across
+//	                   languages, across models or joint): labelled axes, a colour
 //	                   scale, the value under the pointer
 //	Projector          the joint 3D embedding (ECharts GL): points coloured per
 //	                   model (a darker shade and another symbol per language),
@@ -13,13 +25,16 @@
 //	                   the i-th of a model's L layers; toggles per model and
 //	                   language; links between layer k in two languages; depth
 //	                   lines through a model's layers in order; tooltips with
-//	                   model, language, layer, coordinates and the pair's CKA
-//	                   and distance, the partner ringed; a panel of statistics
-//	                   over what is visible; a reset-view button
+//	                   model, language, layer, coordinates and the pair's value
+//	                   of the study's measure and distance, the partner ringed;
+//	                   a panel of statistics over what is visible; a
+//	                   reset-view button
 //	DistanceHistogram  the 3D distances between layer k in two languages, for
 //	                   all models (stacked by model) or one
-//	CrossLingualCurves cross-lingual CKA (and RSA) of layer k against k
-//	LastLayerCurves    CKA of each layer to the last, per model and language
+//	CrossLingualCurves the study's measure (and RSA) across languages of layer
+//	                   k against k
+//	LastLayerCurves    the study's measure of each layer to the last, per model
+//	                   and language
 //
 // Each is a *Chart: Render writes a standalone page, Snippet returns a
 // fragment for a notebook cell (package gonb displays it). Report and
@@ -29,7 +44,7 @@
 //
 // Over the visible models and languages, with pairs (k, model, a, b) whose
 // model and both languages are visible: their number, the mean and median of
-// their CKA values s_k and of their distances ‖x_a,k − x_b,k‖₂, and the
+// their values s_k of the study's measure and of their distances ‖x_a,k − x_b,k‖₂, and the
 // language-axis correlation r: Pearson's correlation, over the visible
 // points, of the coordinate Metrics.LanguageAxis.Component with the label +1
 // for the study's first language and −1 for the second. With everything

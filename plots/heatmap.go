@@ -122,8 +122,8 @@ func optionJSON(build func() map[string]any) (json.RawMessage, error) {
 }
 
 // metricName is the short name of a study metric: "CKA" for a CKA measure,
-// "RSA" for an RSA method, the name itself for a measure computed beside
-// CKA (svcca, shape:0.5, …).
+// "RSA" for an RSA method, the name itself for any other measure (svcca,
+// shape:0.5, …), the study's own or one computed beside it.
 func metricName(metric string) string {
 	m := strings.ToLower(metric)
 	switch {
@@ -131,7 +131,7 @@ func metricName(metric string) string {
 		return "RSA"
 	case m == "":
 		return "similarity"
-	case isExtraMeasure(metric):
+	case isOtherMeasure(metric):
 		return metric
 	default:
 		return "CKA"

@@ -10,9 +10,11 @@ import (
 )
 
 // LanguageHeatmap returns the chart of one model's language × language
-// matrix of mean cross-lingual CKA (metrics.json's language_matrices): entry
-// (a, b) is the mean over layers of the CKA between layer k in language a
-// and layer k in language b. measure names the CKA measure (Metrics.Measure).
+// matrix of the mean cross-lingual value of the study's measure
+// (metrics.json's language_matrices): entry (a, b) is the mean over layers
+// of the measure between layer k in language a and layer k in language b.
+// measure is Metrics.Measure: a CKA variant ("" reads as cka), or the
+// measure that took CKA's place (svcca, shape:1, …), which the titles name.
 // When the matrix has its per-layer values (cka_per_layer), a slider under
 // the chart (an ECharts timeline: "mean", then layers 1..L) shows the
 // matrix of each layer, on one colour scale that spans them all, and the
@@ -26,26 +28,27 @@ func LanguageHeatmap(lm study.LanguageMatrix, measure string, n int) (*Chart, er
 	}
 	c, err := Heatmap(study.Heatmap{
 		Matrix: lm.CKAMean, XLabels: lm.Languages, YLabels: lm.Languages, Metric: measure,
-		Title:  languageTitle(lm.Model, 0),
+		Title:  languageTitle(metricName(measure), lm.Model, 0),
 		ModelA: lm.Model, ModelB: lm.Model,
 		Info: study.HeatmapInfo{Kind: "languages", N: n},
 	})
 	if err != nil || len(lm.CKAPerLayer) == 0 {
 		return c, err
 	}
-	if err := addLayerSlider(c, lm); err != nil {
+	if err := addLayerSlider(c, lm, metricName(measure)); err != nil {
 		return nil, fmt.Errorf("plots: language matrix of %s: %w", lm.Model, err)
 	}
 	return c, nil
 }
 
-// languageTitle is the title of a language heatmap showing the mean over
-// layers (layer 0) or layer k, counted from 1 as the slider counts.
-func languageTitle(model string, layer int) string {
+// languageTitle is the title of a language heatmap of the measure named
+// name showing the mean over layers (layer 0) or layer k, counted from 1 as
+// the slider counts.
+func languageTitle(name, model string, layer int) string {
 	if layer == 0 {
-		return "mean cross-lingual CKA per language pair, " + model
+		return "mean cross-lingual " + name + " per language pair, " + model
 	}
-	return fmt.Sprintf("cross-lingual CKA at layer %d per language pair, %s", layer, model)
+	return fmt.Sprintf("cross-lingual %s at layer %d per language pair, %s", name, layer, model)
 }
 
 // sliderMeta is the meta of a language heatmap with a layer slider: the
@@ -60,13 +63,13 @@ type sliderMeta struct {
 // k+1 replaces the series' data with layer k+1's, and the colour scale is
 // widened to every layer's values (rounded outwards to two decimals, as
 // Heatmap rounds). The meta gets each entry's title, which the page puts
-// above the chart when the slider moves.
-func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
+// above the chart when the slider moves; name names the measure in them.
+func addLayerSlider(c *Chart, lm study.LanguageMatrix, name string) error {
 	hm, ok := c.payload.Meta.(heatmapMeta)
 	if !ok {
 		return fmt.Errorf("the heatmap has no meta")
 	}
-	meta := sliderMeta{heatmapMeta: hm, Titles: []string{languageTitle(lm.Model, 0)}}
+	meta := sliderMeta{heatmapMeta: hm, Titles: []string{languageTitle(name, lm.Model, 0)}}
 	var o map[string]any
 	if err := json.Unmarshal(c.payload.Option, &o); err != nil {
 		return err
@@ -87,7 +90,7 @@ func addLayerSlider(c *Chart, lm study.LanguageMatrix) error {
 	options := []any{map[string]any{"series": []any{map[string]any{"data": cells(lm.CKAMean)}}}}
 	for k, m := range lm.CKAPerLayer {
 		labels = append(labels, strconv.Itoa(k+1))
-		meta.Titles = append(meta.Titles, languageTitle(lm.Model, k+1))
+		meta.Titles = append(meta.Titles, languageTitle(name, lm.Model, k+1))
 		options = append(options, map[string]any{"series": []any{map[string]any{"data": cells(m)}}})
 	}
 	vm, ok := o["visualMap"].([]any)

@@ -6,12 +6,79 @@ import (
 	"github.com/layersim/layersim/lcka/study"
 )
 
-// isExtraMeasure says whether a heatmap's metric is one of the measures
-// computed beside CKA (metrics.json's extra_measures), so that its heatmap
-// is not filed with CKA's.
-func isExtraMeasure(metric string) bool {
+// isOtherMeasure says whether a metric names a measure other than CKA and
+// RSA (one study.ParseExtraMeasure parses: svcca, shape:0.5, …). Such a
+// measure is either the study's own (Metrics.Measure) or one computed beside
+// it (Metrics.ExtraMeasures): heatmapGroup tells them apart.
+func isOtherMeasure(metric string) bool {
 	_, err := study.ParseExtraMeasure(metric)
 	return err == nil
+}
+
+// MeasureName is the short name of the study's measure (m.Measure),
+// whose values the embedding, the pairs, the depth maps and the language
+// matrices hold: "CKA" for a CKA variant (or none named), the measure's own
+// name otherwise (svcca, cknna:10, shape:1, …). Charts and tables name it
+// so.
+func MeasureName(m *study.Metrics) string {
+	if m == nil || m.Measure == "" {
+		return "CKA"
+	}
+	return metricName(m.Measure)
+}
+
+// MeasureIsDistance says whether the study's measure is a distance (0 for
+// the same shape; the shape metrics, in radians) rather than a similarity:
+// Metrics.MeasureDistance, or what its name says when metrics.json does not.
+func MeasureIsDistance(m *study.Metrics) bool {
+	if m == nil {
+		return false
+	}
+	e, err := study.ParseExtraMeasure(m.Measure)
+	return m.MeasureDistance || err == nil && e.Distance()
+}
+
+// measureAxis is the name of a value axis that carries the study's measure:
+// its name, said to be a distance when it is one.
+func measureAxis(m *study.Metrics) string {
+	if MeasureIsDistance(m) {
+		return MeasureName(m) + " (distance, rad)"
+	}
+	return MeasureName(m)
+}
+
+// heatmapGroup is where the report files heatmap h of m.
+type heatmapGroup int
+
+const (
+	groupMain  heatmapGroup = iota // the study's measure (Metrics.Measure)
+	groupRSA                       // the study's RSA method
+	groupExtra                     // the joint heatmap of an extra measure
+	groupOther                     // none of these
+)
+
+// groupOf files h: the joint heatmap of a measure of m.ExtraMeasures (the
+// file its Heatmap names) with that measure, whose section shows it; an RSA
+// heatmap with RSA's; a heatmap of m.Measure that is not a joint one with
+// the study's heatmaps (when the study's measure is CKA, any CKA heatmap,
+// as before measures other than CKA could lead a study); any other in a
+// group of its own.
+func groupOf(m *study.Metrics, h study.Heatmap) heatmapGroup {
+	for _, e := range m.ExtraMeasures {
+		if h.File != "" && h.File == e.Heatmap {
+			return groupExtra
+		}
+	}
+	name := metricName(h.Metric)
+	switch {
+	case name == "RSA":
+		return groupRSA
+	case h.Metric == m.Measure && h.Info.Kind != "joint":
+		return groupMain
+	case name == "CKA" && MeasureName(m) == "CKA":
+		return groupMain
+	}
+	return groupOther
 }
 
 // checkExtraMeasure checks that an extra measure of metrics.json has, per
@@ -59,14 +126,15 @@ func measureModel(m *study.Metrics, e study.MeasureResult, model string) (int, e
 
 // ExtraMeasureCurves returns, for one model and one extra measure of
 // metrics.json (extra_measures), the measure between layer k in two
-// languages against k, one line per pair of languages, beside the CKA of the
-// same layers (dashed). A distance (the shape metrics, in radians) falls
-// where CKA rises.
+// languages against k, one line per pair of languages, beside the study's
+// measure (CKA, or Metrics.Measure) of the same layers (dashed). A distance
+// (the shape metrics, in radians) falls where a similarity rises.
 func ExtraMeasureCurves(m *study.Metrics, e study.MeasureResult, model string) (*Chart, error) {
 	mi, err := measureModel(m, e, model)
 	if err != nil {
 		return nil, err
 	}
+	main := MeasureName(m)
 	var curves []curve
 	for _, p := range e.Pairs {
 		if p.Model != model {
@@ -77,15 +145,18 @@ func ExtraMeasureCurves(m *study.Metrics, e study.MeasureResult, model string) (
 		curves = append(curves, curve{name: name + " " + e.Name, model: mi, layers: layers, values: p.PerLayer})
 		for _, q := range m.Pairs {
 			if q.Model == p.Model && q.LangA == p.LangA && q.LangB == p.LangB {
-				curves = append(curves, curve{name: name + " CKA", model: mi, dashed: true, layers: layers, values: q.CKAPerLayer})
+				curves = append(curves, curve{name: name + " " + main, model: mi, dashed: true, layers: layers, values: q.CKAPerLayer})
 			}
 		}
 	}
 	yName := "similarity"
-	if e.Distance {
+	switch dist := MeasureIsDistance(m); {
+	case e.Distance && dist:
+		yName = "distance (rad)"
+	case e.Distance || dist:
 		yName = "similarity / distance (rad)"
 	}
-	return lineChart(fmt.Sprintf("%s beside CKA, layer k across languages, %s", e.Name, model), yName, curves)
+	return lineChart(fmt.Sprintf("%s beside %s, layer k across languages, %s", e.Name, main, model), yName, curves)
 }
 
 // ExtraMeasureCalibrated returns, for one model and one extra measure whose
@@ -125,9 +196,10 @@ func nullSentence(e study.MeasureResult) string {
 
 // extraMeasureSections returns a report section per extra measure: what it
 // is and what it cost, its joint heatmap and a chart per model of its
-// cross-lingual values beside CKA's.
+// cross-lingual values beside the study's measure's.
 func extraMeasureSections(r *Results, add func(*reportSection, *Chart, error, bool) error) ([]reportSection, error) {
 	m := &r.Metrics
+	main := MeasureName(m)
 	var out []reportSection
 	for i, e := range m.ExtraMeasures {
 		kind := "a similarity"
@@ -135,7 +207,7 @@ func extraMeasureSections(r *Results, add func(*reportSection, *Chart, error, bo
 			kind = "a distance in radians (0: the same shape)"
 		}
 		sec := reportSection{ID: fmt.Sprintf("measure-%d", i+1), Title: e.Name, Wide: true,
-			Intro: fmt.Sprintf("%s, %s: %s. Cost: %s; it took %.3g s. Reported beside CKA: the embedding, the pairs table, the intervals and the depth maps are CKA's.", e.Name, kind, e.Formula, e.Cost, e.Seconds) + nullSentence(e)}
+			Intro: fmt.Sprintf("%s, %s: %s. Cost: %s; it took %.3g s. Reported beside %s: the embedding, the pairs table, the intervals and the depth maps are %[6]s's.", e.Name, kind, e.Formula, e.Cost, e.Seconds, main) + nullSentence(e)}
 		found := false
 		for _, h := range r.Heatmaps {
 			if h.File == e.Heatmap {

@@ -25,6 +25,11 @@ type ProjectorData struct {
 	Points    []ProjectorPoint `json:"points"`
 	Pairs     []ProjectorPair  `json:"pairs"`
 	Axis      *ProjectorAxis   `json:"axis"`
+	// Measure names the study's measure, whose values the pairs carry
+	// (MeasureName: "CKA", or svcca, shape:1, …); Distance says that it is
+	// a distance (lower is closer) rather than a similarity.
+	Measure  string `json:"measure"`
+	Distance bool   `json:"distance,omitempty"`
 	// Bounds, when set, is a box the projector's axes span at least: pages
 	// that show several projectors side by side give them all the same
 	// one, so that they share one scale. Left out, the axes span the points.
@@ -56,6 +61,7 @@ type ProjectorPoint struct {
 }
 
 // ProjectorPair joins layer k of a model in two languages: points A and B.
+// CKA is the pair's value of the study's measure (ProjectorData.Measure).
 type ProjectorPair struct {
 	Model int     `json:"m"`
 	LangA int     `json:"la"`
@@ -88,7 +94,8 @@ func NewProjectorData(m *study.Metrics) (*ProjectorData, error) {
 	if len(j.XYZ) != len(j.Rows) {
 		return nil, fmt.Errorf("plots: the joint embedding has %d rows but %d coordinates", len(j.Rows), len(j.XYZ))
 	}
-	d := &ProjectorData{Title: "Joint 3D embedding of all layers", Method: j.Method, Explained: j.Explained, Languages: m.Languages}
+	d := &ProjectorData{Title: "Joint 3D embedding of all layers", Method: j.Method, Explained: j.Explained, Languages: m.Languages,
+		Measure: MeasureName(m), Distance: MeasureIsDistance(m)}
 	langIdx := map[string]int{}
 	for i, l := range m.Languages {
 		if _, dup := langIdx[l]; dup {
@@ -145,8 +152,8 @@ func NewProjectorData(m *study.Metrics) (*ProjectorData, error) {
 		}
 		a, b := block[mi][la], block[mi][lb]
 		if len(a) != len(b) || len(p.CKAPerLayer) != len(a) || len(p.D3PerLayer) != len(a) {
-			return nil, fmt.Errorf("plots: pair %s %s–%s: %d and %d layers, %d CKA and %d distance values",
-				p.Model, p.LangA, p.LangB, len(a), len(b), len(p.CKAPerLayer), len(p.D3PerLayer))
+			return nil, fmt.Errorf("plots: pair %s %s–%s: %d and %d layers, %d %s and %d distance values",
+				p.Model, p.LangA, p.LangB, len(a), len(b), len(p.CKAPerLayer), d.Measure, len(p.D3PerLayer))
 		}
 		for k := range a {
 			if err := finite(p.CKAPerLayer[k], p.D3PerLayer[k]); err != nil {
@@ -176,8 +183,9 @@ func finite(vs ...float64) error {
 // Projector returns the 3D projector of the joint embedding in m: points
 // coloured per model and language, sized by layer depth; toggles per model
 // and language; links between layer k in two languages; depth lines through
-// a model's layers; tooltips with the pair's CKA and distance (the partner is
-// highlighted); a panel of statistics over what is visible; a reset button.
+// a model's layers; tooltips with the pair's value of the study's measure
+// (CKA, or Metrics.Measure) and distance (the partner is highlighted); a
+// panel of statistics over what is visible; a reset button.
 //
 // Three colour modes: "model × language" (the model's colour, a shade of it
 // and a symbol per language; the six symbols and seven shades make 42

@@ -84,6 +84,35 @@ type reportData struct {
 	NHeatmaps int
 	// Calibrated: some pair has its permutation null (a table of it).
 	Calibrated bool
+	// Measure is the short name of the study's measure (MeasureName), which
+	// heads the pairs' columns; MeasureIntro says what it is when it is not
+	// CKA (its formula, and which way a distance reads).
+	Measure      string
+	MeasureIntro string
+	// Distance: the study's measure is a distance.
+	Distance bool
+}
+
+// measureIntro describes the study's measure: its formula
+// (Metrics.MeasureFormula) and, when it is not CKA, that it fills CKA's
+// place and which way a distance reads; "" for CKA without a formula.
+func measureIntro(m *study.Metrics) string {
+	cka := MeasureName(m) == "CKA"
+	if cka && m.MeasureFormula == "" {
+		return ""
+	}
+	s := "The study's measure is " + m.Measure
+	if m.MeasureFormula != "" {
+		s += ": " + m.MeasureFormula
+	}
+	s += "."
+	if !cka {
+		s += " It takes CKA's place throughout: the joint embedding is placed from its joint matrix, and the pairs, their intervals and p-values, the depth maps, the curves and the language matrices hold its values."
+	}
+	if MeasureIsDistance(m) {
+		s += " It is a distance in radians (0 for the same shape): lower is closer, and the embedding is placed from cos θ."
+	}
+	return s
 }
 
 // Report writes one self-contained HTML page for the results folder dir:
@@ -91,7 +120,9 @@ type reportData struct {
 // intervals and p-values, the language axis and discriminant, notes) and
 // every chart (the 3D projector, the layer-wise curves, the distance
 // histograms, the language × language matrices, the measures computed beside
-// CKA and the heatmaps). Nothing is fetched when it is viewed.
+// the study's and the heatmaps). The study's measure is CKA or the measure
+// that took its place (Metrics.Measure: svcca, shape:1, …); the page names
+// it throughout. Nothing is fetched when it is viewed.
 func Report(dir string, w io.Writer) error {
 	r, err := LoadResults(dir)
 	if err != nil {
@@ -106,7 +137,8 @@ func Report(dir string, w io.Writer) error {
 		abs = dir
 	}
 	d := reportData{Title: "layersim report: " + filepath.Base(abs), Dir: abs, M: &r.Metrics,
-		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS + pageCSS), NHeatmaps: len(r.Heatmaps)}
+		Libraries: template.HTML(libraryScripts(a, true)), Style: template.CSS(styleCSS + pageCSS), NHeatmaps: len(r.Heatmaps),
+		Measure: MeasureName(&r.Metrics), MeasureIntro: measureIntro(&r.Metrics), Distance: MeasureIsDistance(&r.Metrics)}
 	for _, p := range r.Metrics.Pairs {
 		d.Calibrated = d.Calibrated || p.PermNullMean != nil
 	}
@@ -133,8 +165,12 @@ func Report(dir string, w io.Writer) error {
 		sec.Charts = append(sec.Charts, reportChart{HTML: template.HTML(frag)})
 		return nil
 	}
+	from := "the joint " + d.Measure + " matrix"
+	if d.Distance {
+		from = "the cosine of the joint " + d.Measure + " distance matrix"
+	}
 	proj := reportSection{ID: "projector", Title: "Joint embedding", Wide: true,
-		Intro: "Every layer of every model in every language, placed in 3D from the joint CKA matrix. Toggle models and languages; the panel follows what is visible."}
+		Intro: "Every layer of every model in every language, placed in 3D from " + from + ". Toggle models and languages; the panel follows what is visible."}
 	c, err := Projector(m)
 	if err := add(&proj, c, err, false); err != nil {
 		return err
@@ -151,7 +187,7 @@ func Report(dir string, w io.Writer) error {
 		}
 	}
 	// The depth maps: per model and pair of languages, the cross-lingual
-	// CKA with its interval and change points.
+	// value of the study's measure with its interval and change points.
 	for _, dm := range m.Depth {
 		c, err := DepthCurve(m, dm)
 		if err := add(&curves, c, err, true); err != nil {
@@ -159,7 +195,13 @@ func Report(dir string, w io.Writer) error {
 		}
 	}
 	if len(m.Depth) > 0 {
-		curves.Intro = "The first two charts overlay every model; the others are the depth maps, one per model and pair of languages: the CKA between layer k in one language and layer k in the other, its 95% bootstrap interval over prompts (thin dashed lines) and the change points along depth (dotted lines, labelled with the change of mean CKA across them; metrics.json's depth entries)."
+		curves.Intro = fmt.Sprintf("The first two charts overlay every model; the others are the depth maps, one per model and pair of languages: the %s between layer k in one language and layer k in the other, its 95%% bootstrap interval over prompts (thin dashed lines) and the change points along depth (dotted lines, labelled with the change of mean %[1]s across them; metrics.json's depth entries).", d.Measure)
+	}
+	if d.Distance {
+		if curves.Intro != "" {
+			curves.Intro += " "
+		}
+		curves.Intro += d.Measure + " is a distance: lower is closer."
 	}
 	hist := reportSection{ID: "distances", Title: "Pair distances",
 		Intro: "Distance in the 3D embedding between layer k of a model in one language and layer k in the other; all histograms share the bins."}
@@ -179,8 +221,11 @@ func Report(dir string, w io.Writer) error {
 	if len(curves.Charts) > 0 {
 		d.Sections = append(d.Sections, curves, hist)
 	}
-	langs := reportSection{ID: "language-matrices", Title: "Language × language CKA",
-		Intro: "Per model, the mean over layers of the CKA between layer k in one language and layer k in another."}
+	langs := reportSection{ID: "language-matrices", Title: "Language × language " + d.Measure,
+		Intro: "Per model, the mean over layers of the " + d.Measure + " between layer k in one language and layer k in another."}
+	if d.Distance {
+		langs.Intro += " A distance: lower is closer."
+	}
 	for _, lm := range m.LanguageMatrices {
 		c, err := LanguageHeatmap(lm, m.Measure, m.N)
 		if err := add(&langs, c, err, true); err != nil {
@@ -190,26 +235,33 @@ func Report(dir string, w io.Writer) error {
 	if len(langs.Charts) > 0 {
 		d.Sections = append(d.Sections, langs)
 	}
-	// The measures computed beside CKA: a joint heatmap and per-model curves each.
+	// The measures computed beside the study's: a joint heatmap and
+	// per-model curves each.
 	extra, err := extraMeasureSections(r, add)
 	if err != nil {
 		return err
 	}
 	d.Sections = append(d.Sections, extra...)
-	// Heatmaps: CKA before RSA, each by kind.
+	// Heatmaps: the study's measure's before RSA's, each by kind (the
+	// joint heatmaps of the extra measures are in their sections), then
+	// any other.
 	kindTitle := map[string]string{"within-model": "within a model", "cross-lingual": "across languages", "cross-model": "across models"}
-	for _, metric := range []string{"CKA", "RSA"} {
+	for _, g := range []struct {
+		group heatmapGroup
+		name  string
+	}{{groupMain, d.Measure}, {groupRSA, "RSA"}} {
+		id := sectionID(g.name)
 		for _, kind := range []string{"within-model", "cross-lingual", "cross-model", ""} {
-			sec := reportSection{ID: strings.ToLower(metric) + "-" + kind, Title: metric + " heatmaps " + kindTitle[kind]}
+			sec := reportSection{ID: id + "-" + kind, Title: g.name + " heatmaps " + kindTitle[kind]}
 			if kind == "" {
-				sec.ID, sec.Title = strings.ToLower(metric)+"-other", metric+" heatmaps, other"
+				sec.ID, sec.Title = id+"-other", g.name+" heatmaps, other"
 			}
 			for _, h := range r.Heatmaps {
 				k := h.Info.Kind
 				if _, known := kindTitle[k]; !known {
 					k = ""
 				}
-				if metricName(h.Metric) != metric || k != kind {
+				if groupOf(m, h) != g.group || k != kind {
 					continue
 				}
 				c, err := Heatmap(h)
@@ -222,7 +274,40 @@ func Report(dir string, w io.Writer) error {
 			}
 		}
 	}
+	other := reportSection{ID: "other-heatmaps", Title: "Other heatmaps",
+		Intro: "Heatmaps of the results folder that are neither " + d.Measure + "'s nor RSA's, nor the joint heatmap of a measure of metrics.json's extra_measures."}
+	for _, h := range r.Heatmaps {
+		if groupOf(m, h) == groupOther {
+			c, err := Heatmap(h)
+			if err := add(&other, c, err, true); err != nil {
+				return err
+			}
+		}
+	}
+	if len(other.Charts) > 0 {
+		d.Sections = append(d.Sections, other)
+	}
 	return executePage(w, reportTemplate, d, "report")
+}
+
+// sectionID is the id of a report section of the heatmaps of a measure:
+// its name in lower case, every run of characters other than letters and
+// digits a hyphen (cka, rsa, svcca, shape-1, cknna-10).
+func sectionID(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return b.String()
 }
 
 // WriteReport writes the report of the results folder dir to path (dir's

@@ -39,7 +39,7 @@ func TestReport(t *testing.T) {
 	for _, p := range m.Pairs {
 		row := fmt.Sprintf(`<tr><td class="t">%s</td><td class="t">%s–%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>[%.4f, %.4f]</td><td>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>`,
 			p.Model, p.LangA, p.LangB, p.Count, p.CKAMean, p.CKAMedian, p.CKAMin, p.CKACI95[0], p.CKACI95[1], pString(p.PermP), p.StatsN,
-			*p.RSAMeanOverAll, p.D3Mean, p.D3Median, *p.D3Std, p.D3Max, p.ProcrustesRes, p.ProcrustesRel)
+			*p.RSAMeanOverAll, p.D3Mean, p.D3Median, *p.D3Std, p.D3Max, *p.ProcrustesRes, *p.ProcrustesRel)
 		if !strings.Contains(text, row) {
 			t.Errorf("pairs table lacks\n%s", row)
 		}

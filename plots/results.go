@@ -136,8 +136,13 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 				return nil, fmt.Errorf("pair %s %s–%s: negative distance %g at layer index %d", p.Model, p.LangA, p.LangB, d, k)
 			}
 		}
-		vals := append(append(append([]float64{p.CKAMean, p.CKAMedian, p.CKAMin, p.D3Mean, p.D3Median, p.D3Max, p.ProcrustesRes, p.ProcrustesRel},
+		vals := append(append(append([]float64{p.CKAMean, p.CKAMedian, p.CKAMin, p.D3Mean, p.D3Median, p.D3Max},
 			p.CKALastLayer...), p.CKALastLayerB...), p.RSAPerLayer...)
+		for _, v := range []*float64{p.ProcrustesRes, p.ProcrustesRel, p.ProcrustesSignatureRes, p.ProcrustesSignatureRel} {
+			if v != nil { // null where the measure's matrix is not a Gram matrix
+				vals = append(vals, *v)
+			}
+		}
 		if err := finite(vals...); err != nil {
 			return nil, fmt.Errorf("pair %s %s–%s: %w", p.Model, p.LangA, p.LangB, err)
 		}
@@ -153,7 +158,7 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 		}
 	}
 	for _, d := range m.Depth {
-		if err := checkDepth(d); err != nil {
+		if err := checkDepth(d, MeasureName(&m)); err != nil {
 			return nil, err
 		}
 	}
@@ -161,12 +166,13 @@ func ParseMetrics(b []byte) (*study.Metrics, error) {
 }
 
 // checkDepth checks that a depth map has a value per layer, both interval
-// bounds or neither, finite values, and change points at its layers.
-func checkDepth(d study.Depth) error {
+// bounds or neither, finite values, and change points at its layers;
+// measure names the values (MeasureName).
+func checkDepth(d study.Depth, measure string) error {
 	L := len(d.Layers)
 	where := fmt.Sprintf("depth map %s %s–%s", d.Model, d.Langs[0], d.Langs[1])
 	if L == 0 || len(d.CKA) != L {
-		return fmt.Errorf("%s: %d CKA values for %d layers", where, len(d.CKA), L)
+		return fmt.Errorf("%s: %d %s values for %d layers", where, len(d.CKA), measure, L)
 	}
 	if (d.Lo == nil) != (d.Hi == nil) || d.Lo != nil && (len(d.Lo) != L || len(d.Hi) != L) {
 		return fmt.Errorf("%s: interval bounds of %d and %d values for %d layers", where, len(d.Lo), len(d.Hi), L)

@@ -274,6 +274,9 @@ window.LayersimPlots = (function () {
   // projector draws the joint 3D embedding with its controls and live panel.
   function projector(el, canvas, d) {
     var models = d.models, langs = d.languages, pts = d.points, pairs = d.pairs, axis = d.axis;
+    // The study's measure, whose values the pairs carry (q.cka): CKA or the
+    // measure that took its place.
+    var measure = d.measure || 'CKA';
     var st = {
       models: models.map(function () { return true; }),
       langs: langs.map(function () { return true; }),
@@ -421,7 +424,7 @@ window.LayersimPlots = (function () {
     }
 
     // tooltip describes point i: model, language, layer, coordinates and its
-    // pairs' CKA and 3D distance.
+    // pairs' value of the study's measure and 3D distance.
     function tooltip(i) {
       var p = pts[i], m = models[p.m];
       var s = '<b>' + esc(m.id) + '</b> \u00b7 ' + esc(langs[p.l]) + ' \u00b7 layer ' + p.layer +
@@ -429,7 +432,7 @@ window.LayersimPlots = (function () {
         'x ' + fmt(p.xyz[0]) + ', y ' + fmt(p.xyz[1]) + ', z ' + fmt(p.xyz[2]);
       pairsOf[i].forEach(function (qi) {
         var q = pairs[qi], other = q.a === i ? q.lb : q.la;
-        s += '<br>pair with ' + esc(langs[other]) + ': CKA <b>' + fmt(q.cka) + '</b>, distance <b>' + fmt(q.d3) + '</b>';
+        s += '<br>pair with ' + esc(langs[other]) + ': ' + esc(measure) + ' <b>' + fmt(q.cka) + '</b>, distance <b>' + fmt(q.d3) + '</b>';
       });
       return s;
     }
@@ -544,8 +547,8 @@ window.LayersimPlots = (function () {
       var h = '<div class="layersim-panel-title">visible</div><table>' +
         row('points', 'points', s.points) +
         row('pairs', 'layer pairs', s.pairs) +
-        row('cka_mean', 'pair CKA mean', s.cka_mean, 4) +
-        row('cka_median', 'pair CKA median', s.cka_median, 4) +
+        row('cka_mean', 'pair ' + esc(measure) + ' mean', s.cka_mean, 4) +
+        row('cka_median', 'pair ' + esc(measure) + ' median', s.cka_median, 4) +
         row('d3_mean', 'distance mean', s.d3_mean, 4) +
         row('d3_median', 'distance median', s.d3_median, 4);
       if (axis) {
@@ -562,6 +565,7 @@ window.LayersimPlots = (function () {
         h += '<div class="layersim-ramp" style="background:linear-gradient(to right,' + VIRIDIS.join(',') + ')"></div>' +
           '<div class="layersim-ramp-labels"><span>first layer</span><span>last layer</span></div>';
       }
+      if (d.distance) h += '<div class="layersim-note">' + esc(measure) + ' is a distance (radians, 0 for the same shape): lower is closer.</div>';
       if (d.method) h += '<div class="layersim-note">embedding: ' + esc(d.method) + '</div>';
       panel.innerHTML = h;
     }

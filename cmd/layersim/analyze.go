@@ -27,12 +27,12 @@ func runAnalyze(args []string) error {
 	langs := fs.String("langs", "en,hi", "languages, comma-separated, two or more; with two the first is +1 on the language axis, with any number the language × language matrices and discriminant are reported")
 	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
 	split := fs.String("split", "test", "the split of the activation files")
-	measure := fs.String("measure", "cka-standardized", "the CKA measure, which drives the embedding and the statistics: cka-standardized (the study's), cka or cka-debiased")
+	measure := fs.String("measure", "cka-standardized", "the study's measure, which gives the heatmaps, the embedding, the pairs and the statistics: cka-standardized (the study's), cka, cka-debiased, or one of "+study.ExtraMeasuresHelp+" (these hold every layer in memory, and their bootstrap and permutations compute the measure again on each resample, layer by layer)")
 	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers; every layer is held in memory at once (float32)")
 	alsoNull := fs.Int("also-null", 0, "if ≥ 2, the permutation null of each --also measure's cross-lingual values over this many shuffles of the second language's rows, seeded by --seed (metrics.json: null mean, sd, calibrated value and p per layer and for the mean); each shuffle costs a pair of layers; 0: none")
 	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
-	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip)")
-	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip)")
+	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip); none by default with a --measure other than CKA, each resample computing it again on every layer")
+	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip); none by default with a --measure other than CKA")
 	statsN := fs.Int("stats-max-n", 2000, "at most this many prompts (drawn at random) for bootstrap and permutations")
 	seed := fs.Uint64("seed", 1, "seed of the resampling")
 	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
@@ -54,7 +54,7 @@ func runAnalyze(args []string) error {
 		fs.Usage()
 		return errors.New("--artifacts and --out are required")
 	}
-	m, err := parseMeasure(*measure)
+	m, main, err := parseStudyMeasure(*measure)
 	if err != nil {
 		return err
 	}
@@ -68,8 +68,20 @@ func runAnalyze(args []string) error {
 	if *alsoNull > 0 && len(extra) == 0 {
 		return errors.New("--also-null needs measures named by --also")
 	}
+	if !main.IsZero() {
+		// A measure other than CKA computes itself again on each resample
+		// and permutation: none unless the flags are given.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["bootstrap"] {
+			*boot = 0
+		}
+		if !set["permutations"] {
+			*perms = 0
+		}
+	}
 	opt := study.Options{
-		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, RSA: *rsaMethod,
+		Artifacts: *root, Langs: strings.Split(*langs, ","), Split: *split, Measure: m, Main: main, RSA: *rsaMethod,
 		Bootstrap: *boot, Permutations: *perms, StatsMaxN: *statsN, Seed: *seed, Classical: *classical,
 		Minibatch: *minibatch, MemoryBudget: *budgetMB << 20, TempDir: *tempDir,
 		SkipUnreadable: *skipUnreadable, ExtraMeasures: extra, ExtraMeasureNull: *alsoNull,
@@ -128,6 +140,8 @@ func runAnalyze(args []string) error {
 	return nil
 }
 
+// parseMeasure parses the name of a CKA measure, for the commands that
+// compare layers by CKA alone.
 func parseMeasure(s string) (cka.Measure, error) {
 	for _, m := range []cka.Measure{cka.MeasureStandardized, cka.MeasureLinear, cka.MeasureDebiased} {
 		if m.String() == s {
@@ -135,10 +149,24 @@ func parseMeasure(s string) (cka.Measure, error) {
 		}
 	}
 	if _, err := study.ParseExtraMeasure(s); err == nil {
-		// A measure of --also: say so rather than only that it is unknown.
-		return 0, fmt.Errorf("unknown measure %q: --measure is the CKA that drives the embedding and the statistics (cka-standardized, cka or cka-debiased); %s is computed beside it with --also %s", s, s, s)
+		// A measure of analyze: say so rather than only that it is unknown.
+		return 0, fmt.Errorf("unknown measure %q here: this command compares layers by CKA (cka-standardized, cka or cka-debiased); %s is a measure of analyze --measure and compare --measure", s, s)
 	}
 	return 0, fmt.Errorf("unknown measure %q: want cka-standardized, cka or cka-debiased", s)
+}
+
+// parseStudyMeasure parses analyze's --measure: a CKA measure, or another
+// measure (study.ParseExtraMeasure) as the study's.
+func parseStudyMeasure(s string) (cka.Measure, study.ExtraMeasure, error) {
+	m, err := parseMeasure(s)
+	if err == nil {
+		return m, study.ExtraMeasure{}, nil
+	}
+	e, eerr := study.ParseExtraMeasure(s)
+	if errors.Is(eerr, study.ErrUnknownMeasure) {
+		return 0, e, fmt.Errorf("unknown measure %q: want cka-standardized, cka, cka-debiased or one of %s", s, study.ExtraMeasuresHelp)
+	}
+	return cka.MeasureStandardized, e, eerr
 }
 
 // stageProgress prints one updating line per stage on a terminal, and
@@ -169,6 +197,13 @@ func printSummary(w io.Writer, res *study.Result, out string, took time.Duration
 	if a := m.LanguageAxis; a != nil {
 		fmt.Fprintf(w, "language axis: coordinate %d, r = %.3f\n", a.Component+1, a.CorrOverall)
 	}
+	name := "CKA"
+	if m.MeasureFormula != "" {
+		name = m.Measure
+		if m.MeasureDistance {
+			name += " (a distance)"
+		}
+	}
 	for _, p := range m.Pairs {
 		ci, pv := "", ""
 		if p.CKACI95 != nil {
@@ -177,8 +212,12 @@ func printSummary(w io.Writer, res *study.Result, out string, took time.Duration
 		if p.PermP != nil {
 			pv = fmt.Sprintf(" p=%.3g", *p.PermP)
 		}
-		fmt.Fprintf(w, "%s %s–%s: pair CKA mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %.3f\n",
-			p.Model, p.LangA, p.LangB, p.CKAMean, ci, pv, p.CKAMedian, p.CKAMin, p.D3Mean, p.ProcrustesRel)
+		proc := "none (see the notes)"
+		if p.ProcrustesRel != nil {
+			proc = fmt.Sprintf("%.3f", *p.ProcrustesRel)
+		}
+		fmt.Fprintf(w, "%s %s–%s: pair %s mean %.3f%s%s, median %.3f, min %.3f; 3D distance mean %.3f; Procrustes rel %s\n",
+			p.Model, p.LangA, p.LangB, name, p.CKAMean, ci, pv, p.CKAMedian, p.CKAMin, p.D3Mean, proc)
 	}
 	for _, e := range m.ExtraMeasures {
 		means := []string{"no language pairs"}

@@ -161,17 +161,89 @@ func TestAnalyzeAlso(t *testing.T) {
 			t.Errorf("--also %s: results written", c.also)
 		}
 	}
-	// A measure of --also given to --measure: the error points to --also.
 	for _, c := range []struct{ measure, want string }{
-		{"svcca", "computed beside it with --also svcca"},
-		{"shape:1", "with --also shape:1"},
-		{"bogus", "want cka-standardized, cka or cka-debiased"},
+		{"bogus", "want cka-standardized, cka, cka-debiased or one of mutual-knn:<k>, cknna:<k>, svcca"},
+		{"shape:3", "alpha in [0, 1]"},
 	} {
 		fresh := t.TempDir()
 		err := runAnalyze([]string{"--artifacts", root, "--out", fresh, "--quiet", "--measure", c.measure})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("--measure %s: error %v, want one saying %q", c.measure, err, c.want)
 		}
+	}
+}
+
+// TestAnalyzeMeasureOtherThanCKA: --measure takes the measures of --also as
+// the study's own: metrics.json names it with its formula, the per-model
+// heatmaps carry it, the summary says it, and the same measure beside itself
+// is an error.
+func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
+	root := t.TempDir()
+	writeTinyArtifacts(t, root)
+	for _, measure := range []string{"svcca:3", "shape:1"} {
+		out := t.TempDir()
+		stdout := captureStdout(t, func() error {
+			return runAnalyze([]string{"--artifacts", root, "--out", out, "--bootstrap", "8", "--permutations", "9", "--quiet", "--measure", measure, "--also", "mutual-knn:4"})
+		})
+		data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Measure  string `json:"measure"`
+			Formula  string `json:"measure_formula"`
+			Distance bool   `json:"measure_distance"`
+			Pairs    []struct {
+				PerLayer []float64  `json:"cka_per_layer"`
+				CI       [2]float64 `json:"cka_ci95"`
+				P        float64    `json:"perm_p"`
+			} `json:"pairs"`
+			Extra []struct {
+				Name string `json:"name"`
+			} `json:"extra_measures"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Measure != measure || m.Formula == "" || m.Distance != strings.HasPrefix(measure, "shape") || len(m.Extra) != 1 || m.Extra[0].Name != "mutual-knn:4" {
+			t.Errorf("--measure %s: metrics.json measure %q, formula %q, distance %v, extra %+v", measure, m.Measure, m.Formula, m.Distance, m.Extra)
+		}
+		if len(m.Pairs) != 2 || len(m.Pairs[0].PerLayer) != 3 || !(m.Pairs[0].CI[0] <= m.Pairs[0].CI[1]) || !(m.Pairs[0].P >= 0.1 && m.Pairs[0].P <= 1) {
+			t.Errorf("--measure %s: pairs %+v", measure, m.Pairs)
+		}
+		heat := strings.ReplaceAll(measure, ":", "_") + "_a-model_en__a-model_hi.json"
+		if _, err := os.Stat(filepath.Join(out, "heatmaps", heat)); err != nil {
+			t.Errorf("--measure %s: %v", measure, err)
+		}
+		if !strings.Contains(stdout, "pair "+measure+" ") {
+			t.Errorf("--measure %s: summary does not name it:\n%s", measure, stdout)
+		}
+	}
+	// Without --bootstrap and --permutations: no statistics, and a note.
+	out := t.TempDir()
+	if err := runAnalyze([]string{"--artifacts", root, "--out", out, "--quiet", "--measure", "pwcca"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Pairs []struct {
+			CI *[2]float64 `json:"cka_ci95"`
+			P  *float64    `json:"perm_p"`
+		} `json:"pairs"`
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Pairs) != 2 || m.Pairs[0].CI != nil || m.Pairs[0].P != nil || !strings.Contains(strings.Join(m.Notes, "\n"), "pwcca run only when asked for") {
+		t.Errorf("--measure pwcca without statistics flags: pairs %+v, notes %q", m.Pairs, m.Notes)
+	}
+	err = runAnalyze([]string{"--artifacts", root, "--out", t.TempDir(), "--quiet", "--measure", "svcca", "--also", "svcca:0.99"})
+	if err == nil || !strings.Contains(err.Error(), "also asked for beside it") {
+		t.Errorf("--measure svcca --also svcca:0.99: error %v", err)
 	}
 }
 

@@ -88,6 +88,27 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 	return &Whitened{b: b, alpha: alpha}, nil
 }
 
+// Permuted returns w with its rows in the order perm (row r is w's row
+// perm[r]): the preparation of the representation with its inputs so
+// reordered, since centring and XᵀX do not depend on the order of the rows.
+// A permutation null (lcka/calibrate) then whitens each side once.
+func (w *Whitened) Permuted(perm []int) (*Whitened, error) {
+	n, r := w.b.Dims()
+	if len(perm) != n {
+		return nil, fmt.Errorf("shape: a permutation of %d entries for %d inputs", len(perm), n)
+	}
+	seen := make([]bool, n)
+	out := mat.NewDense(n, r, nil)
+	for i, src := range perm {
+		if src < 0 || src >= n || seen[src] {
+			return nil, fmt.Errorf("shape: not a permutation of 0…%d (entry %d is %d)", n-1, i, src)
+		}
+		seen[src] = true
+		copy(out.RawRowView(i), w.b.RawRowView(src))
+	}
+	return &Whitened{b: out, alpha: w.alpha}, nil
+}
+
 // AngularOf returns θ_α between two prepared representations.
 func AngularOf(a, b *Whitened) (float64, error) {
 	if a == nil || b == nil {

@@ -236,3 +236,52 @@ func TestScale(t *testing.T) {
 		}
 	}
 }
+
+// TestPermuted: the prepared representation with its rows reordered gives
+// the angle of the representation whose inputs are so reordered, and a
+// slice that is not a permutation is an error.
+func TestPermuted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const n = 40
+	x, y := densetest.Normal(rng, n, 9), densetest.Normal(rng, n, 60)
+	for _, al := range alphas {
+		a, err := Whiten(x, al)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Whiten(y, al)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			perm := rng.Perm(n)
+			yp := mat.NewDense(n, 60, nil)
+			for r, src := range perm {
+				yp.SetRow(r, y.RawRowView(src))
+			}
+			want, err := Angular(x, yp, al)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bp, err := b.Permuted(perm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AngularOf(a, bp)
+			if err != nil || math.Abs(got-want) > 1e-12 {
+				t.Errorf("α=%v: %.15g (%v), the permuted input gives %.15g", al, got, err, want)
+			}
+		}
+	}
+	b, err := Whiten(y, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := rng.Perm(n)
+	bad[3] = bad[4]
+	for _, perm := range [][]int{bad, rng.Perm(n - 1), append(rng.Perm(n-1), n)} {
+		if _, err := b.Permuted(perm); err == nil {
+			t.Errorf("%v: no error", perm)
+		}
+	}
+}

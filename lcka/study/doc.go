@@ -168,4 +168,26 @@
 // (value − mean)/spread and the one-sided p-value in the direction of
 // agreement. It costs P evaluations of the measure per cross-lingual pair
 // of layers.
+//
+// Options.Main makes one of those measures the study's own, in CKA's place:
+// its joint matrix is cut into the heatmaps (files named after it, e.g.
+// svcca_<slug>_en__<slug>_hi.json), the layers are embedded from it, and
+// every field of Metrics named for CKA (the pairs, the values to the last
+// layer, the language matrices, the depth map) holds its values;
+// Metrics.Measure names it, with MeasureFormula and MeasureDistance. PWCCA
+// and CKNNA are not symmetric: the study's matrix holds the mean of layer i
+// against j and j against i (a note says so). The shape distance θ is
+// embedded, and its Procrustes residuals computed, from cos θ, the
+// similarity whose arc it is, so that the same code serves both. The
+// bootstrap and the permutation test cannot use CKA's Gram-matrix shortcuts:
+// each resample (n prompts drawn with replacement, PCG(seed, 0xb007)) and
+// each permutation (calibrate.Permutations of the seed) computes the
+// measure again on each of the pair's layers, the same draws for every
+// layer, so they cost Bootstrap + Permutations evaluations per layer; the
+// interval is the study's shifted percentile interval, and the permutation
+// p-value, null and calibrated value are MeasureNull's, in the direction of
+// agreement (a distance's calibrated value is negative where the languages
+// are closer than chance). A resample on which the measure fails (a kNN
+// measure with k at least the distinct prompts drawn) leaves the pair
+// without statistics, with a note.
 package study

@@ -11,9 +11,9 @@ import (
 	"github.com/layersim/layersim/lcka/artifacts"
 )
 
-// heatmaps cuts the CKA (and RSA) matrices into the study's heatmaps:
-// within a model per language, across languages within a model, and across
-// models per language.
+// heatmaps cuts the CKA (or Options.Main's) and RSA matrices into the
+// study's heatmaps: within a model per language, across languages within a
+// model, and across models per language.
 func heatmaps(res *Result, blocks []block) []Heatmap {
 	m := &res.Metrics
 	var out []Heatmap
@@ -35,7 +35,13 @@ func heatmaps(res *Result, blocks []block) []Heatmap {
 		for j := 0; j < lb; j++ {
 			h.XLabels = append(h.XLabels, fmt.Sprintf("L%d", b.set.Layers[j]))
 		}
+		// CKA and RSA by their kind; a measure of Options.Main by its name,
+		// parameter included (shape:0.5).
 		upper := strings.ToUpper(strings.SplitN(metric, ":", 2)[0])
+		main := metric == m.Measure && m.MeasureFormula != ""
+		if main {
+			upper = metric
+		}
 		switch kind {
 		case "within-model":
 			h.Title = fmt.Sprintf("%s %s (%s)", upper, h.ModelA, a.lang)
@@ -45,7 +51,10 @@ func heatmaps(res *Result, blocks []block) []Heatmap {
 			h.Title = fmt.Sprintf("%s %s vs %s (%s)", upper, h.ModelA, h.ModelB, a.lang)
 		}
 		prefix := "cka"
-		if strings.HasPrefix(metric, "rsa") {
+		switch {
+		case main:
+			prefix = fileSafe(metric)
+		case strings.HasPrefix(metric, "rsa"):
 			prefix = "rsa"
 		}
 		h.File = fmt.Sprintf("%s_%s_%s__%s_%s.json", prefix, m.Models[a.model].Slug, a.lang, m.Models[b.model].Slug, b.lang)

@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/layersim/layersim/lcka/calibrate"
 	"github.com/layersim/layersim/lcka/cca"
 	"github.com/layersim/layersim/lcka/cka"
+	"github.com/layersim/layersim/lcka/internal/parallel"
 	"github.com/layersim/layersim/lcka/knn"
 	"github.com/layersim/layersim/lcka/shape"
 )
@@ -252,6 +252,46 @@ func (e ExtraMeasure) pairOf(x mat.Matrix) calibrate.Measure {
 	}
 }
 
+// null is calibrate.Null of the measure: its value on x against y with its
+// rows reordered by each of perms. The shape distance whitens each side
+// once and reorders the rows of y's prepared form (shape.Whitened.Permuted),
+// which the reordering commutes with; the others compute the measure on
+// each reordered y.
+func (e ExtraMeasure) null(x, y mat.Matrix, perms [][]int) ([]float64, error) {
+	if e.kind != "shape" {
+		return calibrate.Null(x, y, e.pairOf(x), perms)
+	}
+	nx, _ := x.Dims()
+	if ny, _ := y.Dims(); nx != ny {
+		return nil, fmt.Errorf("x has %d rows and y has %d; they must match", nx, ny)
+	}
+	a, err := shape.Whiten(x, e.alpha)
+	if err != nil {
+		return nil, err
+	}
+	b, err := shape.Whiten(y, e.alpha)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(perms))
+	errs := make([]error, len(perms))
+	parallel.For(len(perms), 0, func(i int) {
+		bp, err := b.Permuted(perms[i])
+		if err == nil {
+			out[i], err = shape.AngularOf(a, bp)
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("permutation %d: %w", i, err)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // MeasureResult is one extra measure of metrics.json (extra_measures).
 type MeasureResult struct {
 	Name    string `json:"name"`    // as asked, e.g. "cknna:10"
@@ -339,7 +379,7 @@ func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms []
 		}
 		progress(k)
 		x := mat.DenseCopyOf(xs[k])
-		null, err := calibrate.Null(x, ys[k], e.pairOf(x), perms)
+		null, err := e.null(x, ys[k], perms)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", k+1, err)
 		}
@@ -378,35 +418,13 @@ func (m f32Matrix) T() mat.Matrix       { return mat.Transpose{Matrix: m} }
 // cross-lingual values. A measure that fails (k ≥ n, a layer without
 // variance) is left out with a note, and so is a null that fails: the CKA
 // results stand without them.
-func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, notes *[]string, progress func(string, int, int)) error {
+func extraMeasures(res *Result, blocks []block, reps []mat.Matrix, opt Options, notes *[]string, progress func(string, int, int)) error {
 	if len(opt.ExtraMeasures) == 0 {
 		return nil
 	}
 	m := &res.Metrics
 	L := len(m.Joint.Rows)
-	reps := make([]mat.Matrix, L)
-	for i := range reps {
-		if opt.Context != nil {
-			if err := opt.Context.Err(); err != nil {
-				return fmt.Errorf("study: %w", err)
-			}
-		}
-		progress("measures: reading layers", i, L)
-		x, err := src.load(i)
-		if err != nil {
-			return fmt.Errorf("study: %s: %w", src.Name(i), err)
-		}
-		reps[i] = f32Matrix(x)
-	}
-	progress("measures: reading layers", L, L)
-	cancelled := func() error {
-		if opt.Context != nil {
-			if err := opt.Context.Err(); err != nil {
-				return fmt.Errorf("study: %w", err)
-			}
-		}
-		return nil
-	}
+	cancelled := func() error { return contextErr(opt.Context) }
 	var perms [][]int
 	if opt.ExtraMeasureNull > 0 {
 		var err error
@@ -422,63 +440,26 @@ func extraMeasures(res *Result, blocks []block, src *layerSource, opt Options, n
 		if e.kind == "" {
 			return errors.New("study: ExtraMeasures holds the zero ExtraMeasure; make them with ParseExtraMeasure")
 		}
-		if opt.Context != nil {
-			if err := opt.Context.Err(); err != nil {
-				return fmt.Errorf("study: %w", err)
-			}
+		if err := cancelled(); err != nil {
+			return err
 		}
-		pairs := L * (L + 1) / 2
-		cost := fmt.Sprintf("O(n²) for each layer's neighbours, then O(nk log k) per pair; %d pairs", pairs)
-		switch {
-		case e.kind == "svcca":
-			cost = fmt.Sprintf("an eigendecomposition of each layer's n×n Gram matrix, then per pair an SVD of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d): %d pairs", m.N, pairs)
-			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers of the smaller of the kept and the complementary directions, O(n³) at worst (n = %d, %d pairs): seconds when the layers keep nearly all or few directions, about 20 s at 200 layers when they keep n/2 (docs/benchmarks.md)", e.name, m.N, pairs))
-		case e.kind == "pwcca":
-			cost = fmt.Sprintf("an SVD with vectors per ordered pair, O(n³) (n = %d): %d ordered pairs, none for a pair with a layer of rank n − 1", m.N, L*L)
-			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d ordered pairs): minutes at 200 layers unless the layers have full rank (docs/benchmarks.md)", e.name, m.N, L*L))
-		case e.cubic():
-			cost = fmt.Sprintf("an SVD per pair, O(n³) (n = %d): %d pairs; far more than CKA's O(n²) per pair", m.N, pairs)
-			*notes = append(*notes, fmt.Sprintf("%s costs an SVD per pair of layers, O(n³) per pair (n = %d, %d pairs): minutes at 200 layers (docs/benchmarks.md)", e.name, m.N, pairs))
+		cost, costNote := costOf(e, m.N, L)
+		if costNote != "" {
+			*notes = append(*notes, costNote)
 		}
 		if opt.ExtraMeasureNull > 0 {
 			cost += fmt.Sprintf("; its permutation null: %d shuffles per cross-lingual pair of layers", opt.ExtraMeasureNull)
 		}
-		progress(e.name, 0, 1)
-		ctx := opt.Context
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		start := time.Now()
-		// The SVD-based measures count each layer's decomposition, then
-		// each pair: two stages of their own, since a layer costs far more
-		// than a pair and one rate for both would mislead the time left.
-		L := len(reps)
-		units := 1 // the measure's own count of layers and pairs, once it reports
-		values, kept, err := e.allPairs(ctx, reps, func(done, total int) {
-			units = total
-			switch {
-			case done <= 0 || done >= total:
-			case done <= L:
-				progress(e.name+" layers", done, L)
-			default:
-				progress(e.name+" pairs", done-L, total-L)
-			}
-		})
-		took := time.Since(start)
-		if units > L {
-			progress(e.name+" pairs", units-L, units-L)
-		} else {
-			progress(e.name, units, units)
-		}
-		if err != nil && ctx.Err() != nil {
-			return fmt.Errorf("study: %w", ctx.Err())
+		values, kept, took, err := runAllPairs(opt.Context, e, reps, progress)
+		if err != nil && contextErr(opt.Context) != nil {
+			return err
 		}
 		if err != nil {
 			*notes = append(*notes, fmt.Sprintf("%s not computed: %v", e.name, err))
 			continue
 		}
-		if full := fullRank(kept, m.N); e.kind == "pwcca" && full > 0 {
-			*notes = append(*notes, fmt.Sprintf("%s: %d of %d layers have rank n − 1 = %d, the most centred layers can have (a width of n − 1 or more): each spans the whole centred space, so every pair it is in has every canonical correlation 1 and PWCCA 1, whatever the layers hold; with n below the width, compare layers by svcca (its kept directions) instead", e.name, full, len(kept), m.N-1))
+		if note := fullRankNote(e, kept, m.N); note != "" {
+			*notes = append(*notes, note)
 		}
 		r := MeasureResult{Name: e.name, Formula: e.Formula(), Distance: e.Distance(), Kept: kept,
 			Seconds: took.Seconds(), Cost: cost, Matrix: values,

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"errors"
 	"fmt"
 	"github.com/layersim/layersim/internal/describe"
 	"math"
@@ -16,10 +17,25 @@ import (
 )
 
 // pairs fills Metrics.Pairs: for every model and pair of languages, layer k of
-// one language against layer k of the other.
-func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]string, progress func(string, int, int)) error {
+// one language against layer k of the other. sim is the similarity the
+// Procrustes residuals use (res.CKA, or Options.Main's, see mainMatrices);
+// reps are every joint layer when Options.Main is set, whose statistics
+// recompute it.
+func pairs(res *Result, blocks []block, src *layerSource, sim *mat.SymDense, reps []mat.Matrix, opt Options, notes *[]string, progress func(string, int, int)) error {
 	m := &res.Metrics
+	main := !opt.Main.IsZero()
 	boot, perms, maxN := opt.Bootstrap, opt.Permutations, opt.StatsMaxN
+	if main && (boot == 0 || perms == 0) {
+		// Each resample and permutation computes the measure again on
+		// every layer of a pair: run them only when asked for.
+		*notes = append(*notes, fmt.Sprintf("the bootstrap and the permutation test of %s run only when asked for (a count of resamples and of permutations): each computes the measure again on every layer of a pair", opt.Main.name))
+		if boot == 0 {
+			boot = -1
+		}
+		if perms == 0 {
+			perms = -1
+		}
+	}
 	if boot == 0 {
 		boot = 1000
 	}
@@ -35,7 +51,11 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 		rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 		subset = rng.Perm(m.N)[:statsN]
 		sort.Ints(subset)
-		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics use %d of the %d prompts, drawn at random (seed %d); the bootstrap intervals are m-out-of-n intervals: the spread of the resamples scaled by √(%d/%d), around the mean CKA of all prompts", statsN, m.N, opt.Seed, statsN, m.N))
+		name := "CKA"
+		if main {
+			name = opt.Main.name
+		}
+		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics use %d of the %d prompts, drawn at random (seed %d); the bootstrap intervals are m-out-of-n intervals: the spread of the resamples scaled by √(%d/%d), around the mean %s of all prompts", statsN, m.N, opt.Seed, statsN, m.N, name))
 	}
 	if (boot > 0 || perms > 0) && statsN < 4 {
 		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics skipped: %d prompts are too few", statsN))
@@ -43,6 +63,8 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 	}
 	switch {
 	case boot <= 0 && perms <= 0:
+	case main:
+		*notes = append(*notes, fmt.Sprintf("bootstrap and permutation statistics of %s compute it again on each resample and each permutation, layer by layer (%d and %d per layer)", opt.Main.name, max(boot, 0), max(perms, 0)))
 	case opt.Minibatch > 0:
 		name := "standardized CKA"
 		if opt.Measure == cka.MeasureLinear || opt.Measure == cka.MeasureDebiased {
@@ -91,18 +113,19 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 					v := describe.Mean(p.RSAPerLayer)
 					p.RSAMeanOverAll = &v
 				}
-				gA, gB := subSym(res.CKA, ba.first, L), subSym(res.CKA, bb.first, L)
-				var err error
-				p.ProcrustesRes, p.ProcrustesRel, err = procrustes.LayerResidualFromCross(sub(res.CKA, ba.first, L, bb.first, L), trace(gA), trace(gB))
-				if err != nil {
-					return fmt.Errorf("study: Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
-				}
-				p.ProcrustesSignatureRes, p.ProcrustesSignatureRel, err = procrustes.ResidualFromGrams(gA, gB)
-				if err != nil {
-					return fmt.Errorf("study: signature-space Procrustes for %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+				if err := procrustesOf(&p, sim, ba.first, bb.first, L, main); err != nil {
+					if !main {
+						return fmt.Errorf("study: %s %s–%s: %w", model.ID, ba.lang, bb.lang, err)
+					}
+					*notes = append(*notes, fmt.Sprintf("%s %s–%s: no Procrustes residuals from %s: %v", model.ID, ba.lang, bb.lang, opt.Main.name, err))
 				}
 				dp := newDepth(p, m.Joint.Rows[ba.first:ba.first+L])
-				if boot > 0 || perms > 0 {
+				if main && (boot > 0 || perms > 0) {
+					if err := mainPairStats(&p, dp, reps[ba.first:ba.first+L], reps[bb.first:bb.first+L], subset, boot, perms, opt, opt.Seed+uint64(mi)*7919, notes, progress); err != nil {
+						return err
+					}
+				}
+				if !main && (boot > 0 || perms > 0) {
 					progress("statistics "+model.Slug, 0, 1)
 					// With m = statsN < n prompts resampled, the interval is
 					// the m-out-of-n one (Bickel, Götze and van Zwet 1997):
@@ -140,6 +163,50 @@ func pairs(res *Result, blocks []block, src *layerSource, opt Options, notes *[]
 			}
 		}
 	}
+	return nil
+}
+
+// procrustesOf sets p's Procrustes residuals from the blocks of the
+// similarity sim of two languages' L layers, starting at rows a and b: the
+// study's (an orthogonal map of the layers, from the cross-lingual block)
+// and the signature-space one (from the within-language blocks). Both treat
+// the pair's 2L×2L block as a Gram matrix, the dot products of unit
+// signatures, as CKA's is. With gram set (a measure other than CKA) the
+// block is checked first: one with an eigenvalue below −10⁻⁸ of its largest
+// (procrustes' own tolerance) is an error, and leaves p without residuals.
+func procrustesOf(p *Pair, sim *mat.SymDense, a, b, L int, gram bool) error {
+	if gram {
+		joint := mat.NewSymDense(2*L, nil)
+		row := func(i int) int {
+			if i < L {
+				return a + i
+			}
+			return b + i - L
+		}
+		for i := range 2 * L {
+			for j := i; j < 2*L; j++ {
+				joint.SetSym(i, j, sim.At(row(i), row(j)))
+			}
+		}
+		var eig mat.EigenSym
+		if !eig.Factorize(joint, false) {
+			return errors.New("the eigendecomposition of the pair's similarity block failed")
+		}
+		vals := eig.Values(nil) // ascending
+		if lo, hi := vals[0], vals[len(vals)-1]; lo < -1e-8*max(hi, 0) {
+			return fmt.Errorf("the pair's similarity block is not a Gram matrix (eigenvalue %.3g, largest %.3g): no signatures have these dot products", lo, hi)
+		}
+	}
+	gA, gB := subSym(sim, a, L), subSym(sim, b, L)
+	res, rel, err := procrustes.LayerResidualFromCross(sub(sim, a, L, b, L), trace(gA), trace(gB))
+	if err != nil {
+		return fmt.Errorf("Procrustes: %w", err)
+	}
+	sres, srel, err := procrustes.ResidualFromGrams(gA, gB)
+	if err != nil {
+		return fmt.Errorf("signature-space Procrustes: %w", err)
+	}
+	p.ProcrustesRes, p.ProcrustesRel, p.ProcrustesSignatureRes, p.ProcrustesSignatureRel = &res, &rel, &sres, &srel
 	return nil
 }
 

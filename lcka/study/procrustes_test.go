@@ -45,10 +45,10 @@ func TestProcrustesAgainstStudyFormula(t *testing.T) {
 			name      string
 			got, want float64
 		}{
-			{"procrustes_res", p.ProcrustesRes, want.Res},
-			{"procrustes_rel", p.ProcrustesRel, want.Rel},
-			{"procrustes_signature_res", p.ProcrustesSignatureRes, want.SigRes},
-			{"procrustes_signature_rel", p.ProcrustesSignatureRel, want.SigRel},
+			{"procrustes_res", *p.ProcrustesRes, want.Res},
+			{"procrustes_rel", *p.ProcrustesRel, want.Rel},
+			{"procrustes_signature_res", *p.ProcrustesSignatureRes, want.SigRes},
+			{"procrustes_signature_rel", *p.ProcrustesSignatureRel, want.SigRel},
 		} {
 			if math.Abs(c.got-c.want) > tol {
 				t.Errorf("%s %s = %.6f, the study's formula %.6f", slug, c.name, c.got, c.want)

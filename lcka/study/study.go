@@ -31,8 +31,8 @@ type Options struct {
 	// RSA is the RSA method, e.g. "rsa-spearman:correlation"; "none" skips
 	// RSA; "" means rsa-spearman:correlation, skipped above 5,000 prompts.
 	RSA string
-	// Bootstrap and Permutations are the resample counts (0 means 1000; a
-	// negative value skips them). StatsMaxN caps the prompts they use
+	// Bootstrap and Permutations are the resample counts (0 means 1000, or
+	// none with Main; a negative value skips them). StatsMaxN caps the prompts they use
 	// (0 means 2000): a larger set is subsampled at random, reported in Notes.
 	Bootstrap, Permutations, StatsMaxN int
 	Seed                               uint64
@@ -62,11 +62,18 @@ type Options struct {
 	// meta.json), with a note in Metrics.Notes naming each; by default any
 	// such set fails the study, since its results would silently lack it.
 	SkipUnreadable bool
-	// ExtraMeasures are computed beside CKA, all pairs over the joint rows
-	// (Metrics.ExtraMeasures, a joint heatmap each); make them with
-	// ParseExtraMeasures. CKA alone drives the embedding, pairs, bootstrap
-	// and permutations. They hold every joint layer in memory at once, in
-	// float32 (n·d·4 bytes each), where the CKA engine streams the layers.
+	// Main, unless it is the zero value, is the study's measure in place of
+	// CKA (Measure, Minibatch, MemoryBudget, TempDir and Checkpoint then do
+	// not apply): its joint matrix gives the heatmaps, the embedding, the
+	// pairs, the language matrices and the depth map (see the package
+	// documentation, Other measures). Make it with ParseExtraMeasure.
+	Main ExtraMeasure
+	// ExtraMeasures are computed beside the study's measure, all pairs over
+	// the joint rows (Metrics.ExtraMeasures, a joint heatmap each); make
+	// them with ParseExtraMeasures. The study's measure alone drives the
+	// embedding, pairs, bootstrap and permutations. They, and Main, hold
+	// every joint layer in memory at once, in float32 (n·d·4 bytes each),
+	// where the CKA engine streams the layers.
 	ExtraMeasures []ExtraMeasure
 	// ExtraMeasureNull > 1 puts each extra measure's cross-lingual values
 	// beside their permutation null over that many shuffles of the rows of
@@ -76,14 +83,21 @@ type Options struct {
 
 // Metrics is metrics.json.
 type Metrics struct {
-	N            int           `json:"n"`
-	Languages    []string      `json:"languages"`
-	Split        string        `json:"split"`
-	Measure      string        `json:"measure"`
-	RSAMethod    string        `json:"rsa_method,omitempty"`
-	Models       []Model       `json:"models"`
-	Joint        Joint         `json:"joint"`
-	LanguageAxis *LanguageAxis `json:"language_axis,omitempty"`
+	N         int      `json:"n"`
+	Languages []string `json:"languages"`
+	Split     string   `json:"split"`
+	// Measure is the study's measure: a CKA variant, or the name of
+	// Options.Main, whose values then fill every field named for CKA.
+	Measure string `json:"measure"`
+	// MeasureFormula is Options.Main's definition with its reference, and
+	// MeasureDistance says that it is a distance (0 for the same shape)
+	// rather than a similarity; both are empty for CKA.
+	MeasureFormula  string        `json:"measure_formula,omitempty"`
+	MeasureDistance bool          `json:"measure_distance,omitempty"`
+	RSAMethod       string        `json:"rsa_method,omitempty"`
+	Models          []Model       `json:"models"`
+	Joint           Joint         `json:"joint"`
+	LanguageAxis    *LanguageAxis `json:"language_axis,omitempty"`
 	// LanguageDiscriminant is the language axis for any number of
 	// languages (Fisher LDA on the joint coordinates).
 	LanguageDiscriminant *LanguageDiscriminant `json:"language_discriminant,omitempty"`
@@ -187,14 +201,17 @@ type Pair struct {
 	// residual: min over orthogonal Q (L×L) of ‖QA − B‖_F for the signature
 	// stacks A (LangB) and B (LangA), from the cross-lingual block of the CKA
 	// matrix (procrustes.LayerResidualFromCross), and its relative value.
-	ProcrustesRes float64 `json:"procrustes_res"`
-	ProcrustesRel float64 `json:"procrustes_rel"`
+	// With Options.Main they are computed from its similarity matrix in
+	// CKA's place, when the pair's block of it is a Gram matrix (positive
+	// semidefinite), and are null otherwise, with a note.
+	ProcrustesRes *float64 `json:"procrustes_res"`
+	ProcrustesRel *float64 `json:"procrustes_rel"`
 	// ProcrustesSignatureRes and ProcrustesSignatureRel are the residual
 	// under a rotation of the signature space instead, min over orthogonal R
 	// of ‖AR − B‖_F, from the within-language blocks
 	// (procrustes.ResidualFromGrams); see lcka/procrustes for both.
-	ProcrustesSignatureRes float64 `json:"procrustes_signature_res"`
-	ProcrustesSignatureRel float64 `json:"procrustes_signature_rel"`
+	ProcrustesSignatureRes *float64 `json:"procrustes_signature_res"`
+	ProcrustesSignatureRel *float64 `json:"procrustes_signature_rel"`
 	// CKACI95 is the 95% bootstrap interval of CKAMean over prompts: the
 	// percentile interval shifted by the resampling bias (CKABootBias); when
 	// only StatsN < n prompts are resampled, the m-out-of-n interval (the
@@ -327,6 +344,18 @@ func Analyze(opt Options) (*Result, error) {
 			m.Measure = fmt.Sprintf("cka-standardized-minibatch:%d", opt.Minibatch)
 		}
 	}
+	main := !opt.Main.IsZero()
+	if main {
+		if opt.Minibatch > 0 {
+			return nil, fmt.Errorf("study: minibatch is a way of computing CKA; the study's measure is %s", opt.Main.name)
+		}
+		for _, e := range opt.ExtraMeasures {
+			if e.same(opt.Main) {
+				return nil, fmt.Errorf("study: %s is the study's measure and also asked for beside it (as %s)", opt.Main.name, e.name)
+			}
+		}
+		m.Measure, m.MeasureFormula, m.MeasureDistance = opt.Main.name, opt.Main.Formula(), opt.Main.Distance()
+	}
 	var blocks []block
 	n := 0
 	for _, slug := range slugs {
@@ -386,7 +415,7 @@ func Analyze(opt Options) (*Result, error) {
 		}
 	}
 	src := &layerSource{blocks: blocks, rows: m.Joint.Rows, n: n}
-	if maxN := opt.StatsMaxN; (opt.Bootstrap >= 0 || opt.Permutations >= 0) && (maxN <= 0 && n <= 2000 || n <= maxN) &&
+	if maxN := opt.StatsMaxN; !main && (opt.Bootstrap >= 0 || opt.Permutations >= 0) && (maxN <= 0 && n <= 2000 || n <= maxN) &&
 		int64(len(m.Joint.Rows))*int64(n)*int64(n)*4 <= keepGramsBytes {
 		// The statistics use all n prompts: keep the Gram matrices the
 		// engine computes anyway.
@@ -412,51 +441,35 @@ func Analyze(opt Options) (*Result, error) {
 		}
 		src.onLoad = rg.add
 	}
-	progress("cka", 0, 1)
-	ck, err := cka.AllPairs(src, cka.Options{
-		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, TempDir: opt.TempDir, Minibatch: opt.Minibatch,
-		Checkpoint: opt.Checkpoint, Context: opt.Context,
-		Progress: func(done, total int) { progress("cka", done, total) },
-	})
-	src.onLoad = nil
-	if err != nil {
+	var reps []mat.Matrix // every layer, when a measure other than CKA needs them all
+	sim := res.CKA        // the similarity the embedding and the Procrustes residuals use
+	if main {
 		if rg != nil {
-			rg.abort()
+			src.onLoad = rg.add
 		}
-		return nil, fmt.Errorf("study: %w", err)
-	}
-	if rg != nil {
-		progress("rsa", 0, 1)
-		grams, err := rg.finish(progress)
+		reps, err = loadReps(src, opt, progress)
+		src.onLoad = nil
+		if err == nil {
+			res.CKA, sim, err = mainMatrices(opt.Main, reps, n, opt, &notes, progress)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("study: RSA: %w", err)
+			if rg != nil {
+				rg.abort()
+			}
+			return nil, err
 		}
-		if res.RSA, err = rsa.AllPairsFromGrams(grams, n, rm.Dissimilarity, rm.Comparison); err != nil {
-			return nil, fmt.Errorf("study: RSA: %w", err)
+		if err := finishRSA(res, rg, rm, n, progress); err != nil {
+			return nil, err
 		}
-		m.RSAMethod = rm.String()
-	}
-
-	if ck.ResumedTiles > 0 {
-		notes = append(notes, fmt.Sprintf("CKA resumed from the checkpoint %s: %d tiles reused", opt.Checkpoint, ck.ResumedTiles))
-	}
-	if ck.CheckpointIgnored != "" {
-		notes = append(notes, "CKA started over: "+ck.CheckpointIgnored)
-	}
-	if ck.Dropped > 0 {
-		notes = append(notes, fmt.Sprintf("minibatch CKA: the last %d prompts make a batch of fewer than 4 and are left out", ck.Dropped))
-	}
-	res.CKA = ck.CKA
-	for i, c := range ck.ConstantColumns {
-		if c > 0 {
-			r := m.Joint.Rows[i]
-			notes = append(notes, fmt.Sprintf("%s/%s layer %d: %d constant feature(s) set to zero", r.Model, r.Lang, r.Layer, c))
+	} else {
+		if sim, err = ckaMatrix(res, src, rg, rm, opt, &notes, progress); err != nil {
+			return nil, err
 		}
 	}
 
 	// Joint embedding and language axis.
 	progress("embedding", 0, 1)
-	e, err := embed.Joint(res.CKA, embed.Options{Classical: opt.Classical})
+	e, err := embed.Joint(sim, embed.Options{Classical: opt.Classical})
 	if err != nil {
 		return nil, fmt.Errorf("study: %w", err)
 	}
@@ -497,16 +510,78 @@ func Analyze(opt Options) (*Result, error) {
 	}
 
 	// Cross-lingual pairs.
-	if err := pairs(res, blocks, src, opt, &notes, progress); err != nil {
+	if err := pairs(res, blocks, src, sim, reps, opt, &notes, progress); err != nil {
 		return nil, err
 	}
 	m.LanguageMatrices = languageMatrices(res, blocks)
 	res.Heatmaps = heatmaps(res, blocks)
-	if err := extraMeasures(res, blocks, src, opt, &notes, progress); err != nil {
+	if len(opt.ExtraMeasures) > 0 && reps == nil {
+		if reps, err = loadReps(src, opt, progress); err != nil {
+			return nil, err
+		}
+	}
+	if err := extraMeasures(res, blocks, reps, opt, &notes, progress); err != nil {
 		return nil, err
 	}
 	m.Notes = notes
 	return res, nil
+}
+
+// ckaMatrix computes the CKA matrix of the joint rows into res.CKA (and RSA's
+// Gram matrices as the engine loads the layers) and returns it.
+func ckaMatrix(res *Result, src *layerSource, rg *rsaGrams, rm rsa.Method, opt Options, notes *[]string, progress func(string, int, int)) (*mat.SymDense, error) {
+	m := &res.Metrics
+	progress("cka", 0, 1)
+	ck, err := cka.AllPairs(src, cka.Options{
+		Measure: opt.Measure, Backend: opt.Backend, MemoryBudget: opt.MemoryBudget, TempDir: opt.TempDir, Minibatch: opt.Minibatch,
+		Checkpoint: opt.Checkpoint, Context: opt.Context,
+		Progress: func(done, total int) { progress("cka", done, total) },
+	})
+	src.onLoad = nil
+	if err != nil {
+		if rg != nil {
+			rg.abort()
+		}
+		return nil, fmt.Errorf("study: %w", err)
+	}
+	if err := finishRSA(res, rg, rm, src.n, progress); err != nil {
+		return nil, err
+	}
+	if ck.ResumedTiles > 0 {
+		*notes = append(*notes, fmt.Sprintf("CKA resumed from the checkpoint %s: %d tiles reused", opt.Checkpoint, ck.ResumedTiles))
+	}
+	if ck.CheckpointIgnored != "" {
+		*notes = append(*notes, "CKA started over: "+ck.CheckpointIgnored)
+	}
+	if ck.Dropped > 0 {
+		*notes = append(*notes, fmt.Sprintf("minibatch CKA: the last %d prompts make a batch of fewer than 4 and are left out", ck.Dropped))
+	}
+	res.CKA = ck.CKA
+	for i, c := range ck.ConstantColumns {
+		if c > 0 {
+			r := m.Joint.Rows[i]
+			*notes = append(*notes, fmt.Sprintf("%s/%s layer %d: %d constant feature(s) set to zero", r.Model, r.Lang, r.Layer, c))
+		}
+	}
+	return res.CKA, nil
+}
+
+// finishRSA computes the RSA Gram matrices not yet computed and the RSA
+// matrix into res.RSA; nothing when rg is nil (RSA skipped).
+func finishRSA(res *Result, rg *rsaGrams, rm rsa.Method, n int, progress func(string, int, int)) error {
+	if rg == nil {
+		return nil
+	}
+	progress("rsa", 0, 1)
+	grams, err := rg.finish(progress)
+	if err != nil {
+		return fmt.Errorf("study: RSA: %w", err)
+	}
+	if res.RSA, err = rsa.AllPairsFromGrams(grams, n, rm.Dissimilarity, rm.Comparison); err != nil {
+		return fmt.Errorf("study: RSA: %w", err)
+	}
+	res.Metrics.RSAMethod = rm.String()
+	return nil
 }
 
 // layerSource serves the joint rows to AllPairs, trimmed to n prompts. When

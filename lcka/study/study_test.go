@@ -130,15 +130,15 @@ func TestAnalyze(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(p.ProcrustesSignatureRes-res) > 1e-4 || math.Abs(p.ProcrustesSignatureRel-rel) > 1e-4 {
-			t.Errorf("%s signature-space Procrustes %g/%g, explicit %g/%g", p.Model, p.ProcrustesSignatureRes, p.ProcrustesSignatureRel, res, rel)
+		if math.Abs(*p.ProcrustesSignatureRes-res) > 1e-4 || math.Abs(*p.ProcrustesSignatureRel-rel) > 1e-4 {
+			t.Errorf("%s signature-space Procrustes %g/%g, explicit %g/%g", p.Model, *p.ProcrustesSignatureRes, *p.ProcrustesSignatureRel, res, rel)
 		}
 		res, rel, err = procrustes.LayerResidual(stackHi, stackEn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(p.ProcrustesRes-res) > 1e-4 || math.Abs(p.ProcrustesRel-rel) > 1e-4 {
-			t.Errorf("%s Procrustes %g/%g, explicit %g/%g", p.Model, p.ProcrustesRes, p.ProcrustesRel, res, rel)
+		if math.Abs(*p.ProcrustesRes-res) > 1e-4 || math.Abs(*p.ProcrustesRel-rel) > 1e-4 {
+			t.Errorf("%s Procrustes %g/%g, explicit %g/%g", p.Model, *p.ProcrustesRes, *p.ProcrustesRel, res, rel)
 		}
 		if p.CKACI95 == nil || p.CKACI95[0] > p.CKACI95[1] || p.CKACI95[0] > p.CKAMean || p.CKACI95[1] < p.CKAMean {
 			t.Errorf("%s: interval %v does not hold the observed mean %g", p.Model, p.CKACI95, p.CKAMean)
