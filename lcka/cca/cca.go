@@ -233,6 +233,69 @@ func SVCCA(x, y mat.Matrix, keep Keep) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return svcca(sx, sy, keep)
+}
+
+// Spectrum is a layer decomposed for SVCCA (the eigenvalues and vectors of
+// its centred Gram matrix), so that a layer compared with many others is
+// decomposed once.
+type Spectrum struct{ s *spectrum }
+
+// NewSpectrum decomposes x for SVCCAOf.
+func NewSpectrum(x mat.Matrix) (*Spectrum, error) {
+	if x == nil {
+		return nil, fmt.Errorf("cca: nil input")
+	}
+	s, err := newSpectrum("the layer", x)
+	if err != nil {
+		return nil, err
+	}
+	return &Spectrum{s}, nil
+}
+
+// Permuted returns the spectrum of the layer with its rows in the order
+// perm (row r is the layer's row perm[r]): the same eigenvalues, each
+// eigenvector's entries so reordered, since centring and the spectrum of the
+// Gram matrix do not depend on the order of the rows. A permutation null
+// (lcka/calibrate) then decomposes each layer once.
+func (s *Spectrum) Permuted(perm []int) (*Spectrum, error) {
+	n := s.s.n
+	if len(perm) != n {
+		return nil, fmt.Errorf("cca: a permutation of %d entries for %d inputs", len(perm), n)
+	}
+	seen := make([]bool, n)
+	for i, src := range perm {
+		if src < 0 || src >= n || seen[src] {
+			return nil, fmt.Errorf("cca: not a permutation of 0…%d (entry %d is %d)", n-1, i, src)
+		}
+		seen[src] = true
+	}
+	vt := make([]float64, len(s.s.vt))
+	for i := range n {
+		row, out := s.s.vt[i*n:(i+1)*n], vt[i*n:(i+1)*n]
+		for r, src := range perm {
+			out[r] = row[src]
+		}
+	}
+	return &Spectrum{&spectrum{vals: s.s.vals, vt: vt, n: n, rank: s.s.rank, dim: s.s.dim}}, nil
+}
+
+// SVCCAOf returns SVCCA of two decomposed layers, as SVCCA.
+func SVCCAOf(a, b *Spectrum, keep Keep) (Result, error) {
+	if err := keep.check(); err != nil {
+		return Result{}, err
+	}
+	if a == nil || b == nil {
+		return Result{}, fmt.Errorf("cca: nil spectrum")
+	}
+	if a.s.n != b.s.n {
+		return Result{}, fmt.Errorf("cca: x has %d inputs (rows) and y has %d; they must match", a.s.n, b.s.n)
+	}
+	return svcca(a.s, b.s, keep)
+}
+
+// svcca is SVCCA of two spectra.
+func svcca(sx, sy *spectrum, keep Keep) (Result, error) {
 	rx, ry := sx.kept(keep), sy.kept(keep)
 	// The reduced representation U_r S_r has column space span(U_r).
 	rho, _, err := correlations(sx.basis(0, rx), sy.basis(0, ry), false)

@@ -201,3 +201,67 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSpectrumPermuted: SVCCAOf of decomposed layers is SVCCA, and of a
+// spectrum with its rows reordered, SVCCA of the layer with its inputs so
+// reordered; a slice that is not a permutation, and layers of different
+// numbers of inputs, are errors.
+func TestSpectrumPermuted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 40
+	x, y := densetest.Normal(rng, n, 12), densetest.Normal(rng, n, 70)
+	a, err := NewSpectrum(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSpectrum(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range []Keep{Paper, {Count: 5}, {Variance: 1}} {
+		want, err := SVCCA(x, y, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := SVCCAOf(a, b, keep)
+		if err != nil || got.Value != want.Value || got.KeptX != want.KeptX || got.KeptY != want.KeptY {
+			t.Errorf("%+v: SVCCAOf %v %d %d (%v), SVCCA %v %d %d", keep, got.Value, got.KeptX, got.KeptY, err, want.Value, want.KeptX, want.KeptY)
+		}
+		for range 3 {
+			perm := rng.Perm(n)
+			yp := mat.NewDense(n, 70, nil)
+			for r, src := range perm {
+				yp.SetRow(r, y.RawRowView(src))
+			}
+			want, err := SVCCA(x, yp, keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bp, err := b.Permuted(perm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := SVCCAOf(a, bp, keep)
+			if err != nil || math.Abs(got.Value-want.Value) > 1e-12 || got.KeptY != want.KeptY {
+				t.Errorf("%+v: permuted spectrum %.15g (%d kept, %v), permuted input %.15g (%d kept)", keep, got.Value, got.KeptY, err, want.Value, want.KeptY)
+			}
+		}
+	}
+	bad := rng.Perm(n)
+	bad[0] = bad[1]
+	for _, perm := range [][]int{bad, rng.Perm(n - 1), append(rng.Perm(n-1), -1)} {
+		if _, err := b.Permuted(perm); err == nil {
+			t.Errorf("%v: no error", perm)
+		}
+	}
+	c, err := NewSpectrum(densetest.Normal(rng, n+1, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SVCCAOf(a, c, Paper); err == nil {
+		t.Error("layers of 40 and 41 inputs: no error")
+	}
+	if _, err := NewSpectrum(mat.NewDense(n, 3, nil)); err == nil {
+		t.Error("a layer without variance: no error")
+	}
+}

@@ -85,6 +85,12 @@
 // layers on all cores; each pair costs an SVD of an r_i×r_j matrix (SVCCA:
 // or of its complement's), O(n³) at worst.
 //
+// NewSpectrum decomposes one layer for SVCCAOf, to compare it with many
+// others; Spectrum.Permuted reorders its inputs without decomposing it
+// again, for a permutation null (lcka/calibrate): reordering the rows
+// permutes the entries of the Gram matrix's eigenvectors and leaves its
+// eigenvalues.
+//
 // # Invariances
 //
 // Canonical correlations depend on X only through the column space of the

@@ -253,34 +253,58 @@ func (e ExtraMeasure) pairOf(x mat.Matrix) calibrate.Measure {
 }
 
 // null is calibrate.Null of the measure: its value on x against y with its
-// rows reordered by each of perms. The shape distance whitens each side
-// once and reorders the rows of y's prepared form (shape.Whitened.Permuted),
-// which the reordering commutes with; the others compute the measure on
-// each reordered y.
+// rows reordered by each of perms. SVCCA and the shape distance decompose
+// each side once and reorder the rows of y's decomposition
+// (cca.Spectrum.Permuted, shape.Whitened.Permuted), which the reordering
+// commutes with; the others compute the measure on each reordered y.
 func (e ExtraMeasure) null(x, y mat.Matrix, perms [][]int) ([]float64, error) {
-	if e.kind != "shape" {
+	var against func(perm []int) (float64, error)
+	switch e.kind {
+	case "svcca":
+		a, err := cca.NewSpectrum(x)
+		if err != nil {
+			return nil, err
+		}
+		b, err := cca.NewSpectrum(y)
+		if err != nil {
+			return nil, err
+		}
+		against = func(perm []int) (float64, error) {
+			bp, err := b.Permuted(perm)
+			if err != nil {
+				return 0, err
+			}
+			r, err := cca.SVCCAOf(a, bp, e.keep)
+			return r.Value, err
+		}
+	case "shape":
+		a, err := shape.Whiten(x, e.alpha)
+		if err != nil {
+			return nil, err
+		}
+		b, err := shape.Whiten(y, e.alpha)
+		if err != nil {
+			return nil, err
+		}
+		against = func(perm []int) (float64, error) {
+			bp, err := b.Permuted(perm)
+			if err != nil {
+				return 0, err
+			}
+			return shape.AngularOf(a, bp)
+		}
+	default:
 		return calibrate.Null(x, y, e.pairOf(x), perms)
 	}
 	nx, _ := x.Dims()
 	if ny, _ := y.Dims(); nx != ny {
 		return nil, fmt.Errorf("x has %d rows and y has %d; they must match", nx, ny)
 	}
-	a, err := shape.Whiten(x, e.alpha)
-	if err != nil {
-		return nil, err
-	}
-	b, err := shape.Whiten(y, e.alpha)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]float64, len(perms))
 	errs := make([]error, len(perms))
 	parallel.For(len(perms), 0, func(i int) {
-		bp, err := b.Permuted(perms[i])
-		if err == nil {
-			out[i], err = shape.AngularOf(a, bp)
-		}
-		if err != nil {
+		var err error
+		if out[i], err = against(perms[i]); err != nil {
 			errs[i] = fmt.Errorf("permutation %d: %w", i, err)
 		}
 	})

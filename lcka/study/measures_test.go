@@ -360,9 +360,9 @@ func nullStats(score float64, null []float64, distance bool) (mean, sd, cal, p f
 // TestAnalyzeExtraMeasureNull: the permutation null of each pair's
 // cross-lingual values equals a direct loop of the package's pairwise
 // function over the same layers and the permutations calibrate.Permutations
-// draws from the study's seed (the same for every layer), to the bit for the
-// similarities and to 1e-12 for the shape distance (whose null reorders the
-// rows of the whitened form), and, for the similarities,
+// draws from the study's seed (the same for every layer), to the bit, or to
+// 1e-12 for SVCCA and the shape distance (whose nulls reorder the rows of
+// each layer's decomposition), and, for the similarities,
 // calibrate.Calibrate on each layer: the null's mean and
 // spread exactly, the calibrated value up to the rounding of the score
 // (AllPairs' prepared layers against the pairwise function's). The null of
@@ -396,10 +396,11 @@ func TestAnalyzeExtraMeasureNull(t *testing.T) {
 			t.Errorf("%s: cost %q does not state the null's shuffles", e, r.Cost)
 		}
 		pair := pairwise(e)
-		// The shape distance's null reorders the rows of y's whitened form
-		// instead of whitening each reordered y: the same to rounding.
+		// SVCCA's and the shape distance's nulls reorder the rows of y's
+		// decomposition instead of decomposing each reordered y: the same
+		// to rounding.
 		tol := 0.0
-		if e.Kind() == "shape" {
+		if e.Kind() == "shape" || e.Kind() == "svcca" {
 			tol = 1e-12
 		}
 		for pi, layers := range []map[string][]artifacts.Matrix{a, b} {
@@ -432,7 +433,7 @@ func TestAnalyzeExtraMeasureNull(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.NullMean != nl.PerLayerMean[k] || c.NullSD != nl.PerLayerSD[k] || math.Abs(c.Calibrated-nl.PerLayerCalibrated[k]) > 1e-9 || c.P != nl.PerLayerP[k] {
+				if !near(c.NullMean, nl.PerLayerMean[k], tol) || !near(c.NullSD, nl.PerLayerSD[k], tol) || math.Abs(c.Calibrated-nl.PerLayerCalibrated[k]) > 1e-9 || c.P != nl.PerLayerP[k] {
 					t.Errorf("%s %s layer %d: null %v ± %v, calibrated %v, p %v; calibrate.Calibrate %+v", e, p.Model, k+1,
 						nl.PerLayerMean[k], nl.PerLayerSD[k], nl.PerLayerCalibrated[k], nl.PerLayerP[k], c)
 				}
