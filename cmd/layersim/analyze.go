@@ -28,11 +28,11 @@ func runAnalyze(args []string) error {
 	out := fs.String("out", "", "the results folder (metrics.json, joint_coords.json, heatmaps/)")
 	split := fs.String("split", "test", "the split of the activation files")
 	measure := fs.String("measure", "cka-standardized", "the study's measure, which gives the heatmaps, the embedding, the pairs and the statistics: cka-standardized (the study's), cka, cka-debiased, or one of "+study.ExtraMeasuresHelp+" (these hold every layer in memory, and their bootstrap and permutations compute the measure again on each resample, layer by layer)")
-	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside CKA (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers; every layer is held in memory at once (float32)")
+	also := fs.String("also", "", "further measures, comma-separated, computed all pairs over the same layers and reported beside the study's measure (metrics.json extra_measures, a joint heatmap each): "+study.ExtraMeasuresHelp+"; svcca, pwcca and shape cost an SVD per pair of layers; every layer is held in memory at once (float32)")
 	alsoNull := fs.Int("also-null", 0, "if ≥ 2, the permutation null of each --also measure's cross-lingual values over this many shuffles of the second language's rows, seeded by --seed (metrics.json: null mean, sd, calibrated value and p per layer and for the mean); each shuffle costs a pair of layers; 0: none")
 	rsaMethod := fs.String("rsa", "", `RSA method, e.g. rsa-spearman:correlation; "none" skips it`)
-	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the pair CKA interval (negative: skip); none by default with a --measure other than CKA, each resample computing it again on every layer")
-	perms := fs.Int("permutations", 1000, "permutations for the pair CKA p-value (negative: skip); none by default with a --measure other than CKA")
+	boot := fs.Int("bootstrap", 1000, "bootstrap resamples for the interval of the pair's mean CKA (or --measure's) and the depth maps (negative: skip); none by default with a --measure other than CKA, each resample computing it again on every layer")
+	perms := fs.Int("permutations", 1000, "permutations for the p-value of the pair's mean CKA (or --measure's) (negative: skip); none by default with a --measure other than CKA")
 	statsN := fs.Int("stats-max-n", 2000, "at most this many prompts (drawn at random) for bootstrap and permutations")
 	seed := fs.Uint64("seed", 1, "seed of the resampling")
 	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
@@ -92,7 +92,9 @@ func runAnalyze(args []string) error {
 	switch *checkpoint {
 	case "none":
 	case "":
-		opt.Checkpoint = filepath.Join(*out, ".cka-checkpoint")
+		if main.IsZero() { // the CKA engine's; a measure other than CKA starts over
+			opt.Checkpoint = filepath.Join(*out, ".cka-checkpoint")
+		}
 	default:
 		opt.Checkpoint = *checkpoint
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -194,9 +195,9 @@ func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
 			Formula  string `json:"measure_formula"`
 			Distance bool   `json:"measure_distance"`
 			Pairs    []struct {
-				PerLayer []float64  `json:"cka_per_layer"`
-				CI       [2]float64 `json:"cka_ci95"`
-				P        float64    `json:"perm_p"`
+				PerLayer []float64   `json:"cka_per_layer"`
+				CI       *[2]float64 `json:"cka_ci95"`
+				P        *float64    `json:"perm_p"`
 			} `json:"pairs"`
 			Extra []struct {
 				Name string `json:"name"`
@@ -208,8 +209,14 @@ func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
 		if m.Measure != measure || m.Formula == "" || m.Distance != strings.HasPrefix(measure, "shape") || len(m.Extra) != 1 || m.Extra[0].Name != "mutual-knn:4" {
 			t.Errorf("--measure %s: metrics.json measure %q, formula %q, distance %v, extra %+v", measure, m.Measure, m.Formula, m.Distance, m.Extra)
 		}
-		if len(m.Pairs) != 2 || len(m.Pairs[0].PerLayer) != 3 || !(m.Pairs[0].CI[0] <= m.Pairs[0].CI[1]) || !(m.Pairs[0].P >= 0.1 && m.Pairs[0].P <= 1) {
-			t.Errorf("--measure %s: pairs %+v", measure, m.Pairs)
+		for _, p := range m.Pairs {
+			// 9 permutations: p is k/10 for k in 1…10.
+			if len(p.PerLayer) != 3 || p.CI == nil || !(p.CI[0] < p.CI[1]) || p.P == nil || *p.P*10 != math.Round(*p.P*10) || *p.P < 0.1 || *p.P > 1 {
+				t.Errorf("--measure %s: pair %+v", measure, p)
+			}
+		}
+		if len(m.Pairs) != 2 {
+			t.Errorf("--measure %s: %d pairs", measure, len(m.Pairs))
 		}
 		heat := strings.ReplaceAll(measure, ":", "_") + "_a-model_en__a-model_hi.json"
 		if _, err := os.Stat(filepath.Join(out, "heatmaps", heat)); err != nil {
@@ -241,9 +248,19 @@ func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
 	if len(m.Pairs) != 2 || m.Pairs[0].CI != nil || m.Pairs[0].P != nil || !strings.Contains(strings.Join(m.Notes, "\n"), "pwcca run only when asked for") {
 		t.Errorf("--measure pwcca without statistics flags: pairs %+v, notes %q", m.Pairs, m.Notes)
 	}
-	err = runAnalyze([]string{"--artifacts", root, "--out", t.TempDir(), "--quiet", "--measure", "svcca", "--also", "svcca:0.99"})
-	if err == nil || !strings.Contains(err.Error(), "also asked for beside it") {
-		t.Errorf("--measure svcca --also svcca:0.99: error %v", err)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--also", "svcca:0.99"}, "also asked for beside it"},
+		{[]string{"--checkpoint", filepath.Join(root, "ck")}, "are the CKA engine's"},
+		{[]string{"--memory-budget-mb", "100"}, "are the CKA engine's"},
+		{[]string{"--minibatch", "8"}, "minibatch is a way of computing CKA"},
+	} {
+		err := runAnalyze(append([]string{"--artifacts", root, "--out", t.TempDir(), "--quiet", "--measure", "svcca"}, c.args...))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--measure svcca %v: error %v, want one saying %q", c.args, err, c.want)
+		}
 	}
 }
 

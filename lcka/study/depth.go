@@ -9,8 +9,8 @@ import (
 )
 
 // Depth is the depth map of one model's cross-lingual alignment between two
-// languages: the CKA of layer k in one language against layer k in the
-// other, along depth, with its bootstrap interval and the layers where it
+// languages: the CKA (or Options.Main's measure) of layer k in one language
+// against layer k in the other, along depth, with its bootstrap interval and the layers where it
 // changes significantly (see the package documentation, Depth map).
 type Depth struct {
 	Model  string    `json:"model"`

@@ -10,7 +10,9 @@
 //  2. trims every set to the common number of prompts n (the first n rows) when
 //     they differ, as the original study did, and says so in Notes;
 //  3. computes the CKA matrix S of all layers of all models in all languages in
-//     one lcka/cka.AllPairs call (the study's standardized CKA by default);
+//     one lcka/cka.AllPairs call (the study's standardized CKA by default),
+//     or another measure's matrix in its place (Options.Main, see Other
+//     measures below);
 //  4. embeds the layers in 3D from S (lcka/embed) and finds the language axis
 //     (exactly two languages) and, for any number of languages, the language
 //     discriminant (see Languages below);
@@ -180,14 +182,18 @@
 // embedded, and its Procrustes residuals computed, from cos θ, the
 // similarity whose arc it is, so that the same code serves both. The
 // bootstrap and the permutation test cannot use CKA's Gram-matrix shortcuts:
-// each resample (n prompts drawn with replacement, PCG(seed, 0xb007)) and
-// each permutation (calibrate.Permutations of the seed) computes the
-// measure again on each of the pair's layers, the same draws for every
-// layer, so they cost Bootstrap + Permutations evaluations per layer; the
-// interval is the study's shifted percentile interval, and the permutation
-// p-value, null and calibrated value are MeasureNull's, in the direction of
-// agreement (a distance's calibrated value is negative where the languages
-// are closer than chance). A resample on which the measure fails (a kNN
-// measure with k at least the distinct prompts drawn) leaves the pair
-// without statistics, with a note.
+// each resample (the prompts of the statistics drawn with replacement,
+// PCG(seed, 0xb007)) and each permutation (calibrate.Permutations of the
+// seed) computes the measure again on each of the pair's layers (both ways
+// round for PWCCA and CKNNA, as the matrix holds them), the same draws for
+// every layer, so they cost Bootstrap + Permutations evaluations per layer
+// and run only when asked for: with Main, a count of 0 means none. The
+// interval is the study's shifted percentile interval, the m-out-of-n one
+// when StatsMaxN < n; the permutation p-value, null and calibrated value
+// are MeasureNull's, in the direction of agreement (a distance's calibrated
+// value is negative where the languages are closer than chance). A measure
+// that fails on the prompts of the statistics (a kNN measure with k at
+// least their number) leaves the pair without statistics, with a note.
+// Main holds every layer in memory; the CKA engine's MemoryBudget, TempDir
+// and Checkpoint do not apply and are an error with it.
 package study

@@ -10,14 +10,14 @@ import (
 )
 
 // LanguageMatrix is one model's language × language matrix of cross-lingual
-// CKA: entry [a][b] pairs layer k of Languages[a] with layer k of
-// Languages[b].
+// CKA (or of Options.Main's measure): entry [a][b] pairs layer k of
+// Languages[a] with layer k of Languages[b].
 type LanguageMatrix struct {
 	Model     string   `json:"model"`
 	Languages []string `json:"languages"`
 	// CKAMean[a][b] is the mean over layers of the CKA between the same layer
 	// in languages a and b (the pair's cka_mean; 1 on the diagonal for the
-	// standardized and linear measures).
+	// standardized and linear measures, 0 for the shape distance).
 	CKAMean [][]float64 `json:"cka_mean"`
 	// CKAPerLayer[k][a][b] is that CKA at the k-th layer (0-based).
 	CKAPerLayer [][][]float64 `json:"cka_per_layer"`

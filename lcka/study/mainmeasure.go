@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +23,23 @@ import (
 
 // IsZero says whether e is the zero ExtraMeasure (no measure).
 func (e ExtraMeasure) IsZero() bool { return e.kind == "" }
+
+// symmetric says whether the measure of x against y is that of y against x
+// (PWCCA weighs the side of smaller rank and CKNNA restricts to mutual
+// neighbours, neither quite symmetric).
+func (e ExtraMeasure) symmetric() bool { return e.kind != "pwcca" && e.kind != "cknna" }
+
+// both returns the measure of x and y as the study's matrix holds it with
+// Options.Main: the mean of x against y and y against x for a measure that
+// is not symmetric.
+func (e ExtraMeasure) both(x, y mat.Matrix) (float64, error) {
+	v, err := e.pairOf(x)(x, y)
+	if err != nil || e.symmetric() {
+		return v, err
+	}
+	w, err := e.pairOf(y)(y, x)
+	return (v + w) / 2, err
+}
 
 // loadReps reads every joint row into memory, in float32, for the measures
 // that need all layers at once (and hands each to src.onLoad, if set).
@@ -203,8 +219,7 @@ func mainStats(ctx context.Context, e ExtraMeasure, xs, ys []mat.Matrix, observe
 		}
 		curve := make([]float64, L)
 		for k := range L {
-			x, y := rowsOf{xs[k], draws[t]}, rowsOf{ys[k], draws[t]}
-			v, err := e.pairOf(x)(x, y)
+			v, err := e.both(rowsOf{xs[k], draws[t]}, rowsOf{ys[k], draws[t]})
 			if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
 				err = fmt.Errorf("value %g", v)
 			}
@@ -227,10 +242,8 @@ func mainStats(ctx context.Context, e ExtraMeasure, xs, ys []mat.Matrix, observe
 		for t, c := range st.layers {
 			means[t] = describe.Mean(c)
 		}
-		sort.Float64s(means)
-		mean := describe.Mean(means)
-		st.bias = mean - describe.Mean(observed)
-		st.ci = [2]float64{center + (describe.Quantile(means, 0.025)-mean)*scale, center + (describe.Quantile(means, 0.975)-mean)*scale}
+		st.bias = describe.Mean(means) - describe.Mean(observed)
+		st.ci[0], st.ci[1] = shiftedInterval(center, means, scale)
 	}
 	if perms <= 0 {
 		return st, nil, nil
@@ -240,7 +253,7 @@ func mainStats(ctx context.Context, e ExtraMeasure, xs, ys []mat.Matrix, observe
 		return nil, nil, err
 	}
 	base := len(draws)
-	nl, err := measureNull(e, xs, ys, observed, shuffles, seed, func() error { return contextErr(ctx) }, func(k int) {
+	nl, err := measureNull(e, xs, ys, observed, shuffles, seed, true, func() error { return contextErr(ctx) }, func(k int) {
 		progress(base+k*perms/L, total)
 	})
 	if err != nil {
@@ -263,7 +276,7 @@ func mainPairStats(p *Pair, dp *Depth, xs, ys []mat.Matrix, subset []int, boot, 
 		xs, ys = subsetRows(xs, subset), subsetRows(ys, subset)
 		observed = make([]float64, len(xs))
 		for k := range xs {
-			v, err := opt.Main.pairOf(xs[k])(xs[k], ys[k])
+			v, err := opt.Main.both(xs[k], ys[k])
 			if err != nil {
 				*notes = append(*notes, fmt.Sprintf("%s %s–%s: no bootstrap or permutation statistics: layer %d on the %d prompts of the statistics: %v", p.Model, p.LangA, p.LangB, k+1, len(subset), err))
 				return contextErr(opt.Context)

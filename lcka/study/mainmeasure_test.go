@@ -1,6 +1,7 @@
 package study
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -195,61 +196,99 @@ func TestAnalyzeMainMeasure(t *testing.T) {
 	}
 }
 
-// TestMainMeasureStats: the bootstrap interval, the depth map's intervals
-// and the permutation test of a measure other than CKA equal a direct loop
-// of the package's pairwise function over the resamples and permutations
-// drawn as documented: resamples of n prompts with replacement from PCG
-// (seed, 0xb007), permutations from calibrate.Permutations of the seed, the
-// same for every layer; a similarity and a distance.
+// TestMainMeasureStats: the bootstrap interval and bias, the depth map's
+// intervals and the permutation test of a measure other than CKA equal a
+// direct loop of the package's pairwise function over the prompts of the
+// statistics (all, or StatsMaxN drawn from PCG(seed, 0x5eed)) and the
+// resamples and permutations drawn as documented: resamples with
+// replacement from PCG(seed, 0xb007), permutations from
+// calibrate.Permutations of the seed, the same for every layer; a measure
+// that is not symmetric (PWCCA, CKNNA) both ways round and averaged, as the
+// study's matrix holds it; the interval centred on the value of all prompts,
+// its spread scaled by √(StatsMaxN/n); a similarity and a distance.
 func TestMainMeasureStats(t *testing.T) {
 	root := t.TempDir()
 	a := writeModel(t, root, "model-a", 3, 12, 30, 30, true, 21)
 	const n, boot, perms, seed = 30, 24, 19, 5
 	reps := jointDense(n, a)
-	for _, name := range []string{"svcca:4", "shape:1"} {
-		t.Run(name, func(t *testing.T) {
-			e, err := ParseExtraMeasure(name)
+	for _, c := range []struct {
+		name string
+		maxN int
+	}{{"svcca:4", 0}, {"shape:1", 0}, {"pwcca", 0}, {"svcca:4", 20}, {"pwcca", 22}, {"cknna:5", 24}} {
+		t.Run(fmt.Sprintf("%s/%d", c.name, c.maxN), func(t *testing.T) {
+			e, err := ParseExtraMeasure(c.name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, RSA: "none", Bootstrap: boot, Permutations: perms, Seed: seed, Main: e})
+			res, err := Analyze(Options{Artifacts: root, Langs: []string{"en", "hi"}, RSA: "none", Bootstrap: boot, Permutations: perms, StatsMaxN: c.maxN, Seed: seed, Main: e})
 			if err != nil {
 				t.Fatal(err)
 			}
 			p, d := res.Metrics.Pairs[0], res.Metrics.Depth[0]
 			pw := pairwise(e)
-			xs, ys := reps[:3], reps[3:]
-			rng := rand.New(rand.NewPCG(seed, 0xb007))
-			means := make([]float64, boot)
-			curves := make([][]float64, boot)
-			for t2 := range boot {
-				idx := make([]int, n)
-				for i := range idx {
-					idx[i] = rng.IntN(n)
+			both := func(x, y mat.Matrix) float64 {
+				v, err := pw(x, y)
+				if err != nil {
+					t.Fatal(err)
 				}
-				for k := range xs {
-					v, err := pw(rowsDense(xs[k], idx), rowsDense(ys[k], idx))
+				if k := e.Kind(); k == "pwcca" || k == "cknna" {
+					w, err := pw(y, x)
 					if err != nil {
 						t.Fatal(err)
 					}
-					curves[t2] = append(curves[t2], v)
+					v = (v + w) / 2
 				}
-				means[t2] = describe.Mean(curves[t2])
+				return v
+			}
+			statsN, subset := n, make([]int, n)
+			for i := range subset {
+				subset[i] = i
+			}
+			if c.maxN > 0 {
+				statsN = c.maxN
+				subset = rand.New(rand.NewPCG(seed, 0x5eed)).Perm(n)[:statsN]
+				sort.Ints(subset)
+			}
+			scale := math.Sqrt(float64(statsN) / n)
+			var xs, ys []*mat.Dense
+			observed := make([]float64, 3)
+			for k := range 3 {
+				xs, ys = append(xs, rowsDense(reps[k], subset)), append(ys, rowsDense(reps[3+k], subset))
+				observed[k] = both(xs[k], ys[k])
+			}
+			if p.StatsN != statsN {
+				t.Errorf("stats_n %d, want %d", p.StatsN, statsN)
+			}
+			rng := rand.New(rand.NewPCG(seed, 0xb007))
+			means := make([]float64, boot)
+			curves := make([][]float64, boot)
+			for b := range boot {
+				idx := make([]int, statsN)
+				for i := range idx {
+					idx[i] = rng.IntN(statsN)
+				}
+				for k := range xs {
+					curves[b] = append(curves[b], both(rowsDense(xs[k], idx), rowsDense(ys[k], idx)))
+				}
+				means[b] = describe.Mean(curves[b])
 			}
 			sort.Float64s(means)
 			mu := describe.Mean(means)
-			lo, hi := p.CKAMean+describe.Quantile(means, 0.025)-mu, p.CKAMean+describe.Quantile(means, 0.975)-mu
+			lo, hi := p.CKAMean+(describe.Quantile(means, 0.025)-mu)*scale, p.CKAMean+(describe.Quantile(means, 0.975)-mu)*scale
 			if p.CKACI95 == nil || math.Abs(p.CKACI95[0]-lo) > 1e-9 || math.Abs(p.CKACI95[1]-hi) > 1e-9 {
 				t.Errorf("interval %v, direct loop [%g, %g]", p.CKACI95, lo, hi)
 			}
+			if bias := mu - describe.Mean(observed); p.CKABootBias == nil || math.Abs(*p.CKABootBias-bias) > 1e-9 {
+				t.Errorf("bias %v, direct loop %g", p.CKABootBias, bias)
+			}
 			for k := range xs {
 				col := make([]float64, boot)
-				for t2 := range boot {
-					col[t2] = curves[t2][k]
+				for b := range boot {
+					col[b] = curves[b][k]
 				}
 				sort.Float64s(col)
 				mk := describe.Mean(col)
-				wlo, whi := p.CKAPerLayer[k]+describe.Quantile(col, 0.025)-mk, p.CKAPerLayer[k]+describe.Quantile(col, 0.975)-mk
+				wlo, whi := p.CKAPerLayer[k]+(describe.Quantile(col, 0.025)-mk)*scale, p.CKAPerLayer[k]+(describe.Quantile(col, 0.975)-mk)*scale
 				if len(d.Lo) != len(xs) || math.Abs(d.Lo[k]-wlo) > 1e-9 || math.Abs(d.Hi[k]-whi) > 1e-9 {
 					t.Errorf("depth map layer %d: [%v, %v], direct loop [%g, %g]", k+1, d.Lo, d.Hi, wlo, whi)
 				}
@@ -257,21 +296,17 @@ func TestMainMeasureStats(t *testing.T) {
 			if d.ChangePoints == nil || d.Resamples != boot {
 				t.Errorf("depth map: change points %v, %d resamples", d.ChangePoints, d.Resamples)
 			}
-			shuffles, err := calibrate.Permutations(n, calibrate.Options{Permutations: perms, Seed: seed})
+			shuffles, err := calibrate.Permutations(statsN, calibrate.Options{Permutations: perms, Seed: seed})
 			if err != nil {
 				t.Fatal(err)
 			}
 			null := make([]float64, perms)
 			for q, perm := range shuffles {
 				for k := range xs {
-					v, err := pw(xs[k], permuted(mat.DenseCopyOf(ys[k]), perm))
-					if err != nil {
-						t.Fatal(err)
-					}
-					null[q] += v / float64(len(xs))
+					null[q] += both(xs[k], permuted(ys[k], perm)) / float64(len(xs))
 				}
 			}
-			mean, sd, cal, pv := nullStats(p.CKAMean, null, e.Distance())
+			mean, sd, cal, pv := nullStats(describe.Mean(observed), null, e.Distance())
 			if p.PermP == nil || p.PermNullMean == nil || p.PermNullSD == nil || p.CKACalibrated == nil {
 				t.Fatalf("permutation test missing: %+v", p)
 			}
@@ -298,8 +333,9 @@ func rowsDense(x mat.Matrix, idx []int) *mat.Dense {
 	return out
 }
 
-// TestMainMeasureBadOptions: Main with minibatch CKA, or also asked for
-// beside itself, is an error.
+// TestMainMeasureBadOptions: Main with minibatch CKA, also asked for
+// beside itself, or with the CKA engine's memory budget, scratch folder or
+// checkpoint, is an error.
 func TestMainMeasureBadOptions(t *testing.T) {
 	root := t.TempDir()
 	writeModel(t, root, "model-a", 2, 6, 12, 12, true, 3)
@@ -317,6 +353,9 @@ func TestMainMeasureBadOptions(t *testing.T) {
 	}{
 		{Options{Main: svcca, Minibatch: 4}, "minibatch is a way of computing CKA"},
 		{Options{Main: svcca, ExtraMeasures: same}, "svcca is the study's measure and also asked for beside it (as svcca:0.99)"},
+		{Options{Main: svcca, MemoryBudget: 1 << 30}, "are the CKA engine's"},
+		{Options{Main: svcca, TempDir: root}, "are the CKA engine's"},
+		{Options{Main: svcca, Checkpoint: filepath.Join(root, "ck")}, "are the CKA engine's"},
 	} {
 		c.opt.Artifacts, c.opt.Langs, c.opt.Bootstrap, c.opt.Permutations = root, []string{"en", "hi"}, -1, -1
 		if _, err := Analyze(c.opt); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -393,7 +393,12 @@ func fromNull(score float64, null []float64, distance bool) (calibrate.Result, e
 
 // measureNull computes a pair's permutation null: xs and ys are the
 // pair's layers in LangA and LangB, values the measure on them.
-func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms [][]int, seed uint64, cancelled func() error, progress func(done int)) (*MeasureNull, error) {
+//
+// With both, a measure that is not symmetric (PWCCA, CKNNA) is taken both
+// ways round and averaged, as the study's matrix holds it with Options.Main
+// (values must be so too); else it is layer k in LangA against layer k in
+// LangB, as MeasurePair.PerLayer.
+func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms [][]int, seed uint64, both bool, cancelled func() error, progress func(done int)) (*MeasureNull, error) {
 	L := len(values)
 	nl := &MeasureNull{Permutations: len(perms), Seed: seed}
 	meanNull := make([]float64, len(perms))
@@ -404,6 +409,14 @@ func measureNull(e ExtraMeasure, xs, ys []mat.Matrix, values []float64, perms []
 		progress(k)
 		x := mat.DenseCopyOf(xs[k])
 		null, err := e.null(x, ys[k], perms)
+		if err == nil && both && !e.symmetric() {
+			var back []float64
+			if back, err = calibrate.Null(x, ys[k], func(x, yp mat.Matrix) (float64, error) { return e.pairOf(yp)(yp, x) }, perms); err == nil {
+				for i := range null {
+					null[i] = (null[i] + back[i]) / 2
+				}
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", k+1, err)
 		}
@@ -501,7 +514,7 @@ func extraMeasures(res *Result, blocks []block, reps []mat.Matrix, opt Options, 
 			if opt.ExtraMeasureNull > 0 {
 				xs, ys := reps[a.first:a.first+len(mp.PerLayer)], reps[b.first:b.first+len(mp.PerLayer)]
 				stage := fmt.Sprintf("%s null %s %s–%s", e.name, p.Model, p.LangA, p.LangB)
-				nl, err := measureNull(e, xs, ys, mp.PerLayer, perms, opt.Seed, cancelled, func(done int) { progress(stage, done, len(xs)) })
+				nl, err := measureNull(e, xs, ys, mp.PerLayer, perms, opt.Seed, false, cancelled, func(done int) { progress(stage, done, len(xs)) })
 				progress(stage, len(xs), len(xs))
 				if err != nil {
 					if cerr := cancelled(); cerr != nil {

@@ -531,7 +531,7 @@ func TestMeasureNullProperties(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		nl, err := measureNull(e, xs, ys, values, perms, 5, none, func(int) {})
+		nl, err := measureNull(e, xs, ys, values, perms, 5, false, none, func(int) {})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -555,7 +555,7 @@ func TestMeasureNullProperties(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		nl, err = measureNull(e, xs, xs, values, perms, 5, none, func(int) {})
+		nl, err = measureNull(e, xs, xs, values, perms, 5, false, none, func(int) {})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -593,7 +593,7 @@ func TestExtraMeasureNullBadInput(t *testing.T) {
 		x.Set(i, 1, 1)
 	}
 	perms, _ := calibrate.Permutations(12, calibrate.Options{Permutations: 4, Seed: 1})
-	_, err = measureNull(e, []mat.Matrix{x}, []mat.Matrix{mat.NewDense(12, 2, nil)}, []float64{0}, perms, 1, func() error { return nil }, func(int) {})
+	_, err = measureNull(e, []mat.Matrix{x}, []mat.Matrix{mat.NewDense(12, 2, nil)}, []float64{0}, perms, 1, false, func() error { return nil }, func(int) {})
 	if err == nil || !strings.Contains(err.Error(), "layer 1") {
 		t.Errorf("null of a layer without variance: error %v", err)
 	}

@@ -47,7 +47,7 @@ func pairs(res *Result, blocks []block, src *layerSource, sim *mat.SymDense, rep
 	}
 	statsN := min(m.N, maxN)
 	var subset []int // the prompts the statistics use
-	if statsN < m.N {
+	if statsN < m.N && (boot > 0 || perms > 0) {
 		rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 		subset = rng.Perm(m.N)[:statsN]
 		sort.Ints(subset)

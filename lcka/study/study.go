@@ -265,7 +265,7 @@ type HeatmapInfo struct {
 // Result is everything Analyze computes.
 type Result struct {
 	Metrics  Metrics
-	CKA      *mat.SymDense // over Metrics.Joint.Rows
+	CKA      *mat.SymDense // over Metrics.Joint.Rows: CKA, or Options.Main's matrix
 	RSA      *mat.SymDense // nil when skipped
 	Heatmaps []Heatmap
 }
@@ -348,6 +348,9 @@ func Analyze(opt Options) (*Result, error) {
 	if main {
 		if opt.Minibatch > 0 {
 			return nil, fmt.Errorf("study: minibatch is a way of computing CKA; the study's measure is %s", opt.Main.name)
+		}
+		if opt.MemoryBudget != 0 || opt.TempDir != "" || opt.Checkpoint != "" {
+			return nil, fmt.Errorf("study: a memory budget, a scratch folder and a checkpoint are the CKA engine's; the study's measure is %s, which holds every layer in memory and starts over when interrupted", opt.Main.name)
 		}
 		for _, e := range opt.ExtraMeasures {
 			if e.same(opt.Main) {
