@@ -37,9 +37,9 @@ func runAnalyze(args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the resampling")
 	classical := fs.Bool("classical-mds", false, "classical MDS instead of the study's uncentered embedding")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
-	budgetMB := fs.Int64("memory-budget-mb", 0, "memory for the CKA engine in MB (0: 60% of the available memory); layers beyond half of it go to a scratch file")
-	tempDir := fs.String("temp-dir", "", "folder for that scratch file (default: the system's temporary folder)")
-	checkpoint := fs.String("checkpoint", "", `file where large CKA jobs save their progress and resume from (default OUT/.cka-checkpoint; "none": no checkpoint)`)
+	budgetMB := fs.Int64("memory-budget-mb", 0, "memory for the CKA engine in MB (0: 60% of the available memory); layers beyond half of it go to a scratch file; an error with a --measure other than CKA")
+	tempDir := fs.String("temp-dir", "", "folder for that scratch file (default: the system's temporary folder); an error with a --measure other than CKA")
+	checkpoint := fs.String("checkpoint", "", `file where large CKA jobs save their progress and resume from (default OUT/.cka-checkpoint; "none": no checkpoint); an error with a --measure other than CKA`)
 	minibatch := fs.Int("minibatch", 0, "if > 0, minibatch CKA over consecutive batches of this many prompts, on features standardized (cka-standardized) or centered (cka, cka-debiased) as --measure says")
 	skipUnreadable := fs.Bool("skip-unreadable", false, "leave out activation sets that cannot be read (named in metrics.json's notes) instead of failing")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
@@ -88,6 +88,9 @@ func runAnalyze(args []string) error {
 	}
 	if *budgetMB < 0 {
 		return errors.New("--memory-budget-mb must be ≥ 0")
+	}
+	if !main.IsZero() && (*budgetMB != 0 || *tempDir != "" || *checkpoint != "" && *checkpoint != "none") {
+		return fmt.Errorf("--memory-budget-mb, --temp-dir and --checkpoint are the CKA engine's; with --measure %s every layer is held in memory and an interrupted run starts over", main)
 	}
 	switch *checkpoint {
 	case "none":

@@ -253,7 +253,8 @@ func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
 		want string
 	}{
 		{[]string{"--also", "svcca:0.99"}, "also asked for beside it"},
-		{[]string{"--checkpoint", filepath.Join(root, "ck")}, "are the CKA engine's"},
+		{[]string{"--checkpoint", filepath.Join(root, "new-folder", "ck")}, "are the CKA engine's"},
+		{[]string{"--temp-dir", root}, "are the CKA engine's"},
 		{[]string{"--memory-budget-mb", "100"}, "are the CKA engine's"},
 		{[]string{"--minibatch", "8"}, "minibatch is a way of computing CKA"},
 	} {
@@ -261,6 +262,9 @@ func TestAnalyzeMeasureOtherThanCKA(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("--measure svcca %v: error %v, want one saying %q", c.args, err, c.want)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "new-folder")); err == nil {
+		t.Error("a rejected --checkpoint left its folder behind")
 	}
 }
 

@@ -259,6 +259,9 @@ func NewSpectrum(x mat.Matrix) (*Spectrum, error) {
 // Gram matrix do not depend on the order of the rows. A permutation null
 // (lcka/calibrate) then decomposes each layer once.
 func (s *Spectrum) Permuted(perm []int) (*Spectrum, error) {
+	if s == nil || s.s == nil {
+		return nil, fmt.Errorf("cca: nil or zero spectrum; make one with NewSpectrum")
+	}
 	n := s.s.n
 	if len(perm) != n {
 		return nil, fmt.Errorf("cca: a permutation of %d entries for %d inputs", len(perm), n)
@@ -285,8 +288,8 @@ func SVCCAOf(a, b *Spectrum, keep Keep) (Result, error) {
 	if err := keep.check(); err != nil {
 		return Result{}, err
 	}
-	if a == nil || b == nil {
-		return Result{}, fmt.Errorf("cca: nil spectrum")
+	if a == nil || b == nil || a.s == nil || b.s == nil {
+		return Result{}, fmt.Errorf("cca: nil or zero spectrum; make one with NewSpectrum")
 	}
 	if a.s.n != b.s.n {
 		return Result{}, fmt.Errorf("cca: x has %d inputs (rows) and y has %d; they must match", a.s.n, b.s.n)

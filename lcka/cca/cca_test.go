@@ -264,4 +264,17 @@ func TestSpectrumPermuted(t *testing.T) {
 	if _, err := NewSpectrum(mat.NewDense(n, 3, nil)); err == nil {
 		t.Error("a layer without variance: no error")
 	}
+	var zero Spectrum
+	var none *Spectrum
+	for _, s := range []*Spectrum{&zero, none} {
+		if _, err := s.Permuted(rng.Perm(n)); err == nil {
+			t.Errorf("%v: Permuted: no error", s)
+		}
+		if _, err := SVCCAOf(s, b, Paper); err == nil {
+			t.Errorf("%v: SVCCAOf: no error", s)
+		}
+		if _, err := SVCCAOf(b, s, Paper); err == nil {
+			t.Errorf("%v: SVCCAOf: no error", s)
+		}
+	}
 }

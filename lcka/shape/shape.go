@@ -93,6 +93,9 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 // reordered, since centring and XᵀX do not depend on the order of the rows.
 // A permutation null (lcka/calibrate) then whitens each side once.
 func (w *Whitened) Permuted(perm []int) (*Whitened, error) {
+	if w == nil || w.b == nil {
+		return nil, fmt.Errorf("shape: nil or zero representation; make one with Whiten")
+	}
 	n, r := w.b.Dims()
 	if len(perm) != n {
 		return nil, fmt.Errorf("shape: a permutation of %d entries for %d inputs", len(perm), n)
@@ -111,8 +114,8 @@ func (w *Whitened) Permuted(perm []int) (*Whitened, error) {
 
 // AngularOf returns θ_α between two prepared representations.
 func AngularOf(a, b *Whitened) (float64, error) {
-	if a == nil || b == nil {
-		return 0, fmt.Errorf("shape: nil representation")
+	if a == nil || b == nil || a.b == nil || b.b == nil {
+		return 0, fmt.Errorf("shape: nil or zero representation; make one with Whiten")
 	}
 	if a.alpha != b.alpha {
 		return 0, fmt.Errorf("shape: representations whitened at α = %v and %v", a.alpha, b.alpha)

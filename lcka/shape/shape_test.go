@@ -284,4 +284,17 @@ func TestPermuted(t *testing.T) {
 			t.Errorf("%v: no error", perm)
 		}
 	}
+	var zero Whitened
+	var none *Whitened
+	for _, w := range []*Whitened{&zero, none} {
+		if _, err := w.Permuted(rng.Perm(n)); err == nil {
+			t.Errorf("%v: Permuted: no error", w)
+		}
+		if _, err := AngularOf(w, b); err == nil {
+			t.Errorf("%v: AngularOf: no error", w)
+		}
+		if _, err := AngularOf(b, w); err == nil {
+			t.Errorf("%v: AngularOf: no error", w)
+		}
+	}
 }

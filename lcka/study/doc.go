@@ -151,8 +151,8 @@
 // widened to float64, into a joint heatmap (heatmaps/measureN_NAME.json) and
 // Metrics.ExtraMeasures: its formula, the time it took, and per model and
 // pair of languages the measure between layer k in one language (the row)
-// and layer k in the other, with their mean. They are reported only: S alone
-// drives the embedding, the pairs, the bootstrap, the permutations and the
+// and layer k in the other, with their mean. They are reported only: S (the
+// CKA matrix, or Options.Main's) alone drives the embedding, the pairs, the bootstrap, the permutations and the
 // depth map. PWCCA and θ_α cost an SVD per pair of layers, O(n³), which
 // at 200 layers takes many minutes (Notes says so); SVCCA's SVD is of the
 // smaller of the kept and the complementary directions, from seconds to a
@@ -187,7 +187,8 @@
 // seed) computes the measure again on each of the pair's layers (both ways
 // round for PWCCA and CKNNA, as the matrix holds them), the same draws for
 // every layer, so they cost Bootstrap + Permutations evaluations per layer
-// and run only when asked for: with Main, a count of 0 means none. The
+// (twice that for PWCCA and CKNNA) and run only when asked for: with Main,
+// a count of 0 means none. The
 // interval is the study's shifted percentile interval, the m-out-of-n one
 // when StatsMaxN < n; the permutation p-value, null and calibrated value
 // are MeasureNull's, in the direction of agreement (a distance's calibrated
@@ -195,5 +196,7 @@
 // that fails on the prompts of the statistics (a kNN measure with k at
 // least their number) leaves the pair without statistics, with a note.
 // Main holds every layer in memory; the CKA engine's MemoryBudget, TempDir
-// and Checkpoint do not apply and are an error with it.
+// and Checkpoint do not apply and are an error with it. Where a measure of
+// ExtraMeasures that fails on the layers is left out with a note, Main
+// failing fails the study, which has no other matrix.
 package study

@@ -193,7 +193,8 @@ func (r rowsOf) T() mat.Matrix       { return mat.Transpose{Matrix: r} }
 // the statistics, observed the measure of layer k against layer k on them.
 // Every bootstrap resample and every permutation computes the measure again
 // on each layer, so the cost is (boot + perms) pairs of layers per layer.
-// The bootstrap interval is the study's shifted percentile interval around
+// (Twice that for PWCCA and CKNNA, taken both ways round.) The bootstrap
+// interval is the study's shifted percentile interval around
 // center, its spread times scale; the p-value, the null's mean and spread
 // and the calibrated value are those of MeasureNull, in the direction of
 // agreement of the measure.

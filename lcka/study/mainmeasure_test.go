@@ -406,3 +406,40 @@ func TestMainMeasureProcrustesUndefined(t *testing.T) {
 		t.Error("the CKA study has no Procrustes residuals")
 	}
 }
+
+// TestMainMeasureNoStatistics: with Main, counts of 0 run no bootstrap and
+// no permutations, and a note says so; the note on the prompts of the
+// statistics appears only when they run (Main or CKA).
+func TestMainMeasureNoStatistics(t *testing.T) {
+	root := t.TempDir()
+	writeModel(t, root, "model-a", 2, 6, 12, 12, true, 3)
+	svcca, err := ParseExtraMeasure("svcca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const subsetNote = "bootstrap and permutation statistics use 10 of the 12 prompts"
+	for _, c := range []struct {
+		opt        Options
+		asked      bool // the note that they run only when asked for
+		subsetNote bool
+	}{
+		{Options{Main: svcca, StatsMaxN: 10}, true, false},
+		{Options{Main: svcca, StatsMaxN: 10, Bootstrap: 5}, true, true},
+		{Options{StatsMaxN: 10, Bootstrap: -1, Permutations: -1}, false, false},
+		{Options{StatsMaxN: 10, Bootstrap: 5, Permutations: -1}, false, true},
+	} {
+		c.opt.Artifacts, c.opt.Langs, c.opt.RSA = root, []string{"en", "hi"}, "none"
+		res, err := Analyze(c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(res.Metrics.Notes, "\n")
+		p := res.Metrics.Pairs[0]
+		if strings.Contains(notes, "run only when asked for") != c.asked || strings.Contains(notes, subsetNote) != c.subsetNote {
+			t.Errorf("main %q, bootstrap %d: notes\n%s", c.opt.Main, c.opt.Bootstrap, notes)
+		}
+		if (p.CKACI95 != nil) != (c.opt.Bootstrap > 0) || p.PermP != nil {
+			t.Errorf("main %q, bootstrap %d: interval %v, p %v", c.opt.Main, c.opt.Bootstrap, p.CKACI95, p.PermP)
+		}
+	}
+}

@@ -63,8 +63,8 @@ type Options struct {
 	// such set fails the study, since its results would silently lack it.
 	SkipUnreadable bool
 	// Main, unless it is the zero value, is the study's measure in place of
-	// CKA (Measure, Minibatch, MemoryBudget, TempDir and Checkpoint then do
-	// not apply): its joint matrix gives the heatmaps, the embedding, the
+	// CKA (Measure then does not apply, and Minibatch, MemoryBudget, TempDir
+	// and Checkpoint are an error): its joint matrix gives the heatmaps, the embedding, the
 	// pairs, the language matrices and the depth map (see the package
 	// documentation, Other measures). Make it with ParseExtraMeasure.
 	Main ExtraMeasure
@@ -184,10 +184,13 @@ type LanguageAxis struct {
 
 // Pair holds the cross-lingual statistics of one model and two languages.
 type Pair struct {
-	Model       string    `json:"model"`
-	LangA       string    `json:"lang_a"`
-	LangB       string    `json:"lang_b"`
-	Count       int       `json:"count"`
+	Model string `json:"model"`
+	LangA string `json:"lang_a"`
+	LangB string `json:"lang_b"`
+	Count int    `json:"count"`
+	// CKAMean, CKAMedian and CKAMin summarize CKAPerLayer, the measure of
+	// layer k in LangA against layer k in LangB (for a distance, the min is
+	// the closest layer).
 	CKAMean     float64   `json:"cka_mean"`
 	CKAMedian   float64   `json:"cka_median"`
 	CKAMin      float64   `json:"cka_min"`
@@ -230,7 +233,9 @@ type Pair struct {
 	// value, where they are float32: the p-value is the float32 one. The
 	// screen runs where the CPU has AVX-512BW; elsewhere every permuted
 	// value is float32, so the null's mean and spread (not p) may differ
-	// between such machines in about the fifth decimal.
+	// between such machines in about the fifth decimal. With Options.Main
+	// the permuted values are the measure's own, computed in float64
+	// (MeasureNull).
 	PermNullMean   *float64  `json:"perm_null_mean,omitempty"`
 	PermNullSD     *float64  `json:"perm_null_sd,omitempty"`
 	CKACalibrated  *float64  `json:"cka_calibrated,omitempty"`
