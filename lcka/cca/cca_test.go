@@ -278,3 +278,61 @@ func TestSpectrumPermuted(t *testing.T) {
 		}
 	}
 }
+
+// TestSpectrumResample: two layers decomposed from the same bootstrap draw
+// give the SVCCA of the resampled layers themselves, kept counts included;
+// bad draws are errors.
+func TestSpectrumResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n = 50
+	x, y := densetest.Normal(rng, n, 8), densetest.Normal(rng, n, 70)
+	for i := range n { // y's first 8 features hold x's, plus noise
+		for j := range 8 {
+			y.Set(i, j, y.At(i, j)+x.At(i, j))
+		}
+	}
+	for trial := range 4 {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		if trial == 3 {
+			idx = idx[:7]
+		}
+		xr, yr := mat.NewDense(len(idx), 8, nil), mat.NewDense(len(idx), 70, nil)
+		for r, i := range idx {
+			xr.SetRow(r, x.RawRowView(i))
+			yr.SetRow(r, y.RawRowView(i))
+		}
+		a, err := NewSpectrumResample(x, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewSpectrumResample(y, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, keep := range []Keep{Paper, {Count: 4}, {Variance: 1}} {
+			want, err := SVCCA(xr, yr, keep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := SVCCAOf(a, b, keep)
+			if err != nil || math.Abs(got.Value-want.Value) > 1e-10 || got.KeptX != want.KeptX || got.KeptY != want.KeptY {
+				t.Errorf("draw %d, %+v: %.15g kept %d %d (%v), the resampled layers give %.15g kept %d %d", trial, keep, got.Value, got.KeptX, got.KeptY, err, want.Value, want.KeptX, want.KeptY)
+			}
+		}
+	}
+	for _, c := range []struct {
+		idx  []int
+		want string
+	}{
+		{[]int{0, n}, "row 50 of 50"},
+		{[]int{3}, "at least 2"},
+		{[]int{4, 4}, "no variance"},
+	} {
+		if _, err := NewSpectrumResample(x, c.idx); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("draw %v: error %v, want one saying %q", c.idx, err, c.want)
+		}
+	}
+}

@@ -58,6 +58,13 @@ func newSpectrum(name string, x mat.Matrix) (*spectrum, error) {
 	defer centred.Put(buf)
 	xc := dense.CenteredInto(*buf, xd)
 	*buf = xc
+	return spectrumOf(name, xc, n, d)
+}
+
+// spectrumOf is newSpectrum of a layer already centred (xc, n×d row-major,
+// overwritten): its rows may be weighted (NewSpectrumResample).
+func spectrumOf(name string, xc []float64, n, d int) (*spectrum, error) {
+	var err error
 	// SVCCA does not see the scale; dividing by a power of two near the
 	// largest entry keeps the Gram matrix's squares from overflowing or
 	// underflowing.

@@ -29,22 +29,63 @@ func Whiten(x mat.Matrix, alpha float64) (*Whitened, error) {
 	return whiten("x", x, alpha)
 }
 
-func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
+// WhitenResample prepares the resample of x whose row r is x's row idx[r]
+// (a bootstrap draw, rows repeated) as Whiten prepares it, from the
+// resample's distinct rows weighted by their counts
+// (dense.WeightedResample): AngularOf of two layers so prepared with the
+// same idx is Angular of the two resamples, at the cost of an SVD of the
+// distinct rows (about 63% of a draw of n from n) instead of all of them.
+// Its rows are the distinct rows, so it meets only layers prepared with
+// the same idx.
+func WhitenResample(x mat.Matrix, idx []int, alpha float64) (*Whitened, error) {
+	if err := checkAlpha(alpha); err != nil {
+		return nil, err
+	}
+	xd, err := dense.Checked(x, "x")
+	if err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
+	if len(idx) < 2 {
+		return nil, fmt.Errorf("shape: a resample of %d input; the metric needs at least 2", len(idx))
+	}
+	xw, err := dense.WeightedResample(xd, idx)
+	if err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
+	if m, _ := xw.Dims(); m < 2 {
+		return nil, fmt.Errorf("shape: the resample of x has no variance (one distinct input)")
+	}
+	return whitenCentred("the resample of x", xw, alpha)
+}
+
+func checkAlpha(alpha float64) error {
 	if !(alpha >= 0 && alpha <= 1) {
-		return nil, fmt.Errorf("shape: α must be in [0, 1], got %v", alpha)
+		return fmt.Errorf("shape: α must be in [0, 1], got %v", alpha)
+	}
+	return nil
+}
+
+func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
+	if err := checkAlpha(alpha); err != nil {
+		return nil, err
 	}
 	xd, err := dense.Checked(x, name)
 	if err != nil {
 		return nil, fmt.Errorf("shape: %w", err)
 	}
-	n, d := xd.Dims()
-	if n < 2 {
+	if n, _ := xd.Dims(); n < 2 {
 		return nil, fmt.Errorf("shape: %s has %d input; the metric needs at least 2", name, n)
 	}
+	return whitenCentred(name, dense.CenteredColumns(xd), alpha)
+}
+
+// whitenCentred is whiten of a layer already centred (xc, overwritten):
+// its rows may be weighted (WhitenResample).
+func whitenCentred(name string, xc *mat.Dense, alpha float64) (*Whitened, error) {
+	n, d := xc.Dims()
 	// The SVD runs on the layer divided by a power of two p near its
 	// largest entry, so that its norms cannot overflow; s below are the
 	// singular values over p.
-	xc := dense.CenteredColumns(xd)
 	peak := dense.ScaleToPeak(xc.RawMatrix().Data)
 	if peak == 0 {
 		return nil, fmt.Errorf("shape: %s has no variance (all rows equal)", name)
@@ -63,6 +104,9 @@ func whiten(name string, x mat.Matrix, alpha float64) (*Whitened, error) {
 	r := 0
 	for r < min(len(s), n-1) && s[r] > tol {
 		r++
+	}
+	if r == 0 {
+		return nil, fmt.Errorf("shape: %s has no variance (all rows equal)", name)
 	}
 	// f(σ)/p for σ = p·s, enough since B is normalized: α·s + (1−α)·s/
 	// max(σ, √tol) (√max(σ², tol) without squaring σ). p·s overflowing to

@@ -298,3 +298,68 @@ func TestPermuted(t *testing.T) {
 		}
 	}
 }
+
+// TestWhitenResample: two layers prepared from the same bootstrap draw give
+// the angle of the resampled layers themselves, at every α; bad draws are
+// errors.
+func TestWhitenResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const n = 50
+	x, y := densetest.Normal(rng, n, 8), densetest.Normal(rng, n, 70)
+	for i := range n { // y's first 8 features hold x's, plus noise
+		for j := range 8 {
+			y.Set(i, j, y.At(i, j)+x.At(i, j))
+		}
+	}
+	for trial := range 4 {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		if trial == 3 {
+			idx = idx[:7] // a draw smaller than the layer
+		}
+		xr, yr := mat.NewDense(len(idx), 8, nil), mat.NewDense(len(idx), 70, nil)
+		for r, i := range idx {
+			xr.SetRow(r, x.RawRowView(i))
+			yr.SetRow(r, y.RawRowView(i))
+		}
+		for _, al := range alphas {
+			want, err := Angular(xr, yr, al)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := WhitenResample(x, idx, al)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := WhitenResample(y, idx, al)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Compared as cos θ, the nuclear norm: near θ = 0 arccos turns a
+			// rounding of 1 − ε into θ ≈ √(2ε).
+			got, err := AngularOf(a, b)
+			if err != nil || math.Abs(math.Cos(got)-math.Cos(want)) > 1e-12 {
+				t.Errorf("draw %d, α=%v: %.15g (%v), the resampled layers give %.15g", trial, al, got, err, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		idx  []int
+		want string
+	}{
+		{[]int{0, n}, "row 50 of 50"},
+		{[]int{-1, 2}, "row -1 of 50"},
+		{[]int{3}, "at least 2"},
+		{nil, "at least 2"},
+		{[]int{4, 4, 4}, "no variance"},
+	} {
+		if _, err := WhitenResample(x, c.idx, 1); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("draw %v: error %v, want one saying %q", c.idx, err, c.want)
+		}
+	}
+	if _, err := WhitenResample(x, []int{0, 1}, 2); err == nil {
+		t.Error("α = 2: no error")
+	}
+}

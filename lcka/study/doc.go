@@ -188,7 +188,11 @@
 // round for PWCCA and CKNNA, as the matrix holds them), the same draws for
 // every layer, so they cost Bootstrap + Permutations evaluations per layer
 // (twice that for PWCCA and CKNNA) and run only when asked for: with Main,
-// a count of 0 means none. The
+// a count of 0 means none. SVCCA and the shape distance take a resample
+// from its distinct prompts weighted by their counts (the same value,
+// cca.NewSpectrumResample and shape.WhitenResample) and a permutation by
+// reordering each layer's decomposition (Spectrum.Permuted,
+// Whitened.Permuted). The
 // interval is the study's shifted percentile interval, the m-out-of-n one
 // when StatsMaxN < n; the permutation p-value, null and calibrated value
 // are MeasureNull's, in the direction of agreement (a distance's calibrated

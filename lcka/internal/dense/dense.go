@@ -87,6 +87,59 @@ func CenteredInto(dst []float64, x *mat.Dense) []float64 {
 	return dst
 }
 
+// WeightedResample returns, for the resample of x whose row r is x's row
+// idx[r] (a bootstrap draw, rows repeated), an m×d matrix built from its m
+// distinct rows alone: row q is √c_q·(x_{i_q} − μ), with i_q the q-th
+// distinct index in increasing order, c_q its count in idx and μ the
+// resample's column mean (summed in float64 in idx's order). For two
+// layers resampled by the same idx, any product of such matrices, AᵀB,
+// equals that of the centred resamples (a row repeated c times adds c
+// times its product), and so does every quantity of the column spaces'
+// Gram matrices: their singular values, canonical correlations and shape
+// distances, at the cost of m rows instead of len(idx). x must be Checked.
+func WeightedResample(x *mat.Dense, idx []int) (*mat.Dense, error) {
+	n, d := x.Dims()
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("an empty resample")
+	}
+	count := make([]int, n)
+	for r, i := range idx {
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("resample row %d is row %d of %d", r, i, n)
+		}
+		count[i]++
+	}
+	mean := make([]float64, d)
+	for _, i := range idx {
+		for j, v := range x.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(len(idx))
+	}
+	m := 0
+	for _, c := range count {
+		if c > 0 {
+			m++
+		}
+	}
+	out := mat.NewDense(m, d, nil)
+	q := 0
+	for i, c := range count {
+		if c == 0 {
+			continue
+		}
+		w := math.Sqrt(float64(c))
+		row := out.RawRowView(q)
+		for j, v := range x.RawRowView(i) {
+			row[j] = w * (v - mean[j])
+		}
+		q++
+	}
+	return out, nil
+}
+
 // ScaleToPeak divides the finite values v by the power of two p that
 // brings their largest magnitude into [½, 1), exactly, and returns p (0,
 // leaving v alone, when v is all zeros): so that squares and norms of the

@@ -2,6 +2,7 @@ package dense
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -116,5 +117,54 @@ func TestScaleToPeak(t *testing.T) {
 	z := []float64{0, 0}
 	if ScaleToPeak(z) != 0 || z[0] != 0 || z[1] != 0 {
 		t.Error("zeros")
+	}
+}
+
+// TestWeightedResample: the products of two layers' weighted distinct rows
+// equal those of their centred resamples, with one row per distinct index;
+// a row out of range or an empty draw is an error.
+func TestWeightedResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := mat.NewDense(9, 3, nil), mat.NewDense(9, 4, nil)
+	for _, m := range []*mat.Dense{x, y} {
+		r, c := m.Dims()
+		for i := range r {
+			for j := range c {
+				m.Set(i, j, rng.NormFloat64()+float64(j))
+			}
+		}
+	}
+	for _, idx := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 5, 0, 2, 8, 8, 1, 5}, {7, 3, 7}} {
+		xw, err := WeightedResample(x, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yw, err := WeightedResample(y, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		distinct := map[int]bool{}
+		for _, i := range idx {
+			distinct[i] = true
+		}
+		if r, _ := xw.Dims(); r != len(distinct) {
+			t.Errorf("%v: %d rows, want %d", idx, r, len(distinct))
+		}
+		xr, yr := mat.NewDense(len(idx), 3, nil), mat.NewDense(len(idx), 4, nil)
+		for r, i := range idx {
+			xr.SetRow(r, x.RawRowView(i))
+			yr.SetRow(r, y.RawRowView(i))
+		}
+		var want, got mat.Dense
+		want.Mul(CenteredColumns(xr).T(), CenteredColumns(yr))
+		got.Mul(xw.T(), yw)
+		if !mat.EqualApprox(&got, &want, 1e-12) {
+			t.Errorf("%v: product\n%v\nwant\n%v", idx, mat.Formatted(&got), mat.Formatted(&want))
+		}
+	}
+	for _, idx := range [][]int{nil, {0, 9}, {-1}} {
+		if _, err := WeightedResample(x, idx); err == nil {
+			t.Errorf("%v: no error", idx)
+		}
 	}
 }
