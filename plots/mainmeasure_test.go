@@ -21,13 +21,7 @@ import (
 func mainMeasureResults(t *testing.T, main, also string) string {
 	t.Helper()
 	dir := t.TempDir()
-	root := filepath.Join(dir, "artifacts")
-	if err := synthModel(root, "alpha-small", 5, 16, 30, true, 7); err != nil {
-		t.Fatal(err)
-	}
-	if err := synthModel(root, "beta-tiny", 3, 12, 30, false, 8); err != nil {
-		t.Fatal(err)
-	}
+	root := twoSynthModels(t, dir)
 	e, err := study.ParseExtraMeasure(main)
 	if err != nil {
 		t.Fatal(err)

@@ -25,13 +25,7 @@ func extraResults(t *testing.T) string {
 func extraResultsNull(t *testing.T, null int) string {
 	t.Helper()
 	dir := t.TempDir()
-	root := filepath.Join(dir, "artifacts")
-	if err := synthModel(root, "alpha-small", 5, 16, 30, true, 7); err != nil {
-		t.Fatal(err)
-	}
-	if err := synthModel(root, "beta-tiny", 3, 12, 30, false, 8); err != nil {
-		t.Fatal(err)
-	}
+	root := twoSynthModels(t, dir)
 	extra, err := study.ParseExtraMeasures("mutual-knn:5,svcca,shape:0.5")
 	if err != nil {
 		t.Fatal(err)
@@ -327,4 +321,19 @@ type linePayload struct {
 			} `json:"data"`
 		} `json:"series"`
 	} `json:"option"`
+}
+
+// twoSynthModels writes the artifacts of two synthetic models under
+// dir/artifacts, alpha-small (5 layers, related languages) and beta-tiny
+// (3 layers, unrelated), 30 prompts each, and returns that root.
+func twoSynthModels(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join(dir, "artifacts")
+	if err := synthModel(root, "alpha-small", 5, 16, 30, true, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := synthModel(root, "beta-tiny", 3, 12, 30, false, 8); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }

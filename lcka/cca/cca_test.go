@@ -285,25 +285,13 @@ func TestSpectrumPermuted(t *testing.T) {
 func TestSpectrumResample(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	const n = 50
-	x, y := densetest.Normal(rng, n, 8), densetest.Normal(rng, n, 70)
-	for i := range n { // y's first 8 features hold x's, plus noise
-		for j := range 8 {
-			y.Set(i, j, y.At(i, j)+x.At(i, j))
-		}
-	}
+	x, y := densetest.Related(rng, n, 8, 70)
 	for trial := range 4 {
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = rng.IntN(n)
-		}
+		idx := densetest.Draw(rng, n, n)
 		if trial == 3 {
 			idx = idx[:7]
 		}
-		xr, yr := mat.NewDense(len(idx), 8, nil), mat.NewDense(len(idx), 70, nil)
-		for r, i := range idx {
-			xr.SetRow(r, x.RawRowView(i))
-			yr.SetRow(r, y.RawRowView(i))
-		}
+		xr, yr := densetest.Rows(x, idx), densetest.Rows(y, idx)
 		a, err := NewSpectrumResample(x, idx)
 		if err != nil {
 			t.Fatal(err)

@@ -48,3 +48,36 @@ func FromRows(rows [][]float64) *mat.Dense {
 	}
 	return m
 }
+
+// Related returns x (n×dx) and y (n×dy) with normal entries, y's first dx
+// columns holding x's plus their own noise (dx ≤ dy): two layers that
+// share a subspace.
+func Related(rng *rand.Rand, n, dx, dy int) (x, y *mat.Dense) {
+	x, y = Normal(rng, n, dx), Normal(rng, n, dy)
+	for i := range n {
+		for j := range dx {
+			y.Set(i, j, y.At(i, j)+x.At(i, j))
+		}
+	}
+	return x, y
+}
+
+// Draw returns k indices drawn from 0…n−1 with replacement: a bootstrap
+// resample when k = n.
+func Draw(rng *rand.Rand, n, k int) []int {
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = rng.IntN(n)
+	}
+	return idx
+}
+
+// Rows returns a new matrix whose row r is x's row idx[r].
+func Rows(x *mat.Dense, idx []int) *mat.Dense {
+	_, c := x.Dims()
+	out := mat.NewDense(len(idx), c, nil)
+	for r, i := range idx {
+		out.SetRow(r, x.RawRowView(i))
+	}
+	return out
+}
