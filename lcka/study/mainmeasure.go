@@ -51,28 +51,32 @@ func (e ExtraMeasure) both(x, y mat.Matrix) (float64, error) {
 func (e ExtraMeasure) resampled(x, y mat.Matrix, idx []int) (float64, error) {
 	switch e.kind {
 	case "svcca":
-		a, err := cca.NewSpectrumResample(x, idx)
-		if err != nil {
-			return 0, err
-		}
-		b, err := cca.NewSpectrumResample(y, idx)
-		if err != nil {
-			return 0, err
-		}
-		r, err := cca.SVCCAOf(a, b, e.keep)
-		return r.Value, err
+		spectrum := func(m mat.Matrix) (*cca.Spectrum, error) { return cca.NewSpectrumResample(m, idx) }
+		return prepared(x, y, spectrum, e.svccaOf)
 	case "shape":
-		a, err := shape.WhitenResample(x, idx, e.alpha)
-		if err != nil {
-			return 0, err
-		}
-		b, err := shape.WhitenResample(y, idx, e.alpha)
-		if err != nil {
-			return 0, err
-		}
-		return shape.AngularOf(a, b)
+		whiten := func(m mat.Matrix) (*shape.Whitened, error) { return shape.WhitenResample(m, idx, e.alpha) }
+		return prepared(x, y, whiten, shape.AngularOf)
 	}
 	return e.both(rowsOf{x, idx}, rowsOf{y, idx})
+}
+
+// prepared returns of(prepare(x), prepare(y)).
+func prepared[T any](x, y mat.Matrix, prepare func(mat.Matrix) (T, error), of func(a, b T) (float64, error)) (float64, error) {
+	a, err := prepare(x)
+	if err != nil {
+		return 0, err
+	}
+	b, err := prepare(y)
+	if err != nil {
+		return 0, err
+	}
+	return of(a, b)
+}
+
+// svccaOf is cca.SVCCAOf's value, keeping what e keeps.
+func (e ExtraMeasure) svccaOf(a, b *cca.Spectrum) (float64, error) {
+	r, err := cca.SVCCAOf(a, b, e.keep)
+	return r.Value, err
 }
 
 // loadReps reads every joint row into memory, in float32, for the measures

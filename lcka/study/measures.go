@@ -259,42 +259,18 @@ func (e ExtraMeasure) pairOf(x mat.Matrix) calibrate.Measure {
 // commutes with; the others compute the measure on each reordered y.
 func (e ExtraMeasure) null(x, y mat.Matrix, perms [][]int) ([]float64, error) {
 	var against func(perm []int) (float64, error)
+	var err error
 	switch e.kind {
 	case "svcca":
-		a, err := cca.NewSpectrum(x)
-		if err != nil {
-			return nil, err
-		}
-		b, err := cca.NewSpectrum(y)
-		if err != nil {
-			return nil, err
-		}
-		against = func(perm []int) (float64, error) {
-			bp, err := b.Permuted(perm)
-			if err != nil {
-				return 0, err
-			}
-			r, err := cca.SVCCAOf(a, bp, e.keep)
-			return r.Value, err
-		}
+		against, err = reordered(x, y, cca.NewSpectrum, (*cca.Spectrum).Permuted, e.svccaOf)
 	case "shape":
-		a, err := shape.Whiten(x, e.alpha)
-		if err != nil {
-			return nil, err
-		}
-		b, err := shape.Whiten(y, e.alpha)
-		if err != nil {
-			return nil, err
-		}
-		against = func(perm []int) (float64, error) {
-			bp, err := b.Permuted(perm)
-			if err != nil {
-				return 0, err
-			}
-			return shape.AngularOf(a, bp)
-		}
+		whiten := func(m mat.Matrix) (*shape.Whitened, error) { return shape.Whiten(m, e.alpha) }
+		against, err = reordered(x, y, whiten, (*shape.Whitened).Permuted, shape.AngularOf)
 	default:
 		return calibrate.Null(x, y, e.pairOf(x), perms)
+	}
+	if err != nil {
+		return nil, err
 	}
 	nx, _ := x.Dims()
 	if ny, _ := y.Dims(); nx != ny {
@@ -314,6 +290,27 @@ func (e ExtraMeasure) null(x, y mat.Matrix, perms [][]int) ([]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// reordered prepares x and y once (a decomposition) and returns the
+// measure of x against y with its rows reordered by a permutation, from
+// y's preparation reordered.
+func reordered[T any](x, y mat.Matrix, prepare func(mat.Matrix) (T, error), reorder func(T, []int) (T, error), of func(a, b T) (float64, error)) (func(perm []int) (float64, error), error) {
+	a, err := prepare(x)
+	if err != nil {
+		return nil, err
+	}
+	b, err := prepare(y)
+	if err != nil {
+		return nil, err
+	}
+	return func(perm []int) (float64, error) {
+		bp, err := reorder(b, perm)
+		if err != nil {
+			return 0, err
+		}
+		return of(a, bp)
+	}, nil
 }
 
 // MeasureResult is one extra measure of metrics.json (extra_measures).
