@@ -23,9 +23,6 @@ import (
 // and shuffled prompts, since the Gram-matrix shortcuts of CKA's do not
 // apply.
 
-// IsZero says whether e is the zero ExtraMeasure (no measure).
-func (e ExtraMeasure) IsZero() bool { return e.kind == "" }
-
 // symmetric says whether the measure of x against y is that of y against x
 // (PWCCA weighs the side of smaller rank and CKNNA restricts to mutual
 // neighbours, neither quite symmetric).

@@ -121,6 +121,9 @@ func (e ExtraMeasure) same(o ExtraMeasure) bool {
 	return e.kind == o.kind && e.k == o.k && e.keep == o.keep && e.alpha == o.alpha
 }
 
+// IsZero says whether e is the zero ExtraMeasure (no measure).
+func (e ExtraMeasure) IsZero() bool { return e.kind == "" }
+
 // String returns the name the measure was parsed from.
 func (e ExtraMeasure) String() string { return e.name }
 
