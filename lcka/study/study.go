@@ -32,8 +32,9 @@ type Options struct {
 	// RSA; "" means rsa-spearman:correlation, skipped above 5,000 prompts.
 	RSA string
 	// Bootstrap and Permutations are the resample counts (0 means 1000, or
-	// none with Main; a negative value skips them). StatsMaxN caps the prompts they use
-	// (0 means 2000): a larger set is subsampled at random, reported in Notes.
+	// none with Main; a negative value skips them). StatsMaxN caps the
+	// prompts they use (0 means 2000): a larger set is subsampled at random,
+	// reported in Notes.
 	Bootstrap, Permutations, StatsMaxN int
 	Seed                               uint64
 	Classical                          bool // classical MDS instead of the study's uncentered embedding
@@ -64,9 +65,10 @@ type Options struct {
 	SkipUnreadable bool
 	// Main, unless it is the zero value, is the study's measure in place of
 	// CKA (Measure then does not apply, and Minibatch, MemoryBudget, TempDir
-	// and Checkpoint are an error): its joint matrix gives the heatmaps, the embedding, the
-	// pairs, the language matrices and the depth map (see the package
-	// documentation, Other measures). Make it with ParseExtraMeasure.
+	// and Checkpoint are an error): its joint matrix gives the heatmaps, the
+	// embedding, the pairs, the language matrices and the depth map (see the
+	// package documentation, Other measures). Make it with
+	// ParseExtraMeasure.
 	Main ExtraMeasure
 	// ExtraMeasures are computed beside the study's measure, all pairs over
 	// the joint rows (Metrics.ExtraMeasures, a joint heatmap each); make
