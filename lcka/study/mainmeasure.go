@@ -236,14 +236,7 @@ func (r rowsOf) T() mat.Matrix       { return mat.Transpose{Matrix: r} }
 func mainStats(ctx context.Context, e ExtraMeasure, xs, ys []mat.Matrix, observed []float64, boot, perms int, seed uint64, center, scale float64, progress func(done, total int)) (*stats, *MeasureNull, error) {
 	n, _ := xs[0].Dims()
 	L := len(xs)
-	rng := rand.New(rand.NewPCG(seed, 0xb007))
-	draws := make([][]int, max(boot, 0))
-	for t := range draws {
-		draws[t] = make([]int, n)
-		for i := range draws[t] {
-			draws[t][i] = rng.IntN(n)
-		}
-	}
+	draws := drawResamples(rand.New(rand.NewPCG(seed, 0xb007)), n, boot)
 	total := len(draws) + max(perms, 0)
 	var done atomic.Int64
 	st := &stats{layers: make([][]float64, len(draws))}

@@ -210,6 +210,20 @@ func procrustesOf(p *Pair, sim *mat.SymDense, a, b, L int, gram bool) error {
 	return nil
 }
 
+// drawResamples draws count bootstrap resamples of n prompts from rng,
+// each n indices drawn with replacement, one resample after the other (none
+// for count ≤ 0).
+func drawResamples(rng *rand.Rand, n, count int) [][]int {
+	draws := make([][]int, max(count, 0))
+	for t := range draws {
+		draws[t] = make([]int, n)
+		for i := range draws[t] {
+			draws[t][i] = rng.IntN(n)
+		}
+	}
+	return draws
+}
+
 func sq(x float64) float64 { return x * x }
 
 func trace(s mat.Symmetric) float64 {
@@ -291,14 +305,7 @@ func pairStats(ka, kb [][]float32, n, boot, perms int, seed uint64, center, scal
 	// Draw every resample first, from one generator, so results do not
 	// depend on the number of workers.
 	rng := rand.New(rand.NewPCG(seed, 0xb007))
-	draws := make([][]int, max(boot, 0))
-	for t := range draws {
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = rng.IntN(n)
-		}
-		draws[t] = idx
-	}
+	draws := drawResamples(rng, n, boot)
 	perm := make([][]int, max(perms, 0))
 	for t := range perm {
 		perm[t] = rng.Perm(n)
