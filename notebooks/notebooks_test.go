@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -428,7 +429,7 @@ func checkImplementation(t *testing.T, nb map[string]cellOutput) {
 
 func checkAnalysis(t *testing.T, nb map[string]cellOutput) {
 	wantCells(t, nb, "setup", "sanity", "signatures", "analyze", "heatmaps", "embedding", "distances",
-		"procrustes", "projector", "bootstrap", "permutation", "rsa", "summary")
+		"procrustes", "projector", "bootstrap", "permutation", "rsa", "measures", "main-measure", "summary")
 
 	if !strings.Contains(nb["sanity"].stdout, "2 models × 2 languages, N = 132 prompts in every set") {
 		t.Errorf("sanity cell printed %q", nb["sanity"].stdout)
@@ -490,14 +491,70 @@ func checkAnalysis(t *testing.T, nb map[string]cellOutput) {
 		}
 	}
 	wantCharts(t, nb["rsa"], "rsa", "echarts", "heatmap")
-	wantCells(t, nb, "measures")
 	meas := oneTable(t, nb["measures"], "Other measures")
 	wantColumn(t, meas, "measure", "mutual-knn:10", "mutual-knn:10", "svcca", "svcca", "shape:1", "shape:1")
 	wantCharts(t, nb["measures"], "measures", "echarts", "echarts", "echarts", "echarts", "echarts", "echarts")
+	checkMainMeasure(t, nb["main-measure"])
 	oneTable(t, nb["summary"], "Cross-lingual results (n = 132 prompts")
 	wantCharts(t, nb["summary"], "summary", "echarts")
 	if !strings.Contains(nb["summary"].stdout, "report: out/analysis/report.html") {
 		t.Errorf("summary cell printed %q", nb["summary"].stdout)
+	}
+}
+
+// checkMainMeasure checks the cell that runs the study with the shape
+// distance in CKA's place. The cell itself fails when the study's θ of a
+// layer differs from shape.Procrustes on the activations by more than 1e-9;
+// here the table must say so, hold angles, intervals around them and
+// p-values, and the cell must show a cross-lingual heatmap per model.
+func checkMainMeasure(t *testing.T, c cellOutput) {
+	t.Helper()
+	if !c.progressDone() {
+		t.Errorf("the cell of the study with shape:1 shows no finished progress bar")
+	}
+	tab := oneTable(t, c, "The study with shape:1 in CKA's place")
+	wantColumn(t, tab, "languages", "en–hi", "en–hi")
+	num := func(col string) []float64 {
+		var vs []float64
+		for _, s := range tab.column(t, col) {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Errorf("column %q: %q is not a number", col, s)
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	thetas := num("mean θ (rad)")
+	for i, ci := range tab.column(t, "95% interval") {
+		var lo, hi float64
+		if _, err := fmt.Sscanf(ci, "[%g, %g]", &lo, &hi); err != nil || !(lo <= thetas[i] && thetas[i] <= hi) {
+			t.Errorf("θ %g, interval %q", thetas[i], ci)
+		}
+	}
+	for _, v := range thetas {
+		if !(v > 0 && v < math.Pi/2) {
+			t.Errorf("mean θ %g rad, want in (0, π/2)", v)
+		}
+	}
+	for _, v := range num("p") {
+		if !(v > 0 && v <= 1) {
+			t.Errorf("p-value %g", v)
+		}
+	}
+	for _, v := range num("r(θ, CKA) over layers") {
+		if !(v >= -1 && v <= 1) {
+			t.Errorf("correlation %g", v)
+		}
+	}
+	for _, v := range num("largest |θ − direct|") {
+		if !(v <= 1e-9) {
+			t.Errorf("θ against shape.Procrustes: %g", v)
+		}
+	}
+	wantCharts(t, c, "main-measure", "heatmap", "heatmap")
+	if !strings.Contains(c.stdout, "report: out/analysis-shape/report.html") {
+		t.Errorf("the cell printed %q", c.stdout)
 	}
 }
 
@@ -564,9 +621,10 @@ func checkPage(t *testing.T, page string) {
 		}
 		drawn++
 	}
-	// signatures 1, heatmaps 4, distances 1, projector 1, rsa 2, measures 6, summary 1.
-	if drawn != 16 {
-		t.Errorf("%d charts drawn on the page, want 16", drawn)
+	// signatures 1, heatmaps 4, distances 1, projector 1, rsa 2, measures 6,
+	// main-measure 2, summary 1.
+	if drawn != 18 {
+		t.Errorf("%d charts drawn on the page, want 18", drawn)
 	}
 	m := projectorRe.FindSubmatch(dom)
 	if m == nil {

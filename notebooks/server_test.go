@@ -294,8 +294,8 @@ func testServer(t *testing.T, jupyter, artifacts string) {
 	t.Logf("Run All in the live notebook: %d cells in %v", st.Cells, time.Since(start).Round(time.Second))
 
 	// The charts, drawn in the live page: signatures 1, heatmaps 4,
-	// distances 1, projector 1, rsa 2, measures 6, summary 1, each canvas
-	// with drawn pixels.
+	// distances 1, projector 1, rsa 2, measures 6, main-measure 2, summary 1,
+	// each canvas with drawn pixels.
 	time.Sleep(2 * time.Second) // ECharts GL's first frames
 	charts := browsertest.Eval[[]liveChart](t, ctx, chartsJS)
 	kinds := map[string]int{}
@@ -305,8 +305,8 @@ func testServer(t *testing.T, jupyter, artifacts string) {
 			t.Errorf("chart %d (%s) in the live page: %s, %d canvases, %d of %d pixels drawn", i, c.Kind, c.State, c.Canvases, c.Inked, c.Pixels)
 		}
 	}
-	if len(charts) != 16 || kinds["heatmap"] != 6 || kinds["echarts"] != 9 || kinds["projector"] != 1 {
-		t.Errorf("charts in the live page: %v (%d), want 6 heatmaps, 9 ECharts charts and the projector", kinds, len(charts))
+	if len(charts) != 18 || kinds["heatmap"] != 8 || kinds["echarts"] != 9 || kinds["projector"] != 1 {
+		t.Errorf("charts in the live page: %v (%d), want 8 heatmaps, 9 ECharts charts and the projector", kinds, len(charts))
 	}
 	t.Logf("charts in the live page: %+v", charts)
 
