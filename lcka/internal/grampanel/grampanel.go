@@ -9,11 +9,15 @@
 // boundaries, as lcka/internal/rowkernels needs for results that do not
 // depend on where they lie.
 //
-// On an amd64 CPU with AVX-512 (Host) Full computes the upper triangle's
-// 12×32 tiles with a micro-kernel of its own on the transposed rows (see
-// host.go for why). Elsewhere NewExec runs GoMLX in row panels: panel r
-// (rows [s_r, e_r)) against rows [s_r, n), the upper part of G, about 62%
-// of the full product's work for four panels. The panels come as separate
+// On an amd64 CPU with AVX-512, or with AVX2 and FMA (Host), Full computes
+// the upper triangle's 12×32 tiles with a micro-kernel of its own on the
+// transposed rows (see host.go for why). The AVX2 routines compute each
+// tile in four quarters of 6 rows × 16 columns (sixteen 32-byte registers
+// hold a quarter) with the same fused multiply-adds in the same order per
+// entry, so both sets give the same bits (TestAVX2SameBits). Elsewhere
+// NewExec runs GoMLX in row panels: panel r (rows [s_r, e_r)) against rows
+// [s_r, n), the upper part of G, about 62% of the full product's work for
+// four panels. The panels come as separate
 // inputs, because the Go backend's Slice copies value by value and its
 // Concatenate block by block.
 package grampanel
@@ -99,9 +103,9 @@ func Mirror(full []float32, outs []*tensors.Tensor, n int) error {
 	return err
 }
 
-// Host reports whether Full runs here: an amd64 CPU with AVX-512F, and
-// the kernel not turned off by SetHost. Where it does not, callers use
-// NewExec.
+// Host reports whether Full runs here: an amd64 CPU with AVX-512F, or
+// with AVX2 and FMA, and the kernel not turned off by SetHost. Where it
+// does not, callers use NewExec.
 func Host() bool { return hostAvailable() && !hostOff.Load() }
 
 // HostFor reports whether callers computing on backend (nil: the Go
@@ -120,10 +124,10 @@ func SetHost(on bool) (was bool) { return !hostOff.Swap(!on) }
 
 // Full writes G = X·Xᵀ (n×n, row-major, both triangles) into g for the
 // row-major n×d matrix x in float32, on up to workers goroutines
-// (GOMAXPROCS if workers ≤ 0), on the host's AVX-512 units. It returns an
-// error where the CPU lacks them (whatever SetHost says: that setting is
-// for the callers that choose, through Host) and for sizes that do not
-// match.
+// (GOMAXPROCS if workers ≤ 0), on the host's AVX-512 or AVX2 units. It
+// returns an error where the CPU has neither (whatever SetHost says: that
+// setting is for the callers that choose, through Host) and for sizes that
+// do not match.
 func Full(g, x []float32, n, d, workers int) error {
 	if err := check(len(g), len(x), n, d); err != nil {
 		return err
@@ -137,7 +141,7 @@ func Full(g, x []float32, n, d, workers int) error {
 // values hold an n×n Gram matrix of n×d rows.
 func check(lg, lx, n, d int) error {
 	if !hostAvailable() {
-		return errors.New("grampanel: this CPU has no AVX-512 for the host Gram kernel")
+		return errors.New("grampanel: this CPU has neither AVX-512 nor AVX2 and FMA for the host Gram kernel")
 	}
 	if n <= 0 || d <= 0 || n > math.MaxInt/d || lx != n*d || lg != n*n {
 		return fmt.Errorf("grampanel: %d values for %d×%d and %d for its Gram matrix", lx, n, d, lg)

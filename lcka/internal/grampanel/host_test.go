@@ -29,17 +29,74 @@ func TestSetHost(t *testing.T) {
 }
 
 // requireHost skips where the host kernel cannot run; on a CPU that lists
-// AVX-512 it fails under CI instead (the kernel must run there).
+// AVX-512F, or AVX2 and FMA, it fails under CI instead (the kernel must run
+// there).
 func requireHost(t testing.TB) {
 	t.Helper()
 	if Host() {
 		return
 	}
-	if testenv.CPUListsFlags("avx512f") {
-		testenv.Missing(t, "/proc/cpuinfo lists AVX-512F but the host Gram kernel is off (golang.org/x/sys/cpu reports no AVX-512F, or SetHost(false) leaked from another test)")
+	if testenv.CPUListsFlags("avx512f") || testenv.CPUListsFlags("avx2", "fma") {
+		testenv.Missing(t, "/proc/cpuinfo lists AVX-512F or AVX2 and FMA but the host Gram kernel is off (golang.org/x/sys/cpu reports neither, or SetHost(false) leaked from another test)")
 		return
 	}
-	t.Skip("no AVX-512 on this CPU: callers use the GoMLX panels")
+	t.Skip("neither AVX-512 nor AVX2 on this CPU: callers use the GoMLX panels")
+}
+
+// TestAVX2SameBits runs Full, Full64, MulTN64 and SubMulTN64 on the AVX2
+// routines and on the AVX-512 ones: every entry gets the same fused
+// multiply-adds in the same order (gen_kernels.go, tileAVX2), so the
+// results must be the same bits. It needs a CPU with both; TestFull and the
+// tests after it check whichever routines this CPU runs against float64
+// loops.
+func TestAVX2SameBits(t *testing.T) {
+	requireHost(t)
+	if !useAVX2(false) || !useAVX2(true) {
+		if testenv.CPUListsFlags("avx512f") && testenv.CPUListsFlags("avx2", "fma") {
+			testenv.Missing(t, "/proc/cpuinfo lists AVX-512F, AVX2 and FMA but the two sets of routines cannot both run")
+			return
+		}
+		t.Skip("this CPU has one set of routines only: nothing to compare")
+	}
+	defer useAVX2(false)
+	r := rand.New(rand.NewPCG(21, 22))
+	type result struct {
+		g32 []float32
+		g64 []float64
+		c   []float64
+		sub []float64
+	}
+	const n, d = 245, 2*kc + 40
+	x64 := densetest.Normals(r, n*d)
+	x32 := make([]float32, len(x64))
+	for i, v := range x64 {
+		x32[i] = float32(v)
+	}
+	a, b := densetest.Normals(r, (kc+3)*31), densetest.Normals(r, (kc+3)*50)
+	c0 := densetest.Normals(r, 30*47)
+	run := func() (res result) {
+		res.g32, res.g64 = make([]float32, n*n), make([]float64, n*n)
+		res.c = make([]float64, 30*45)
+		res.sub = slices.Clone(c0)
+		for _, err := range []error{
+			Full(res.g32, x32, n, d, 2),
+			Full64(res.g64, x64, n, d, 2),
+			MulTN64(res.c, a, 31, b, 50, kc+3, 30, 45, 2),
+			SubMulTN64(res.sub, 47, a, 31, b, 50, kc+3, 30, 45),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res
+	}
+	useAVX2(false)
+	want := run()
+	useAVX2(true)
+	got := run()
+	if !slices.Equal(got.g32, want.g32) || !slices.Equal(got.g64, want.g64) || !slices.Equal(got.c, want.c) || !slices.Equal(got.sub, want.sub) {
+		t.Error("the AVX2 routines' results differ from the AVX-512 ones'")
+	}
 }
 
 // TestFull compares the host kernel with a float64 product of the same

@@ -24,4 +24,43 @@ func gather16(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer
 //go:noescape
 func gather8d(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
 
-func hostAvailable() bool { return cpu.X86.HasAVX512F }
+//go:noescape
+func tile12x32AVX2(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
+
+//go:noescape
+func tile12x16dAVX2(k int, a, b unsafe.Pointer, sa, sb uintptr, c unsafe.Pointer, ldc uintptr)
+
+//go:noescape
+func gather16AVX2(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
+
+//go:noescape
+func gather8dAVX2(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer, ldt uintptr)
+
+// hasAVX2 is a CPU with the AVX2 routines' instructions.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+func hostAvailable() bool { return cpu.X86.HasAVX512F || hasAVX2 }
+
+func init() {
+	if !cpu.X86.HasAVX512F {
+		useAVX2(true)
+	}
+}
+
+// useAVX2 makes the host kernel run the AVX2 routines (on) or the AVX-512
+// ones; tests use it to run both on a CPU with AVX-512, where the two must
+// give the same bits. It reports false, changing nothing, where the CPU
+// lacks the routines asked for. Not safe while the kernel runs.
+func useAVX2(on bool) bool {
+	switch {
+	case on && hasAVX2:
+		kernel32.tile, kernel32.gather = tile12x32AVX2, gather16AVX2
+		kernel64.tile, kernel64.gather = tile12x16dAVX2, gather8dAVX2
+	case !on && cpu.X86.HasAVX512F:
+		kernel32.tile, kernel32.gather = tile12x32, gather16
+		kernel64.tile, kernel64.gather = tile12x16d, gather8d
+	default:
+		return false
+	}
+	return true
+}

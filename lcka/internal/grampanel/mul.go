@@ -20,7 +20,7 @@ import (
 // kernel and for sizes that do not match.
 func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) error {
 	if !hostAvailable() {
-		return errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+		return errors.New("grampanel: this CPU has neither AVX-512 nor AVX2 and FMA for the host kernel")
 	}
 	if n < 1 || ka < 1 || kb < 1 || lda < ka || ldb < kb || len(a) < (n-1)*lda+ka || len(b) < (n-1)*ldb+kb || len(c) != ka*kb {
 		return fmt.Errorf("grampanel: MulTN64 of %d×%d (stride %d, %d values) and %d×%d (stride %d, %d values) into %d values", n, ka, lda, len(a), n, kb, ldb, len(b), len(c))
@@ -60,7 +60,7 @@ func MulTN64(c, a []float64, lda int, b []float64, ldb, n, ka, kb, workers int) 
 // error where the CPU lacks the kernel and for sizes that do not match.
 func SubMulTN64(c []float64, ldc int, a []float64, lda int, b []float64, ldb, n, ka, kb int) error {
 	if !hostAvailable() {
-		return errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+		return errors.New("grampanel: this CPU has neither AVX-512 nor AVX2 and FMA for the host kernel")
 	}
 	if n < 1 || ka < 1 || kb < 1 || lda < ka || ldb < kb || ldc < kb || len(a) < (n-1)*lda+ka || len(b) < (n-1)*ldb+kb || len(c) < (ka-1)*ldc+kb {
 		return fmt.Errorf("grampanel: SubMulTN64 of %d×%d (stride %d, %d values) and %d×%d (stride %d, %d values) from %d×%d (stride %d, %d values)", n, ka, lda, len(a), n, kb, ldb, len(b), ka, kb, ldc, len(c))

@@ -34,7 +34,7 @@ func (p *Panels) Dims() (n, k int) { return p.n, p.k }
 // for sizes that do not match.
 func Pack64(x []float64, ld, n, k int, side Side) (*Panels, error) {
 	if !hostAvailable() {
-		return nil, errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+		return nil, errors.New("grampanel: this CPU has neither AVX-512 nor AVX2 and FMA for the host kernel")
 	}
 	if n < 1 || k < 1 || ld < k || len(x) < (n-1)*ld+k {
 		return nil, fmt.Errorf("grampanel: Pack64 of %d×%d (stride %d, %d values)", n, k, ld, len(x))
@@ -60,7 +60,7 @@ func newPanels(n, k int, side Side) *Panels {
 // not match.
 func PackT64(xt []float64, ld, n, k int, side Side) (*Panels, error) {
 	if !hostAvailable() {
-		return nil, errors.New("grampanel: this CPU has no AVX-512 for the host kernel")
+		return nil, errors.New("grampanel: this CPU has neither AVX-512 nor AVX2 and FMA for the host kernel")
 	}
 	if n < 1 || k < 1 || ld < n || len(xt) < (k-1)*ld+n {
 		return nil, fmt.Errorf("grampanel: PackT64 of %d×%d (stride %d, %d values)", k, n, ld, len(xt))
