@@ -47,6 +47,13 @@ func Height(n int) int {
 // NewExec returns the executable that takes the panels of X (float32,
 // [rows_r, d] each, in order) and returns, for each panel r, its rows of
 // G against rows s_r…n−1: [rows_r, n − s_r].
+//
+// The products run one after the other (a scheduling barrier on the
+// previous one), each on all of the backend's workers. Run side by side,
+// four or more of them hung GoMLX's Go backend (github.com/gomlx/compute
+// v0.1.2) now and then: each product is a task of its worker pool, whose
+// size is 2·GOMAXPROCS, and each waits in the pool's Saturate for a free
+// worker that none of them will free (TestNewExecNoHang).
 func NewExec(backend compute.Backend) (*graph.Exec, error) {
 	e, err := graph.NewExec(backend, func(blocks []*graph.Node) []*graph.Node {
 		var out []*graph.Node
@@ -55,7 +62,11 @@ func NewExec(backend compute.Backend) (*graph.Exec, error) {
 			if r+1 < len(blocks) {
 				rest = graph.Concatenate(blocks[r:], 0)
 			}
-			out = append(out, graph.Einsum("nd,md->nm", blocks[r], rest))
+			panel := blocks[r]
+			if r > 0 {
+				panel = graph.SchedulingBarrier(panel, out[r-1])
+			}
+			out = append(out, graph.Einsum("nd,md->nm", panel, rest))
 		}
 		return out
 	})

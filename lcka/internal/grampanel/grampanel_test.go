@@ -3,7 +3,9 @@ package grampanel
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
@@ -68,5 +70,63 @@ func TestGram(t *testing.T) {
 	}
 	if err := Mirror(make([]float32, 3), nil, 2); err == nil {
 		t.Error("Mirror into a matrix of the wrong size: no error")
+	}
+}
+
+// TestNewExecNoHang runs the panels of 1,024 rows (8 products) many times
+// on the Go backend: run side by side, such products hung its worker pool
+// now and then (see NewExec), which this test caught in most runs before
+// the products were put one after the other. It fails, with the
+// goroutines' stacks, if the runs do not finish in two minutes.
+func TestNewExecNoHang(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: 300 runs of the panels")
+	}
+	backend, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := NewExec(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	const n, d = 1024, 64
+	b := Height(n)
+	var args []any
+	for s0 := 0; s0 < n; s0 += b {
+		tt, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, min(n, s0+b)-s0, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors.MutableFlatData(tt, func(flat []float32) {
+			for i := range flat {
+				flat[i] = float32(i%7) - 3
+			}
+		})
+		args = append(args, tt)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range 300 {
+			outs, err := exec.Exec(args...)
+			if err != nil {
+				done <- err
+				return
+			}
+			for _, o := range outs {
+				o.FinalizeAll()
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("300 runs of the Gram panels did not finish in two minutes: the backend hung\n%s", buf[:runtime.Stack(buf, true)])
 	}
 }
