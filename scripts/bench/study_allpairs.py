@@ -4,9 +4,10 @@
 For every layer: standardize the columns, take the Gram matrix, double-center
 it, flatten it and scale it to unit norm (the "signature"); then the CKA matrix
 is the signature matrix times its transpose. Run with Debian's python3-numpy
-(OpenBLAS):
+on OpenBLAS (scripts/bench/blascheck.py: it refuses the reference BLAS,
+which Debian's numpy uses by default, unless --allow-reference-blas):
 
-    /usr/bin/python3 scripts/bench/study_allpairs.py N D L DTYPE
+    /usr/bin/python3 scripts/bench/study_allpairs.py N D L DTYPE [--allow-reference-blas]
 
 It prints the seconds of the computation (the random layers are made first and
 not timed) and, if N*N*L*8 bytes exceed 20 GB, says the signatures cannot be held.
@@ -15,8 +16,12 @@ import sys
 import time
 import numpy as np
 
-n, d, L = (int(a) for a in sys.argv[1:4])
-dtype = np.dtype(sys.argv[4] if len(sys.argv) > 4 else "float32")
+from blascheck import require_fast_blas
+
+argv = [a for a in sys.argv[1:] if a != "--allow-reference-blas"]
+require_fast_blas(allow_reference=len(argv) < len(sys.argv) - 1)
+n, d, L = (int(a) for a in argv[0:3])
+dtype = np.dtype(argv[3] if len(argv) > 3 else "float32")
 need = n * n * L * dtype.itemsize
 if need > 20e9:
     print(f"signatures need {need / 1e9:.0f} GB: does not fit")

@@ -10,9 +10,11 @@ its transpose; the joint 3D embedding takes its top three eigenvectors
 
     res^2 = ||A||_F^2 + ||B||_F^2 - 2 * sum(svd(B @ A.T)),  rel = res / sqrt(||A||_F^2 + ||B||_F^2).
 
-Run with Debian's python3 (numpy 1.24, torch 1.13 CPU):
+Run with Debian's python3 (numpy 1.24, torch 1.13 CPU) on OpenBLAS
+(scripts/bench/blascheck.py: it refuses the reference BLAS, which Debian's
+numpy and torch use by default, unless --allow-reference-blas):
 
-    /usr/bin/python3 scripts/bench/study_cells.py ROOT [--langs en,hi] [--split test] [--torch] [--float64] [--json OUT]
+    /usr/bin/python3 scripts/bench/study_cells.py ROOT [--langs en,hi] [--split test] [--torch] [--float64] [--json OUT] [--allow-reference-blas]
 
 It prints the seconds of the signatures, the CKA matrix and the embedding
 (reading the files is not timed) and, per model, the Procrustes residual of
@@ -34,6 +36,7 @@ ap.add_argument("--split", default="test")
 ap.add_argument("--torch", action="store_true", help="compute with torch on CPU, as the study's notebook does")
 ap.add_argument("--float64", action="store_true", help="signatures in float64 (default float32, as the study)")
 ap.add_argument("--json", help="write the Procrustes figures here")
+ap.add_argument("--allow-reference-blas", action="store_true", help="time on the reference BLAS too (not what a user runs)")
 args = ap.parse_args()
 langs = args.langs.split(",")
 dtype = np.float64 if args.float64 else np.float32
@@ -71,6 +74,9 @@ else:
         s = g.ravel()
         return s / np.linalg.norm(s)
 
+from blascheck import require_fast_blas  # noqa: E402 (after numpy and torch are loaded)
+
+require_fast_blas(allow_reference=args.allow_reference_blas)
 start = time.perf_counter()
 order = [(s, l, k) for s in slugs for l in langs for k in range(len(layers[(s, l)]))]
 sigs = [signature(layers[(s, l)][k]) for s, l, k in order]
