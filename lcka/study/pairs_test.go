@@ -4,11 +4,13 @@ import (
 	"github.com/layersim/layersim/internal/describe"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/layersim/layersim/internal/testenv"
 	"github.com/layersim/layersim/lcka/cka"
 )
 
@@ -169,6 +171,22 @@ func TestResamplerMatchesGather(t *testing.T) {
 				}
 			}
 		}
+		// The 8-lane kernels do what the 16-lane ones do, to the bit, where
+		// the CPU runs them (bootRow and permRow dispatch to them without
+		// AVX-512).
+		var v3 [5][]float32
+		for q := range v3 {
+			v3[q] = make([]float32, lp)
+		}
+		if bootRowAVX2(v3[0], v3[1], v3[2], v3[3], v3[4], r.ka[:n*lp], r.kb[:n*lp], rs.drawn, rs.c16, lp) {
+			for q := range v3 {
+				if !slices.Equal(v3[q], v1[q]) {
+					t.Errorf("L=%d bootRowAVX2's sums %d differ from bootRow's", L, q)
+				}
+			}
+		} else if testenv.CPUListsFlags("avx2", "fma") && simdBuild {
+			testenv.Missing(t, "/proc/cpuinfo lists AVX2 and FMA but bootRowAVX2 does not run")
+		}
 		acc1, acc2 := make([]float32, lp), make([]float32, lp)
 		perm := make([]int32, n)
 		for i, v := range rng.Perm(n) {
@@ -180,6 +198,10 @@ func TestResamplerMatchesGather(t *testing.T) {
 			if math.Abs(float64(acc1[k]-acc2[k])) > 1e-6 {
 				t.Errorf("L=%d permRow[%d] %g, plain Go %g", L, k, acc1[k], acc2[k])
 			}
+		}
+		acc3 := make([]float32, lp)
+		if permRowAVX2(acc3, r.ka[:n*lp], r.kb[:n*lp], perm, lp) && !slices.Equal(acc3, acc1) {
+			t.Errorf("L=%d permRowAVX2's sums differ from permRow's", L)
 		}
 	}
 }
