@@ -32,7 +32,8 @@ source tree with import shims of /work/tf (see /work/tf/README.md):
 3. The forward passes:
 
     /usr/bin/python3 scripts/bench/transformers_extract.py run --model MODEL \\
-        --ids /tmp/bench/ids_en64.jsonl --dtype float32 --batch 16 [--threads 2] [--save out.npz]
+        --ids /tmp/bench/ids_en64.jsonl --dtype float32 --batch 16 [--threads 2] [--save out.npz] \\
+        [--moe-branch eval|loop]
 
    MODEL is a Hugging Face folder with config.json and safetensors weights
    (for example one written by scripts/bench/bigmodels). It prints the load
@@ -41,7 +42,9 @@ source tree with import shims of /work/tf (see /work/tf/README.md):
    (getrusage ru_maxrss) after loading and at the end, and a final line
    `RESULT {json}`. --save writes the pooled states as hidden_states
    [L+1, n, hidden] float32 in text order (index 0: the embedding output,
-   k: block k), with lengths [n] (real tokens per text).
+   k: block k), with lengths [n] (real tokens per text). --moe-branch picks
+   which of GPT-OSS's two expert branches runs (see set_moe_branch) and is
+   recorded in RESULT.
 
 Loading: the safetensors package here is an import-level stand-in (its Rust
 core is not installable offline), so from_pretrained cannot read the
@@ -216,6 +219,30 @@ def load_model(model_dir, dtype):
     return config, model
 
 
+def set_moe_branch(model, branch):
+    """GPT-OSS experts (GptOssExperts.forward in transformers 4.55.4) take one
+    of two branches: with module.training False (eval) every expert runs on
+    every token with bmm and the outputs are weighted by the routing scores
+    (zero for experts a token did not pick); with training True, a loop over
+    the experts that received tokens, each on its own tokens only. 'loop'
+    sets .training = True on the GptOssExperts modules only, after
+    model.eval(): those modules hold only parameters (no dropout, no
+    submodules) and training is read nowhere else in their forward, so
+    nothing else changes; attention dropout and gradient checkpointing look
+    at their own modules, which stay in eval mode. Returns the number of
+    experts modules switched."""
+    experts = [m for m in model.modules() if type(m).__name__ == "GptOssExperts"]
+    if branch == "eval":
+        return 0
+    if not experts:
+        sys.exit("--moe-branch %s: %s has no GptOssExperts modules" % (branch, type(model).__name__))
+    for m in experts:
+        if any(True for _ in m.children()):
+            sys.exit("--moe-branch: %s has submodules; refusing to switch it to training mode" % type(m).__name__)
+        m.training = True
+    return len(experts)
+
+
 # ---------------------------------------------------------------- run
 def cmd_run(args):
     import numpy as np
@@ -230,6 +257,7 @@ def cmd_run(args):
 
     t0 = time.perf_counter()
     config, model = load_model(args.model, dtype)
+    switched = set_moe_branch(model, args.moe_branch)
     load_s = time.perf_counter() - t0
     rss_load = peak_rss_mb()
     vocab = config.vocab_size
@@ -242,6 +270,9 @@ def cmd_run(args):
     print("loaded %s (%s, %d layers, hidden %d) as %s in %.1fs; peak RSS %.0f MB; torch %s, %d threads; BLAS %s"
           % (args.model, config.model_type, num_layers, hidden, args.dtype, load_s, rss_load,
              torch.__version__, torch.get_num_threads(), ", ".join(blas) or "?"), flush=True)
+    if switched:
+        print("MoE branch %s: %d GptOssExperts modules in training mode, every other module in eval mode"
+              % (args.moe_branch, switched), flush=True)
 
     # Longest first, ties by index (Python's sort is stable).
     order = sorted(range(n), key=lambda i: -len(ids[i]))
@@ -292,7 +323,7 @@ def cmd_run(args):
         "threads": torch.get_num_threads(), "texts": n, "tokens": tokens_total, "load_s": round(load_s, 3),
         "forward_s": round(run_s, 3), "tokens_per_s": round(tps, 2), "peak_rss_load_mb": round(rss_load),
         "peak_rss_mb": round(rss_end), "batch_s": [round(t, 3) for t in batch_times],
-        "torch": torch.__version__, "blas": blas,
+        "torch": torch.__version__, "blas": blas, "moe_branch": args.moe_branch,
     }
     try:
         import transformers
@@ -319,6 +350,10 @@ def main():
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--max-length", type=int, default=0, help="cut each text to this many ids (0: as given)")
     r.add_argument("--save", help="write the pooled states to this .npz")
+    r.add_argument("--moe-branch", choices=["eval", "loop"], default="eval",
+                   help="GPT-OSS experts: eval = every expert on every token with bmm (transformers' inference "
+                        "branch); loop = per-expert loop over the experts that received tokens (its training "
+                        "branch, chosen by setting .training on the GptOssExperts modules only)")
     r.add_argument("-v", "--verbose", action="store_true", help="print each batch's time")
     args = ap.parse_args()
     if args.cmd == "texts":
