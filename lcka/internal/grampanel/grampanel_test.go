@@ -7,24 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // TestGram compares the panels' Gram matrix with a float64 product of the
 // same float32 rows, at sizes with one panel, several, and a short last one.
 func TestGram(t *testing.T) {
-	backend, err := gobackend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, err := NewExec(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exec.Finalize()
+	backend, exec := goExec(t)
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ n, d int }{{1, 3}, {7, 5}, {128, 4}, {129, 6}, {300, 17}} {
 		x := make([]float32, c.n*c.d)
@@ -35,16 +29,7 @@ func TestGram(t *testing.T) {
 		if b > MaxRows || b < 1 {
 			t.Fatalf("n=%d: panel height %d", c.n, b)
 		}
-		var args []any
-		for s0 := 0; s0 < c.n; s0 += b {
-			e := min(c.n, s0+b)
-			tt, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, e-s0, c.d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tensors.MutableFlatData(tt, func(flat []float32) { copy(flat, x[s0*c.d:e*c.d]) })
-			args = append(args, tt)
-		}
+		args := panels(t, backend, x, c.n, c.d)
 		outs, err := exec.Exec(args...)
 		if err != nil {
 			t.Fatal(err)
@@ -82,30 +67,13 @@ func TestNewExecNoHang(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: 300 runs of the panels")
 	}
-	backend, err := gobackend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, err := NewExec(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exec.Finalize()
+	backend, exec := goExec(t)
 	const n, d = 1024, 64
-	b := Height(n)
-	var args []any
-	for s0 := 0; s0 < n; s0 += b {
-		tt, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, min(n, s0+b)-s0, d))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tensors.MutableFlatData(tt, func(flat []float32) {
-			for i := range flat {
-				flat[i] = float32(i%7) - 3
-			}
-		})
-		args = append(args, tt)
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(i%7) - 3
 	}
+	args := panels(t, backend, x, n, d)
 	done := make(chan error, 1)
 	go func() {
 		for range 300 {
@@ -129,4 +97,38 @@ func TestNewExecNoHang(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("300 runs of the Gram panels did not finish in two minutes: the backend hung\n%s", buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// goExec returns the Go backend and NewExec's executable on it, finalized
+// when the test ends.
+func goExec(t *testing.T) (compute.Backend, *graph.Exec) {
+	t.Helper()
+	backend, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := NewExec(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(exec.Finalize)
+	return backend, exec
+}
+
+// panels cuts the n×d rows x into NewExec's inputs: tensors of Height(n)
+// rows, the last shorter.
+func panels(t *testing.T, backend compute.Backend, x []float32, n, d int) []any {
+	t.Helper()
+	b := Height(n)
+	var args []any
+	for s0 := 0; s0 < n; s0 += b {
+		e := min(n, s0+b)
+		tt, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, e-s0, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors.MutableFlatData(tt, func(flat []float32) { copy(flat, x[s0*d:e*d]) })
+		args = append(args, tt)
+	}
+	return args
 }
