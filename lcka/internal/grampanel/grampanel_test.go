@@ -60,13 +60,16 @@ func TestGram(t *testing.T) {
 
 // TestNewExecNoHang runs the panels of 1,024 rows (8 products) many times
 // on the Go backend: run side by side, such products hung its worker pool
-// now and then (see NewExec), which this test caught in most runs before
-// the products were put one after the other. It fails, with the
+// now and then (see NewExec), which this test caught in each run made
+// before the products were put one after the other. The pool holds
+// 2·GOMAXPROCS tasks, set when the backend is made: with GOMAXPROCS = 2 (4
+// tasks) the 8 products can fill it on any machine. It fails, with the
 // goroutines' stacks, if the runs do not finish in two minutes.
 func TestNewExecNoHang(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: 300 runs of the panels")
 	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	backend, exec := goExec(t)
 	const n, d = 1024, 64
 	x := make([]float32, n*d)

@@ -39,6 +39,9 @@ func gather8dAVX2(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Poi
 // hasAVX2 is a CPU with the AVX2 routines' instructions.
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// hasAVX512 is a CPU with the AVX-512 routines' instructions.
+func hasAVX512() bool { return cpu.X86.HasAVX512F }
+
 func hostAvailable() bool { return cpu.X86.HasAVX512F || hasAVX2 }
 
 func init() {

@@ -23,3 +23,5 @@ func gather8d(k int, x unsafe.Pointer, offsets unsafe.Pointer, xt unsafe.Pointer
 }
 
 func useAVX2(on bool) bool { return false }
+
+func hasAVX512() bool { return false }
