@@ -20,26 +20,36 @@ import os
 import sys
 
 
+# Names of the optimized BLAS libraries (OpenBLAS, MKL, BLIS, ATLAS,
+# Apple's Accelerate).
+OPTIMIZED = ("openblas", "mkl", "blis", "atlas", "accelerate")
+
+
 def loaded_blas():
-    """The real paths of the BLAS libraries mapped into this process."""
+    """The real paths of the BLAS libraries mapped into this process: any
+    mapped library whose name holds "blas" or one of OPTIMIZED."""
     try:
         with open("/proc/self/maps") as f:
-            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+            libs = {line.split()[-1] for line in f
+                    if ".so" in line and any(k in line.lower() for k in ("blas",) + OPTIMIZED)}
     except OSError:
         return []
     return sorted({os.path.realpath(p) for p in libs if p.startswith("/")})
 
 
 def is_reference(path):
-    """Whether path is the reference BLAS (Debian's libblas3 package)."""
-    return "/blas/libblas.so" in path and "openblas" not in path.lower()
+    """Whether path is the reference BLAS: a libblas.so that no optimized
+    library's name is part of (Debian's /usr/lib/<arch>/blas/libblas.so.3,
+    Fedora's /usr/lib64/libblas.so.3)."""
+    low = path.lower()
+    return os.path.basename(low).startswith("libblas.so") and not any(k in low for k in OPTIMIZED)
 
 
 def require_fast_blas(allow_reference=False, out=sys.stdout):
     """Prints the BLAS in use; exits when it is only the reference BLAS and
     allow_reference is false. Returns the list of libraries."""
     libs = loaded_blas()
-    print("BLAS: %s" % (", ".join(libs) or "none mapped (numpy's own loops)"), file=out, flush=True)
+    print("BLAS: %s" % (", ".join(libs) or "no BLAS library found in /proc/self/maps"), file=out, flush=True)
     if libs and all(is_reference(p) for p in libs) and not allow_reference:
         sys.exit("the only BLAS loaded is the reference BLAS (%s), 10-20x slower than what a user's numpy "
                  "or torch runs on; use OpenBLAS (see scripts/bench/blascheck.py) or pass "
