@@ -14,12 +14,12 @@
 // transposed rows (see host.go for why). The AVX2 routines compute each
 // tile in four quarters of 6 rows × 16 columns (sixteen 32-byte registers
 // hold a quarter) with the same fused multiply-adds in the same order per
-// entry, so both sets give the same bits (TestTileModel, TestAVX2SameBits). Elsewhere
-// NewExec runs GoMLX in row panels: panel r (rows [s_r, e_r)) against rows
-// [s_r, n), the upper part of G, about 62% of the full product's work for
-// four panels. The panels come as separate
-// inputs, because the Go backend's Slice copies value by value and its
-// Concatenate block by block.
+// entry, so both sets give the same bits (TestTileModel, TestAVX2SameBits).
+// Elsewhere NewExec runs GoMLX in row panels: panel r (rows [s_r, e_r))
+// against rows [s_r, n), the upper part of G, about 62% of the full
+// product's work for four panels. The panels come as separate inputs,
+// because the Go backend's Slice copies value by value and its Concatenate
+// block by block.
 package grampanel
 
 import (

@@ -42,10 +42,10 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // hasAVX512 is a CPU with the AVX-512 routines' instructions.
 func hasAVX512() bool { return cpu.X86.HasAVX512F }
 
-func hostAvailable() bool { return cpu.X86.HasAVX512F || hasAVX2 }
+func hostAvailable() bool { return hasAVX512() || hasAVX2 }
 
 func init() {
-	if !cpu.X86.HasAVX512F {
+	if !hasAVX512() {
 		useAVX2(true)
 	}
 }
@@ -59,7 +59,7 @@ func useAVX2(on bool) bool {
 	case on && hasAVX2:
 		kernel32.tile, kernel32.gather = tile12x32AVX2, gather16AVX2
 		kernel64.tile, kernel64.gather = tile12x16dAVX2, gather8dAVX2
-	case !on && cpu.X86.HasAVX512F:
+	case !on && hasAVX512():
 		kernel32.tile, kernel32.gather = tile12x32, gather16
 		kernel64.tile, kernel64.gather = tile12x16d, gather8d
 	default:
